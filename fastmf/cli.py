@@ -1,0 +1,5 @@
+"""Command-line interface (placeholder, filled in below)."""
+
+
+def main(argv=None):
+    raise SystemExit("fastmf CLI is not built yet")

@@ -1,0 +1,283 @@
+"""Checkerboard (and sequential) Metropolis / heat-bath sweeps for 2D lattice models on the CPU (Numba).
+
+Public functions take a user-owned spin array of shape ``(n_replicas, L, M)`` (or ``(L, M)``), update it
+in place and return the number of accepted moves. Work is split over ``(replica, group)`` pairs with
+``prange``; because every draw is a function of (seed, sweep, replica, site) alone, the result does not
+depend on the number of threads.
+"""
+import numba
+import numpy as np
+from numba import prange
+
+from . import lattice_logic as _ll
+from .philox import STREAM_CHECKERBOARD, STREAM_SEQUENTIAL, check_seed, philox4x32
+
+__all__ = ["checkerboard_sweep", "potts_checkerboard_sweep", "quenched_checkerboard_sweep",
+           "sequential_sweep", "ising_site", "neighbour_sum", "ising_flip_table",
+           "potts_metropolis_table", "potts_heatbath_weights", "validate_lattice"]
+
+_logic = _ll.build(numba.njit, philox4x32)
+# Composable building blocks for users' own @njit code.
+ising_site = _logic.ising_site
+neighbour_sum = _logic.neighbour_sum
+ising_group = _logic.ising_group
+ising_row = _logic.ising_row
+quenched_site = _logic.quenched_site
+_select_word = _logic.select_word
+quenched_group = _logic.quenched_group
+potts_group = _logic.potts_group
+potts_metropolis_site = _logic.potts_metropolis_site
+potts_heatbath_site = _logic.potts_heatbath_site
+ising_table_index = _logic.ising_table_index
+ising_flip_table = _ll.ising_flip_table
+potts_metropolis_table = _ll.potts_metropolis_table
+potts_heatbath_weights = _ll.potts_heatbath_weights
+
+
+@numba.njit(parallel=True, cache=True)
+def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps):
+    n_rep, L, M = spins.shape
+    total = 0
+    for t in range(n_sweeps):
+        for colour in range(2):
+            acc = 0
+            for idx in prange(n_rep * L):
+                r = idx // L
+                acc += ising_row(spins, r, idx - r * L, colour, L, M, table, seed, stream, sweep0 + t)
+            total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sweep0, n_sweeps):
+    n_rep, L, M = spins.shape
+    n_groups = ((L * M) // 2 + 3) // 4
+    total = 0
+    for t in range(n_sweeps):
+        for colour in range(2):
+            acc = 0
+            for idx in prange(n_rep * n_groups):
+                r = idx // n_groups
+                acc += quenched_group(spins, r, idx - r * n_groups, colour, L, M, j_right, j_down, h, beta,
+                                      heatbath, seed, stream, sweep0 + t)
+            total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sweeps):
+    n_rep, L, M = spins.shape
+    n_groups = ((L * M) // 2 + 3) // 4
+    total = 0
+    for t in range(n_sweeps):
+        for colour in range(2):
+            acc = 0
+            for idx in prange(n_rep * n_groups):
+                r = idx // n_groups
+                acc += potts_group(spins, r, idx - r * n_groups, colour, L, M, q, table, weights, heatbath,
+                                   seed, stream, sweep0 + t)
+            total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _sequential_sweeps(spins, kind, q, table, weights, j_right, j_down, h, beta, heatbath, seed, stream,
+                       sweep0, n_sweeps):
+    """Raster-order sweeps (any L, M). Site k = row * M + col draws word k % 4 of
+    Philox((k // 4, replica, sweep, 2 * draw), (seed, STREAM_SEQUENTIAL)). kind: 0 Ising, 1 quenched, 2 Potts."""
+    n_rep, L, M = spins.shape
+    total = 0
+    for r in prange(n_rep):
+        acc = 0
+        for t in range(n_sweeps):
+            sweep = sweep0 + t
+            for k0 in range(0, L * M, 4):
+                x0, x1, x2, x3 = philox4x32(k0 >> 2, r, sweep, 0, seed, stream)
+                y0, y1, y2, y3 = philox4x32(k0 >> 2, r, sweep, 2, seed, stream)
+                for w in range(min(4, L * M - k0)):
+                    row = (k0 + w) // M
+                    col = (k0 + w) - row * M
+                    u0 = _select_word(x0, x1, x2, x3, w)
+                    if kind == 0:
+                        acc += ising_site(spins, r, row, col, L, M, table, u0)
+                    elif kind == 1:
+                        acc += quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta,
+                                                    heatbath, u0)
+                    elif heatbath:
+                        acc += potts_heatbath_site(spins, r, row, col, L, M, q, weights, u0)
+                    else:
+                        acc += potts_metropolis_site(spins, r, row, col, L, M, q, table, u0,
+                                                     _select_word(y0, y1, y2, y3, w))
+        total += acc
+    return total
+
+
+@numba.njit(cache=True)
+def _all_in_range(spins, lo, hi, pm1):
+    """True when every entry is in [lo, hi] (and non-zero when ``pm1``); no allocation."""
+    flat = spins.ravel()
+    for i in range(flat.size):
+        v = flat[i]
+        if v < lo or v > hi or (pm1 and v == 0):
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation shared by every backend's public wrappers.
+
+def _check_scalar(name, value, positive=False):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value} (temperature T = 1/beta must be positive)")
+    return value
+
+
+def validate_lattice(spins, dtype, checkerboard=True, q=2, check_values=True, name="spins"):
+    """Check a spin array and return it as a 3D ``(n_replicas, L, M)`` view (no copy).
+
+    Raises ``TypeError``/``ValueError`` naming what was expected: dtype, C-contiguity, 2 or 3 dimensions,
+    even side lengths for checkerboard updates, values +-1 (int8) or ``0..q-1`` (uint8).
+    """
+    if not isinstance(spins, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(spins).__name__}")
+    if spins.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {spins.dtype.name} "
+                        f"(Ising spins are int8 +-1, Potts states uint8 0..q-1)")
+    if spins.ndim == 2:
+        spins = spins[None]
+    if spins.ndim != 3:
+        raise ValueError(f"{name} must have shape (n_replicas, L, M) or (L, M), got {spins.shape}")
+    if not spins.flags.c_contiguous or not spins.flags.writeable:
+        raise ValueError(f"{name} must be a writeable C-contiguous array (it is updated in place)")
+    _, L, M = spins.shape
+    if L < 2 or M < 2:
+        raise ValueError(f"lattice sides must be at least 2, got L={L}, M={M}")
+    if checkerboard and (L % 2 or M % 2):
+        raise ValueError(
+            f"checkerboard updates need even L and M, got L={L}, M={M}: with periodic boundaries an odd "
+            f"side makes the lattice non-bipartite, so two neighbouring sites would have the same colour and be "
+            f"updated simultaneously, which breaks detailed balance. Use the sequential (raster) sweep or Wolff.")
+    if check_values:
+        if dtype == np.int8 and not _all_in_range(spins, -1, 1, True):
+            raise ValueError(f"{name} must contain only -1 and +1")
+        if dtype == np.uint8 and not _all_in_range(spins, 0, q - 1, False):
+            raise ValueError(f"{name} must contain Potts states 0..{q - 1}")
+    return spins
+
+
+def check_sweep_args(beta, seed, sweep, n_sweeps):
+    beta = _check_scalar("beta", beta, positive=True)
+    seed = check_seed(seed)
+    if int(sweep) < 0 or int(n_sweeps) < 0 or int(sweep) + int(n_sweeps) > 2 ** 32:
+        raise ValueError(f"sweep indices must lie in [0, 2**32) (Philox counter word c2), got sweep={sweep}, "
+                         f"n_sweeps={n_sweeps}")
+    return beta, seed, int(sweep), int(n_sweeps)
+
+
+def check_couplings(j_right, j_down, shape):
+    out = []
+    for name, arr in (("j_right", j_right), ("j_down", j_down)):
+        arr = np.ascontiguousarray(arr, dtype=np.float64)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} (one coupling per bond), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite couplings")
+        out.append(arr)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Public array-in/array-out API.
+
+def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
+                       check_values=True):
+    """Run ``n_sweeps`` checkerboard Metropolis (or heat-bath) sweeps of the Ising model in place.
+
+    Parameters
+    ----------
+    spins : ndarray of int8, shape (n_replicas, L, M) or (L, M)
+        +-1 spins, updated in place. ``L`` and ``M`` must be even.
+    beta, J, h : float
+        Inverse temperature (> 0), coupling (J > 0 ferromagnetic, J < 0 antiferromagnetic) and field.
+    seed : int
+        Philox key, ``0 <= seed < 2**32``.
+    sweep : int
+        Index of the first sweep (Philox counter c2): continue a chain by passing the next index.
+    n_sweeps : int
+        Number of full sweeps (both colours).
+    heatbath : bool
+        Heat-bath instead of Metropolis acceptance.
+
+    Returns
+    -------
+    int
+        Number of accepted flips.
+    """
+    spins3 = validate_lattice(spins, np.int8, check_values=check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    table = ising_flip_table(beta, J, h, heatbath)
+    return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps))
+
+
+def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sweep=0, n_sweeps=1,
+                                heatbath=False, check_values=True):
+    """Checkerboard sweeps of an Ising model with per-bond couplings (e.g. +-J or Gaussian spin glass).
+
+    ``j_right[row, col]`` couples (row, col) with (row, col + 1) and ``j_down[row, col]`` couples (row, col)
+    with (row + 1, col), periodically; both have shape (L, M). Shared by all replicas.
+    """
+    spins3 = validate_lattice(spins, np.int8, check_values=check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    j_right, j_down = check_couplings(j_right, j_down, spins3.shape[1:])
+    return int(_quenched_sweeps(spins3, j_right, j_down, _check_scalar("h", h), beta, bool(heatbath), seed,
+                                STREAM_CHECKERBOARD, sweep, n_sweeps))
+
+
+def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
+                             check_values=True):
+    """Checkerboard sweeps of the q-state Potts model (uint8 states 0..q-1); ``h`` favours state 0."""
+    q = _check_q(q)
+    spins3 = validate_lattice(states, np.uint8, q=q, check_values=check_values, name="states")
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    return int(_potts_sweeps(spins3, q, potts_metropolis_table(beta, J, h), potts_heatbath_weights(beta, J, h),
+                             bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps))
+
+
+def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False, q=2,
+                     j_right=None, j_down=None, check_values=True):
+    """Raster-order single-site sweeps for any lattice size (odd sides included); CPU only.
+
+    Ising (int8, uniform ``J`` or per-bond ``j_right``/``j_down``) or Potts (uint8 with ``q`` states).
+    Parallel over replicas only.
+    """
+    potts = isinstance(spins, np.ndarray) and spins.dtype == np.uint8
+    q = _check_q(q) if potts else 2
+    spins3 = validate_lattice(spins, np.uint8 if potts else np.int8, checkerboard=False, q=q,
+                              check_values=check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    if j_right is not None or j_down is not None:
+        if potts:
+            raise ValueError("per-bond couplings are supported for Ising (int8) spins only")
+        j_right, j_down = check_couplings(j_right, j_down, spins3.shape[1:])
+        kind = 1
+    else:
+        j_right = j_down = np.zeros((1, 1))
+        kind = 2 if potts else 0
+    table = potts_metropolis_table(beta, J, h) if potts else ising_flip_table(beta, J, h, heatbath)
+    return int(_sequential_sweeps(spins3, kind, q, table, potts_heatbath_weights(beta, J, h), j_right, j_down,
+                                  h, beta, bool(heatbath), seed, STREAM_SEQUENTIAL, sweep, n_sweeps))
+
+
+def _check_q(q):
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 2 <= int(q) <= 255:
+        raise ValueError(f"q (number of Potts states) must be an integer in [2, 255], got {q!r}")
+    return int(q)

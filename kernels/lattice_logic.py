@@ -1,0 +1,287 @@
+"""Per-site and per-group update logic for 2D lattice models, written once for every Numba backend.
+
+:func:`build` compiles the plain-Python functions below with a given decorator: ``numba.njit`` for the
+CPU kernels (``lattice_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numba-CUDA kernels
+(``lattice_cuda.py``). The CUDA C version (``cuda/lattice.cu``) follows the same steps line by line.
+
+Conventions
+-----------
+* Spins are ``spins[replica, row, col]`` on an ``L x M`` periodic square lattice: int8 +-1 for Ising,
+  uint8 states ``0..q-1`` for Potts.
+* Energies: Ising ``E = -sum_<ij> J_ij s_i s_j - h sum_i s_i``; Potts ``E = -J sum_<ij> delta(s_i, s_j)
+  - h sum_i delta(s_i, 0)``.
+* Checkerboard: colour ``c = (row + col) % 2``; within a colour, site ``k = (row * M + col) // 2``
+  (``M`` even). A *group* is four consecutive sites ``k = 4g .. 4g+3`` of one colour; one Philox call
+  per draw serves the whole group (see ``philox.py`` for the counter layout).
+* Integer-threshold tables: a move is accepted when the uint32 draw ``u < T`` (``T = 2**32``: always).
+  Ising table index ``5 * (s + 1) / 2 + (S + 4) / 2`` with ``S`` the sum of the four neighbours; Potts
+  Metropolis index ``3 * (n_old - n_new + 4) + (d_old - d_new + 1)`` with ``n`` the number of
+  neighbours in a state and ``d = delta(state, 0)``.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+_ONE64 = np.uint64(1)
+
+
+def build(jit, philox4x32):
+    """Compile the lattice logic with decorator ``jit`` on top of the matching ``philox4x32``."""
+
+    @jit
+    def up(row, L):
+        return L - 1 if row == 0 else row - 1
+
+    @jit
+    def down(row, L):
+        return 0 if row == L - 1 else row + 1
+
+    @jit
+    def neighbour_sum(spins, r, row, col, L, M):
+        """Sum of the four nearest neighbours (int) of an int8 +-1 lattice."""
+        return (np.int64(spins[r, up(row, L), col]) + np.int64(spins[r, down(row, L), col])
+                + np.int64(spins[r, row, up(col, M)]) + np.int64(spins[r, row, down(col, M)]))
+
+    @jit
+    def ising_table_index(s, nsum):
+        """Index into a 10-entry Ising threshold table for spin ``s`` and neighbour sum ``nsum``."""
+        return 5 * ((np.int64(s) + 1) >> 1) + ((nsum + 4) >> 1)
+
+    @jit
+    def ising_site(spins, r, row, col, L, M, table, u):
+        """Flip spin (row, col) when ``u < table[index]``; returns 1 if flipped."""
+        s = spins[r, row, col]
+        if np.uint64(u) < table[ising_table_index(s, neighbour_sum(spins, r, row, col, L, M))]:
+            spins[r, row, col] = -s
+            return 1
+        return 0
+
+    @jit
+    def local_field_quenched(spins, r, row, col, L, M, j_right, j_down, h):
+        """sum_j J_ij s_j + h with per-bond couplings: ``j_right[row, col]`` couples (row, col)-(row, col+1)
+        and ``j_down[row, col]`` couples (row, col)-(row+1, col)."""
+        lc = up(col, M)
+        ur = up(row, L)
+        return (j_right[row, col] * spins[r, row, down(col, M)] + j_right[row, lc] * spins[r, row, lc]
+                + j_down[row, col] * spins[r, down(row, L), col] + j_down[ur, col] * spins[r, ur, col] + h)
+
+    @jit
+    def threshold_from_probability(p):
+        """uint32 acceptance threshold ``floor(p * 2**32)``, ``2**32`` for ``p >= 1``."""
+        if p >= 1.0:
+            return np.uint64(4294967296)
+        if p <= 0.0:
+            return np.uint64(0)
+        return np.uint64(p * 4294967296.0)
+
+    @jit
+    def quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath, u):
+        """Metropolis or heat-bath flip with per-bond couplings (float thresholds)."""
+        s = spins[r, row, col]
+        delta_e = 2.0 * s * local_field_quenched(spins, r, row, col, L, M, j_right, j_down, h)
+        if heatbath:
+            p = 1.0 / (1.0 + np.exp(beta * delta_e))
+        elif delta_e <= 0.0:
+            p = 1.0
+        else:
+            p = np.exp(-beta * delta_e)
+        if np.uint64(u) < threshold_from_probability(p):
+            spins[r, row, col] = -s
+            return 1
+        return 0
+
+    @jit
+    def potts_count(spins, r, row, col, L, M, state):
+        """Number of the four neighbours in Potts state ``state``."""
+        return (np.int64(spins[r, up(row, L), col] == state) + np.int64(spins[r, down(row, L), col] == state)
+                + np.int64(spins[r, row, up(col, M)] == state) + np.int64(spins[r, row, down(col, M)] == state))
+
+    @jit
+    def potts_metropolis_site(spins, r, row, col, L, M, q, table, u_propose, u_accept):
+        """Propose one of the q-1 other states uniformly, accept with the integer threshold table."""
+        old = np.int64(spins[r, row, col])
+        new = (old + 1 + np.int64((np.uint64(u_propose) * np.uint64(q - 1)) >> np.uint64(32))) % q
+        n_old = potts_count(spins, r, row, col, L, M, old)
+        n_new = potts_count(spins, r, row, col, L, M, new)
+        d_old = np.int64(old == 0)
+        d_new = np.int64(new == 0)
+        if np.uint64(u_accept) < table[3 * (n_old - n_new + 4) + (d_old - d_new + 1)]:
+            spins[r, row, col] = new
+            return 1
+        return 0
+
+    @jit
+    def potts_heatbath_site(spins, r, row, col, L, M, q, weights, u):
+        """Draw the new state from its conditional distribution; ``weights[2 n + d]`` is the Boltzmann
+        factor of a state with ``n`` equal neighbours and ``d = delta(state, 0)``."""
+        total = 0.0
+        for state in range(q):
+            total += weights[2 * potts_count(spins, r, row, col, L, M, state) + np.int64(state == 0)]
+        target = (np.float64(u) * 2.0 ** -32) * total
+        old = spins[r, row, col]
+        acc = 0.0
+        new = q - 1
+        for state in range(q):
+            acc += weights[2 * potts_count(spins, r, row, col, L, M, state) + np.int64(state == 0)]
+            if target < acc:
+                new = state
+                break
+        spins[r, row, col] = new
+        return np.int64(new != old)
+
+    @jit
+    def group_start(g, colour, M):
+        """(row, j) of the first site k = 4 g of a colour group; col = 2 j + (row + colour) % 2."""
+        half = M // 2
+        k = 4 * g
+        return k // half, k % half
+
+    @jit
+    def select_word(x0, x1, x2, x3, w):
+        if w == 0:
+            return x0
+        if w == 1:
+            return x1
+        if w == 2:
+            return x2
+        return x3
+
+    @jit
+    def ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep):
+        """Update the colour-``colour`` sites of one row; same draws as :func:`ising_group` (the CPU
+        loops go row by row: no integer division per site, and row neighbours are found once)."""
+        half = M // 2
+        ru = up(row, L)
+        rd = down(row, L)
+        off = (row + colour) & 1
+        k = row * half
+        x0 = x1 = x2 = x3 = np.uint64(0)
+        accepted = 0
+        for j in range(half):
+            w = k & 3
+            if w == 0 or j == 0:
+                x0, x1, x2, x3 = philox4x32(k >> 2, r, sweep, colour, seed, stream)
+            col = 2 * j + off
+            cl = M - 1 if col == 0 else col - 1
+            cr = 0 if col == M - 1 else col + 1
+            s = spins[r, row, col]
+            nsum = (np.int64(spins[r, ru, col]) + np.int64(spins[r, rd, col]) + np.int64(spins[r, row, cl])
+                    + np.int64(spins[r, row, cr]))
+            if np.uint64(select_word(x0, x1, x2, x3, w)) < table[ising_table_index(s, nsum)]:
+                spins[r, row, col] = -s
+                accepted += 1
+            k += 1
+        return accepted
+
+    # The group updates below share one shape: one Philox call per draw for four same-colour sites.
+    @jit
+    def ising_group(spins, r, g, colour, L, M, table, seed, stream, sweep):
+        n_half = (L * M) // 2
+        half = M // 2
+        row, j = group_start(g, colour, M)
+        x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)
+        accepted = 0
+        for w in range(4):
+            if 4 * g + w >= n_half:
+                break
+            col = 2 * j + ((row + colour) & 1)
+            accepted += ising_site(spins, r, row, col, L, M, table, select_word(x0, x1, x2, x3, w))
+            j += 1
+            if j == half:
+                j = 0
+                row += 1
+        return accepted
+
+    @jit
+    def quenched_group(spins, r, g, colour, L, M, j_right, j_down, h, beta, heatbath, seed, stream, sweep):
+        n_half = (L * M) // 2
+        half = M // 2
+        row, j = group_start(g, colour, M)
+        x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)
+        accepted = 0
+        for w in range(4):
+            if 4 * g + w >= n_half:
+                break
+            col = 2 * j + ((row + colour) & 1)
+            accepted += quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath,
+                                      select_word(x0, x1, x2, x3, w))
+            j += 1
+            if j == half:
+                j = 0
+                row += 1
+        return accepted
+
+    @jit
+    def potts_group(spins, r, g, colour, L, M, q, table, weights, heatbath, seed, stream, sweep):
+        n_half = (L * M) // 2
+        half = M // 2
+        row, j = group_start(g, colour, M)
+        x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)        # draw 0
+        y0, y1, y2, y3 = philox4x32(g, r, sweep, 2 + colour, seed, stream)    # draw 1
+        accepted = 0
+        for w in range(4):
+            if 4 * g + w >= n_half:
+                break
+            col = 2 * j + ((row + colour) & 1)
+            u0 = select_word(x0, x1, x2, x3, w)
+            if heatbath:
+                accepted += potts_heatbath_site(spins, r, row, col, L, M, q, weights, u0)
+            else:
+                accepted += potts_metropolis_site(spins, r, row, col, L, M, q, table, u0,
+                                                  select_word(y0, y1, y2, y3, w))
+            j += 1
+            if j == half:
+                j = 0
+                row += 1
+        return accepted
+
+    return SimpleNamespace(
+        up=up, down=down, neighbour_sum=neighbour_sum, ising_table_index=ising_table_index,
+        ising_site=ising_site, local_field_quenched=local_field_quenched,
+        threshold_from_probability=threshold_from_probability, quenched_site=quenched_site,
+        potts_count=potts_count, potts_metropolis_site=potts_metropolis_site,
+        potts_heatbath_site=potts_heatbath_site, group_start=group_start, select_word=select_word,
+        ising_group=ising_group, ising_row=ising_row, quenched_group=quenched_group, potts_group=potts_group,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Host-side tables (NumPy; shared by every backend so that thresholds are identical everywhere).
+
+_TWO32 = 2 ** 32
+
+
+def probability_to_threshold(p):
+    """uint64 thresholds ``floor(p * 2**32)`` (``2**32`` where ``p >= 1``) for an array of probabilities."""
+    p = np.asarray(p, dtype=np.float64)
+    t = np.floor(np.clip(p, 0.0, 1.0) * float(_TWO32)).astype(np.uint64)
+    t[p >= 1.0] = np.uint64(_TWO32)
+    return t
+
+
+def ising_flip_table(beta, J, h, heatbath):
+    """10 flip thresholds indexed by ``5 * (s + 1) / 2 + (S + 4) / 2`` (see module docstring)."""
+    s = np.repeat([-1.0, 1.0], 5)
+    nsum = np.tile(np.arange(-4.0, 5.0, 2.0), 2)
+    delta_e = 2.0 * s * (J * nsum + h)
+    if heatbath:
+        p = 0.5 * (1.0 - np.tanh(0.5 * beta * delta_e))  # 1 / (1 + exp(beta dE)), overflow-free
+    else:
+        p = np.exp(-beta * np.maximum(delta_e, 0.0))
+    return probability_to_threshold(p)
+
+
+def potts_metropolis_table(beta, J, h):
+    """27 acceptance thresholds indexed by ``3 * (n_old - n_new + 4) + (d_old - d_new + 1)``."""
+    dn = np.repeat(np.arange(-4, 5), 3).astype(np.float64)      # n_old - n_new
+    dd = np.tile(np.arange(-1, 2), 9).astype(np.float64)        # d_old - d_new
+    delta_e = J * dn + h * dd
+    return probability_to_threshold(np.exp(-beta * np.maximum(delta_e, 0.0)))
+
+
+def potts_heatbath_weights(beta, J, h):
+    """10 Boltzmann factors ``exp(beta (J n + h d) - max)`` indexed by ``2 n + d``."""
+    n = np.repeat(np.arange(5), 2).astype(np.float64)
+    d = np.tile(np.arange(2), 5).astype(np.float64)
+    log_w = beta * (J * n + h * d)
+    return np.exp(log_w - log_w.max())
