@@ -1,6 +1,34 @@
 """fastmf.kernels: array-in/array-out Numba kernels (CPU and CUDA) and composable building blocks.
 
 This package imports nothing else from fastmf, so other simulators can use it alone.
+
+Array-in/array-out kernels (CPU; spins updated in place, the number of accepted moves returned):
+
+* :func:`checkerboard_sweep` -- Ising Metropolis / heat-bath, uniform J and h;
+* :func:`quenched_checkerboard_sweep` -- Ising with per-bond couplings (spin glasses);
+* :func:`potts_checkerboard_sweep` -- q-state Potts;
+* :func:`sequential_sweep` -- raster-order sweeps for any lattice size;
+* :func:`multispin_sweep` -- 64 replicas per uint64 word, independent randomness per spin;
+* :func:`wolff_step` -- Wolff cluster flips (Ising, h = 0).
+
+Building blocks callable from a user's own ``@njit`` code: :func:`philox4x32`, :func:`philox_word`,
+:func:`uniform_from_u32`, :func:`uniform_open_from_u32`, :func:`bounded_from_u32` (random numbers),
+:func:`neighbour_sum` (local field), :func:`ising_site` (threshold acceptance of one site),
+:func:`wolff_cluster`. Numba-CUDA device versions: :func:`philox.cuda_device_functions` and
+``lattice_cuda`` (imported on demand, needs numba-cuda). CUDA C sources: ``cuda/*.cu``, ``cuda/*.cuh``.
 """
-from .philox import (philox4x32, philox_word, uniform_from_u32, uniform_open_from_u32, bounded_from_u32,
-                     philox4x32_array, check_seed)
+from .lattice_cpu import (checkerboard_sweep, ising_flip_table, ising_site, neighbour_sum,
+                          potts_checkerboard_sweep, potts_heatbath_weights, potts_metropolis_table,
+                          quenched_checkerboard_sweep, sequential_sweep)
+from .multispin_cpu import multispin_sweep, pack_replicas, unpack_replicas
+from .philox import (bounded_from_u32, check_seed, philox4x32, philox4x32_array, philox_word,
+                     uniform_from_u32, uniform_open_from_u32)
+from .wolff_cpu import wolff_cluster, wolff_step
+
+__all__ = [
+    "checkerboard_sweep", "quenched_checkerboard_sweep", "potts_checkerboard_sweep", "sequential_sweep",
+    "multispin_sweep", "pack_replicas", "unpack_replicas", "wolff_step", "wolff_cluster",
+    "ising_flip_table", "potts_metropolis_table", "potts_heatbath_weights", "ising_site", "neighbour_sum",
+    "philox4x32", "philox_word", "philox4x32_array", "uniform_from_u32", "uniform_open_from_u32",
+    "bounded_from_u32", "check_seed",
+]

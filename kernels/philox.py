@@ -88,18 +88,6 @@ def _philox4x32(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-def _philox_word(c0, c1, c2, c3, k0, k1, word):
-    """Word ``word`` (0..3) of Philox4x32-10: the uint32 draw of lane ``word``."""
-    x0, x1, x2, x3 = _philox4x32(c0, c1, c2, c3, k0, k1)
-    if word == 0:
-        return x0
-    if word == 1:
-        return x1
-    if word == 2:
-        return x2
-    return x3
-
-
 def _uniform_from_u32(u):
     """Uniform float64 in [0, 1) from a uint32 draw (exactly ``u / 2**32``)."""
     return np.float64(u) * _TWO_M32
