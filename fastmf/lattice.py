@@ -1,0 +1,356 @@
+"""2D lattice models and their Monte Carlo samplers: an immutable description plus an explicit state.
+
+>>> model = LatticeModel(L=16, J=1.0, h=0.0)
+>>> sampler = LatticeSampler(model, T=2.5, method="metropolis")
+>>> state = sampler.init_state(n_replicas=8, seed=7)
+>>> state = sampler.run(state, n_steps=100)      # doctest: +SKIP
+
+The state (spins, seed, next step index, acceptance counters) is all there is to a chain: saving it with
+:meth:`ChainState.save` and continuing from :meth:`ChainState.load` reproduces an uninterrupted run bit
+for bit.
+"""
+import dataclasses
+import json
+
+import numpy as np
+
+from . import kernels as _k
+from . import observables as _obs
+from .backends import resolve_backend
+from .kernels.philox import STREAM_INIT, check_seed, philox4x32_array
+from .samples import atomic_savez
+
+__all__ = ["LatticeModel", "LatticeSampler", "ChainState", "METHODS"]
+
+METHODS = ("metropolis", "heatbath", "wolff", "multispin")
+
+
+def _real(name, value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LatticeModel:
+    """Ising or q-state Potts model on an ``L x M`` periodic square lattice.
+
+    Ising: ``E = -sum_<ij> J_ij s_i s_j - h sum_i s_i`` with ``s = +-1`` (J > 0 ferromagnetic, J < 0
+    antiferromagnetic); per-bond couplings ``j_right`` / ``j_down`` (shape (L, M)) replace ``J`` when given.
+    Potts (``q > 2``): ``E = -J sum_<ij> delta(s_i, s_j) - h sum_i delta(s_i, 0)``, states ``0..q-1``.
+    """
+
+    L: int
+    M: int = None
+    J: float = 1.0
+    h: float = 0.0
+    q: int = 2
+    j_right: np.ndarray = None
+    j_down: np.ndarray = None
+    disorder: str = None
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        for name in ("L", "M"):
+            value = self.L if name == "M" and self.M is None else getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+                raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
+            set_(self, name, int(value))
+        set_(self, "J", _real("J", self.J))
+        set_(self, "h", _real("h", self.h))
+        if isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer)) or not 2 <= self.q <= 255:
+            raise ValueError(f"q must be an integer in [2, 255], got {self.q!r}")
+        set_(self, "q", int(self.q))
+        if (self.j_right is None) != (self.j_down is None):
+            raise ValueError("give both j_right and j_down (per-bond couplings) or neither")
+        if self.j_right is not None:
+            if self.q != 2:
+                raise ValueError("per-bond couplings are supported for the Ising model (q = 2) only")
+            jr, jd = _k.lattice_cpu.check_couplings(self.j_right, self.j_down, (self.L, self.M))
+            jr.setflags(write=False)
+            jd.setflags(write=False)
+            set_(self, "j_right", jr)
+            set_(self, "j_down", jd)
+
+    @classmethod
+    def spin_glass(cls, L, M=None, kind="pm", J=1.0, h=0.0, seed=0):
+        """Edwards-Anderson model with quenched couplings: ``kind="pm"`` (+-J, equal odds) or ``"gaussian"``
+        (mean 0, standard deviation J); drawn from ``numpy.random.Philox(seed)``."""
+        M = L if M is None else M
+        rng = np.random.Generator(np.random.Philox(check_seed(seed)))
+        if kind == "pm":
+            jr, jd = (J * rng.choice([-1.0, 1.0], size=(2, L, M)))
+        elif kind == "gaussian":
+            jr, jd = J * rng.standard_normal((2, L, M))
+        else:
+            raise ValueError(f"kind must be 'pm' or 'gaussian', got {kind!r}")
+        return cls(L=L, M=M, J=J, h=h, j_right=jr, j_down=jd, disorder=f"{kind}(seed={seed})")
+
+    @property
+    def shape(self):
+        return (self.L, self.M)
+
+    @property
+    def n_sites(self):
+        return self.L * self.M
+
+    @property
+    def is_potts(self):
+        return self.q > 2
+
+    @property
+    def quenched(self):
+        return self.j_right is not None
+
+    @property
+    def name(self):
+        return "potts2d" if self.is_potts else ("ea2d" if self.quenched else "ising2d")
+
+    @property
+    def dtype(self):
+        return np.uint8 if self.is_potts else np.int8
+
+    def energy(self, configs):
+        """Total energy of each configuration of shape (n, L, M)."""
+        if self.is_potts:
+            return _obs.potts_energy(configs, J=self.J, h=self.h)
+        return _obs.ising_energy(configs, J=self.J, h=self.h, j_right=self.j_right, j_down=self.j_down)
+
+    def order_parameter(self, configs):
+        """Magnetization per site (Ising) or the Potts order parameter, per configuration."""
+        if self.is_potts:
+            return _obs.potts_order_parameter(configs, self.q)
+        return _obs.magnetization(configs)
+
+    def to_metadata(self):
+        meta = {"model": self.name, "L": self.L, "M": self.M, "J": self.J, "h": self.h, "q": self.q}
+        if self.quenched:
+            meta["disorder"] = self.disorder or "user couplings"
+        return meta
+
+
+@dataclasses.dataclass
+class ChainState:
+    """The explicit state of ``n_replicas`` chains: what gets checkpointed.
+
+    Attributes
+    ----------
+    spins : ndarray, shape (n_replicas, L, M)
+        int8 +-1 (Ising) or uint8 states (Potts), on the host.
+    seed : int
+        Philox key of every draw of these chains.
+    step : int
+        Index of the next sweep (or Wolff cluster step): the Philox counter c2 it will use.
+    n_accepted, n_attempted : int
+        Accepted single-spin moves (flipped spins for Wolff) and attempted ones.
+    """
+
+    spins: np.ndarray
+    seed: int
+    step: int = 0
+    n_accepted: int = 0
+    n_attempted: int = 0
+
+    @property
+    def n_replicas(self):
+        return self.spins.shape[0]
+
+    @property
+    def acceptance_rate(self):
+        return self.n_accepted / self.n_attempted if self.n_attempted else float("nan")
+
+    def copy(self):
+        return dataclasses.replace(self, spins=self.spins.copy())
+
+    def save(self, path, sampler=None):
+        """Checkpoint to ``path`` (.npz, atomic). The sampler description, if given, is stored for checks."""
+        meta = json.dumps({"seed": self.seed, "step": self.step, "n_accepted": self.n_accepted,
+                           "n_attempted": self.n_attempted,
+                           "sampler": sampler.describe() if sampler is not None else None})
+        return atomic_savez(path, spins=self.spins, state=np.array(meta))
+
+    @classmethod
+    def load(cls, path, sampler=None):
+        """Read a checkpoint; with ``sampler``, check that it was written by the same description."""
+        with np.load(path, allow_pickle=False) as data:
+            if "state" not in data.files or "spins" not in data.files:
+                raise ValueError(f"{str(path)!r} is not a fastmf chain checkpoint")
+            meta = json.loads(str(data["state"]))
+            spins = data["spins"].copy()
+        if sampler is not None and meta["sampler"] is not None and meta["sampler"] != sampler.describe():
+            raise ValueError(f"checkpoint {str(path)!r} was written by a different sampler:\n  {meta['sampler']}\n"
+                             f"now:\n  {sampler.describe()}")
+        return cls(spins=spins, seed=meta["seed"], step=meta["step"], n_accepted=meta["n_accepted"],
+                   n_attempted=meta["n_attempted"])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LatticeSampler:
+    """Immutable description of a Monte Carlo sampler for a :class:`LatticeModel` at temperature ``T``.
+
+    Parameters
+    ----------
+    model : LatticeModel
+    T : float
+        Temperature (> 0); ``beta = 1 / T``.
+    method : {"metropolis", "heatbath", "wolff", "multispin"}
+        Single-spin checkerboard Metropolis or heat-bath; Wolff clusters (Ising, h = 0, uniform J; one step
+        is one cluster flip); multi-spin-coded Metropolis (Ising, uniform J; 64 replicas per word, CPU).
+    backend : {"auto", "cpu", "cuda", "cupy"}
+        ``"cuda"`` runs the Numba-CUDA kernels, ``"cupy"`` the CUDA C kernels (uniform Ising only).
+    order : {"checkerboard", "sequential"}
+        Site order of single-spin methods. Checkerboard needs even L and M; the sequential (raster) order
+        works for any size, on the CPU.
+    """
+
+    model: LatticeModel
+    T: float
+    method: str = "metropolis"
+    backend: str = "auto"
+    order: str = "checkerboard"
+
+    def __post_init__(self):
+        if not isinstance(self.model, LatticeModel):
+            raise TypeError(f"model must be a LatticeModel, got {type(self.model).__name__}")
+        T = _real("T", self.T)
+        if T <= 0:
+            raise ValueError(f"temperature T must be > 0, got {T}")
+        object.__setattr__(self, "T", T)
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
+        if self.order not in ("checkerboard", "sequential"):
+            raise ValueError(f"order must be 'checkerboard' or 'sequential', got {self.order!r}")
+        m = self.model
+        if self.method in ("wolff", "multispin"):
+            if m.is_potts or m.quenched:
+                raise ValueError(f"method {self.method!r} supports the Ising model with uniform J only")
+            if self.method == "wolff" and m.h != 0:
+                raise ValueError("Wolff cluster updates need h = 0 (the field does not factor over clusters)")
+        if self.method == "wolff" and m.J == 0:
+            raise ValueError("Wolff updates need J != 0")
+        checkerboard = self.method == "multispin" or (self.method in ("metropolis", "heatbath")
+                                                       and self.order == "checkerboard")
+        if checkerboard and (m.L % 2 or m.M % 2):
+            raise ValueError(
+                f"{self.method} with checkerboard updates needs even L and M, got {m.L}x{m.M}: with periodic "
+                f"boundaries an odd side makes the lattice non-bipartite, so neighbouring sites would share a colour "
+                f"and be updated at the same time, breaking detailed balance. Use order='sequential' or "
+                f"method='wolff'.")
+        backend = resolve_backend(self.backend)
+        if backend != "cpu":
+            if self.method in ("wolff", "multispin") or self.order == "sequential":
+                raise ValueError(f"method={self.method!r} with order={self.order!r} runs on the CPU only; "
+                                 f"use backend='cpu'")
+            if backend == "cupy" and (m.is_potts or m.quenched):
+                raise ValueError("backend='cupy' (CUDA C) covers the uniform Ising model; use backend='cuda'")
+        object.__setattr__(self, "backend", backend)
+
+    @property
+    def beta(self):
+        return 1.0 / self.T
+
+    @property
+    def step_unit(self):
+        return "cluster" if self.method == "wolff" else "sweep"
+
+    def describe(self):
+        """JSON-able description (stored with checkpoints and sample files)."""
+        d = self.model.to_metadata()
+        d.update(T=self.T, sampler=self.method, backend=self.backend, order=self.order, step_unit=self.step_unit)
+        return json.loads(json.dumps(d))
+
+    def init_state(self, n_replicas, seed, start="hot"):
+        """A new :class:`ChainState`: ``start="hot"`` (random spins from the seed) or ``"cold"`` (all +1 / 0)."""
+        seed = check_seed(seed)
+        if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)) or n_replicas < 1:
+            raise ValueError(f"n_replicas must be a positive integer, got {n_replicas!r}")
+        m = self.model
+        if start == "cold":
+            spins = np.full((n_replicas,) + m.shape, 0 if m.is_potts else 1, m.dtype)
+        elif start == "hot":
+            spins = random_configurations(n_replicas, m.shape, m.q, seed)
+        else:
+            raise ValueError(f"start must be 'hot' or 'cold', got {start!r}")
+        return ChainState(spins=spins, seed=seed)
+
+    def run(self, state, n_steps):
+        """Advance every replica of ``state`` by ``n_steps`` sweeps (or cluster steps), in place; returns it."""
+        m = self.model
+        if state.spins.shape[1:] != m.shape or state.spins.dtype != m.dtype:
+            raise ValueError(f"state spins {state.spins.dtype} {state.spins.shape} do not match the model "
+                             f"({np.dtype(m.dtype).name}, (n_replicas, {m.L}, {m.M}))")
+        if n_steps == 0:
+            return state
+        kw = dict(seed=state.seed, n_sweeps=n_steps, check_values=False)
+        heat = self.method == "heatbath"
+        if self.method == "wolff":
+            acc = _k.wolff_step(state.spins, self.beta, m.J, seed=state.seed, step=state.step, n_steps=n_steps,
+                                check_values=False)
+        elif self.method == "multispin":
+            packed = _k.pack_replicas(state.spins)
+            acc = _k.multispin_sweep(packed, self.beta, m.J, m.h, seed=state.seed, sweep=state.step,
+                                     n_sweeps=n_steps)
+            state.spins[...] = _k.unpack_replicas(packed, state.n_replicas)
+            lanes = packed.shape[0] * 64  # padding lanes (replica count not a multiple of 64) are counted too
+        elif self.order == "sequential":
+            jr = {} if not m.quenched else dict(j_right=m.j_right, j_down=m.j_down)
+            acc = _k.sequential_sweep(state.spins, self.beta, m.J, m.h, heatbath=heat, q=m.q, sweep=state.step,
+                                      **jr, **kw)
+        else:
+            mod = self._kernel_module()
+            if m.is_potts:
+                acc = mod.potts_checkerboard_sweep(state.spins, m.q, self.beta, m.J, m.h, heatbath=heat,
+                                                   sweep=state.step, **kw)
+            elif m.quenched:
+                acc = mod.quenched_checkerboard_sweep(state.spins, self.beta, m.j_right, m.j_down, m.h,
+                                                      heatbath=heat, sweep=state.step, **kw)
+            else:
+                acc = mod.checkerboard_sweep(state.spins, self.beta, m.J, m.h, heatbath=heat, sweep=state.step,
+                                             **kw)
+        state.step += n_steps
+        if self.method != "multispin":
+            lanes = state.n_replicas
+        state.n_accepted += acc
+        state.n_attempted += n_steps * lanes * (m.n_sites if self.method != "wolff" else 1)
+        return state
+
+    def _kernel_module(self):
+        if self.backend == "cpu":
+            return _k.lattice_cpu
+        if self.backend == "cuda":
+            from .kernels import lattice_cuda
+            return lattice_cuda
+        from .kernels import cuda_c
+        return _CupyKernels(cuda_c)
+
+
+class _CupyKernels:
+    """Adapter: the CUDA C (CuPy) kernels with the lattice_cpu call signature."""
+
+    def __init__(self, cuda_c):
+        self._cuda_c = cuda_c
+
+    def checkerboard_sweep(self, spins, beta, J, h, *, seed, sweep, n_sweeps, heatbath, check_values=False):
+        return self._cuda_c.cupy_checkerboard_sweep(spins, beta, J, h, seed=seed, sweep=sweep, n_sweeps=n_sweeps,
+                                                    heatbath=heatbath)
+
+
+def random_configurations(n_replicas, shape, q, seed):
+    """Uniformly random configurations from Philox stream ``STREAM_INIT``: site ``f`` (flat index) of replica
+    ``r`` uses word ``f % 4`` of ``Philox((f // 4, r, 0, 0), (seed, STREAM_INIT))``; Ising spin +1 when the
+    word is below 2**31, Potts state ``(word * q) >> 32``."""
+    n_sites = int(np.prod(shape))
+    n_groups = -(-n_sites // 4)
+    g, r = np.meshgrid(np.arange(n_groups, dtype=np.uint64), np.arange(n_replicas, dtype=np.uint64))
+    counters = np.stack([g.ravel(), r.ravel(), np.zeros(g.size, np.uint64), np.zeros(g.size, np.uint64)], axis=1)
+    words = philox4x32_array(counters, np.array([[seed, STREAM_INIT]], np.uint64)).astype(np.uint64)
+    words = words.reshape(n_replicas, n_groups * 4)[:, :n_sites]
+    if q == 2:
+        spins = np.where(words < 2 ** 31, 1, -1).astype(np.int8)
+    else:
+        spins = ((words * np.uint64(q)) >> np.uint64(32)).astype(np.uint8)
+    return spins.reshape((n_replicas,) + tuple(shape))

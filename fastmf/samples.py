@@ -1,0 +1,111 @@
+"""Sample sets: configurations plus metadata, saved atomically as ``.npz``.
+
+File format (``numpy.load`` reads it without fastmf):
+
+* ``spins``: the configurations, shape ``(n_samples, ...)``: int8 +-1 for Ising-type spins, uint8 states
+  for Potts; float arrays for continuous spins.
+* ``metadata``: a JSON string (model, parameters, sampler, seed, burn-in, thinning, autocorrelation
+  time, fastmf version, ...).
+* optional per-sample arrays (``energy``, ``magnetization``, ``replica``, ``step``, ...).
+
+Files are written compressed (deflate) to a temporary file in the target directory and renamed into
+place, so an interrupted write never leaves a truncated file behind. Binary spins are stored as int8 so
+that ``np.load(f)["spins"]`` is directly usable; deflate brings them close to their bit-packed size.
+"""
+import json
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+
+from ._version import __version__
+
+__all__ = ["SampleSet", "atomic_savez", "load_samples"]
+
+_RESERVED = ("spins", "metadata")
+
+
+def atomic_savez(path, **arrays):
+    """Write ``arrays`` to ``path`` (``.npz``, compressed) through a temporary file and ``os.replace``."""
+    path = pathlib.Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"output file must end in .npz, got {str(path)!r}")
+    directory = path.parent if str(path.parent) else pathlib.Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"output directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class SampleSet:
+    """Configurations ``spins`` (n_samples, ...) with a metadata dict and optional per-sample arrays."""
+
+    def __init__(self, spins, metadata=None, **per_sample):
+        spins = np.asarray(spins)
+        if spins.ndim < 2:
+            raise ValueError(f"spins must have shape (n_samples, ...), got {spins.shape}")
+        self.spins = spins
+        self.metadata = dict(metadata or {})
+        self.metadata.setdefault("fastmf_version", __version__)
+        self.per_sample = {}
+        for name, values in per_sample.items():
+            values = np.asarray(values)
+            if values.shape[:1] != spins.shape[:1]:
+                raise ValueError(f"per-sample array {name!r} has {values.shape[:1]} rows, expected {spins.shape[0]}")
+            if name in _RESERVED:
+                raise ValueError(f"{name!r} is reserved")
+            self.per_sample[name] = values
+
+    def __len__(self):
+        return self.spins.shape[0]
+
+    def __getitem__(self, name):
+        return self.per_sample[name]
+
+    def __repr__(self):
+        return (f"SampleSet(n_samples={len(self)}, shape={self.spins.shape[1:]}, dtype={self.spins.dtype}, "
+                f"model={self.metadata.get('model')!r})")
+
+    def save(self, path):
+        """Write the set to ``path`` (.npz) atomically; returns the path."""
+        meta = json.dumps(self.metadata, sort_keys=True, default=_json_default)
+        return atomic_savez(path, spins=self.spins, metadata=np.array(meta), **self.per_sample)
+
+
+def load_samples(path):
+    """Read a :class:`SampleSet` written by :meth:`SampleSet.save` (clear errors for other files)."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such sample file: {str(path)!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "spins" not in data.files:
+                raise ValueError(f"{str(path)!r} is not a fastmf sample file: it has no 'spins' array "
+                                 f"(found {data.files})")
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "fastmf sample file" in str(exc):
+            raise
+        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file: {exc}") from exc
+    meta = json.loads(str(arrays.pop("metadata"))) if "metadata" in arrays else {}
+    spins = arrays.pop("spins")
+    return SampleSet(spins, meta, **arrays)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"metadata value of type {type(obj).__name__} is not JSON-serialisable")
