@@ -149,7 +149,7 @@ def run_verification(backend="auto", quick=False, seed=12345, printer=print):
             sampler = LatticeSampler(glass, 1.5, method=method, backend=other)
             results += histogram_check(sampler, exact, n_rep, 300, seed)
         potts = LatticeModel(L=4, M=4, q=3, J=1.0, h=0.2)
-        exact = lattice_enum.enumerate_potts(4, 4, 3, 1.0, 1.0, 0.2)
+        exact = lattice_enum.enumerate_potts(4, 4, 3, 1.0, 1.0, 0.2, max_states=3 ** 16)
         for method in ("metropolis", "heatbath"):
             sampler = LatticeSampler(potts, 1.0, method=method, backend=other)
             results += histogram_check(sampler, exact, n_rep, 300, seed)
