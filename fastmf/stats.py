@@ -48,7 +48,7 @@ def autocorrelation(x):
     return acov / acov[0]
 
 
-def integrated_autocorr_time(x, c=5.0):
+def integrated_autocorr_time(x, c=5.0, warn_short=False):
     """Integrated autocorrelation time with Sokal's automatic windowing.
 
     ``tau(W) = 1/2 + sum_{t=1}^{W} rho(t)``; the window is the smallest ``W`` with ``W >= c tau(W)``.
@@ -59,13 +59,15 @@ def integrated_autocorr_time(x, c=5.0):
         A time series (``n >= 8``).
     c : float
         Window factor (4-10; larger is less biased and noisier).
+    warn_short : bool
+        Issue a ``RuntimeWarning`` when the series is shorter than ``RELIABLE_LENGTH * tau_int``
+        (50 ``tau_int``): the estimate is then unreliable and biased low. Off by default so that
+        pilot runs that check the length themselves stay quiet.
 
     Returns
     -------
     float
-        ``tau_int`` (0.5 for a constant or uncorrelated series). A ``RuntimeWarning`` is issued
-        when the series is shorter than ``RELIABLE_LENGTH * tau_int`` (the estimate is then
-        unreliable and biased low).
+        ``tau_int`` (0.5 for a constant or uncorrelated series).
     """
     c = float(c)
     if not (math.isfinite(c) and c > 0):
@@ -77,7 +79,7 @@ def integrated_autocorr_time(x, c=5.0):
     w = np.arange(1, rho.size)
     # the biased estimator makes tau(n-1) = 0, so a window always exists
     tau = float(taus[np.argmax(w >= c * taus)])
-    if rho.size < RELIABLE_LENGTH * tau:
+    if warn_short and rho.size < RELIABLE_LENGTH * tau:
         warnings.warn(f"integrated_autocorr_time: series of {rho.size} samples is shorter than "
                       f"{RELIABLE_LENGTH} tau_int = {RELIABLE_LENGTH * tau:.0f}; the estimate is too short "
                       "to be reliable (biased low)", RuntimeWarning, stacklevel=2)
@@ -87,12 +89,14 @@ def integrated_autocorr_time(x, c=5.0):
 def mean_and_error(x, c=5.0):
     """Mean, its standard error ``sqrt(2 tau_int var / n)`` and ``tau_int``.
 
+    Warns (``RuntimeWarning``) when the series is shorter than 50 ``tau_int``.
+
     Returns
     -------
     (mean, stderr, tau_int) : tuple of float
     """
     a = _series(x)
-    tau = integrated_autocorr_time(a, c=c)
+    tau = integrated_autocorr_time(a, c=c, warn_short=True)
     var = float(np.var(a, ddof=1))
     return float(a.mean()), math.sqrt(2.0 * tau * var / a.size), tau
 

@@ -177,7 +177,7 @@ def test_potts_q2_is_ising():
 
 def test_potts_validation_and_speed():
     with pytest.raises(ValueError, match="max_states"):
-        enumerate_potts(4, 4, 3, 0.5)
+        enumerate_potts(4, 4, 4, 0.5)
     with pytest.raises(ValueError):
         enumerate_potts(3, 3, 1, 0.5)
     enumerate_potts(4, 4, 2, 0.5)

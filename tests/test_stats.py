@@ -1,5 +1,6 @@
 """Autocorrelation times, error bars and chi-square tests."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -67,8 +68,14 @@ def test_tau_errors_and_warnings():
         stats.integrated_autocorr_time(np.array([1.0] * 10 + [np.nan]))
     with pytest.raises(ValueError):
         stats.integrated_autocorr_time(np.ones((10, 2)))
+    short = ar1(0.999, 40, seed=5)
     with pytest.warns(RuntimeWarning, match="too short"):
-        stats.integrated_autocorr_time(ar1(0.999, 40, seed=5))
+        stats.integrated_autocorr_time(short, warn_short=True)
+    with pytest.warns(RuntimeWarning, match="too short"):
+        stats.mean_and_error(short)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert stats.integrated_autocorr_time(short) > 1.0      # quiet by default
     with pytest.raises(ValueError):
         stats.blocking_error(np.arange(3.0))
 

@@ -26,8 +26,9 @@ __all__ = ["IsingEnumeration", "PottsEnumeration", "enumerate_ising", "enumerate
 
 #: Largest number of Ising sites enumerated unless ``max_sites`` is raised (2**24 states, ~1-2 s).
 MAX_ISING_SITES = 24
-#: Largest number of Potts states ``q**N`` enumerated unless ``max_states`` is raised.
-MAX_POTTS_STATES = 20_000_000
+#: Largest number of Potts states ``q**N`` enumerated unless ``max_states`` is raised (4x4 q=3:
+#: 3**16 = 4.3e7 states, about 1 s).
+MAX_POTTS_STATES = 50_000_000
 
 _ENERGY_BIN = 1e-9
 
