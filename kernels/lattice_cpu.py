@@ -34,10 +34,24 @@ potts_metropolis_table = _ll.potts_metropolis_table
 potts_heatbath_weights = _ll.potts_heatbath_weights
 
 
+# Two ways to spread the work, chosen by the wrapper: with at least as many replicas as threads, one
+# parallel region runs whole chains per thread (no per-half-sweep synchronisation); otherwise each half-sweep
+# is split over (replica, row) or (replica, group). The result is the same either way: every draw is fixed
+# by its counter and sites of one colour do not interact.
+
 @numba.njit(parallel=True, cache=True)
-def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps):
+def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica):
     n_rep, L, M = spins.shape
     total = 0
+    if by_replica:
+        for r in prange(n_rep):
+            acc = 0
+            for t in range(n_sweeps):
+                for colour in range(2):
+                    for row in range(L):
+                        acc += ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep0 + t)
+            total += acc
+        return total
     for t in range(n_sweeps):
         for colour in range(2):
             acc = 0
@@ -49,10 +63,20 @@ def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps):
 
 
 @numba.njit(parallel=True, cache=True)
-def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sweep0, n_sweeps):
+def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sweep0, n_sweeps, by_replica):
     n_rep, L, M = spins.shape
     n_groups = ((L * M) // 2 + 3) // 4
     total = 0
+    if by_replica:
+        for r in prange(n_rep):
+            acc = 0
+            for t in range(n_sweeps):
+                for colour in range(2):
+                    for g in range(n_groups):
+                        acc += quenched_group(spins, r, g, colour, L, M, j_right, j_down, h, beta, heatbath, seed,
+                                              stream, sweep0 + t)
+            total += acc
+        return total
     for t in range(n_sweeps):
         for colour in range(2):
             acc = 0
@@ -65,10 +89,20 @@ def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sw
 
 
 @numba.njit(parallel=True, cache=True)
-def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sweeps):
+def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sweeps, by_replica):
     n_rep, L, M = spins.shape
     n_groups = ((L * M) // 2 + 3) // 4
     total = 0
+    if by_replica:
+        for r in prange(n_rep):
+            acc = 0
+            for t in range(n_sweeps):
+                for colour in range(2):
+                    for g in range(n_groups):
+                        acc += potts_group(spins, r, g, colour, L, M, q, table, weights, heatbath, seed, stream,
+                                           sweep0 + t)
+            total += acc
+        return total
     for t in range(n_sweeps):
         for colour in range(2):
             acc = 0
@@ -78,6 +112,11 @@ def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sw
                                    seed, stream, sweep0 + t)
             total += acc
     return total
+
+
+def by_replica(n_replicas):
+    """Whether to run whole chains per thread (enough replicas to keep every thread busy)."""
+    return n_replicas >= numba.get_num_threads()
 
 
 @numba.njit(parallel=True, cache=True)
@@ -223,7 +262,8 @@ def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, 
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = _check_scalar("J", J), _check_scalar("h", h)
     table = ising_flip_table(beta, J, h, heatbath)
-    return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps))
+    return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps,
+                             by_replica(len(spins3))))
 
 
 def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sweep=0, n_sweeps=1,
@@ -237,7 +277,7 @@ def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sw
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     j_right, j_down = check_couplings(j_right, j_down, spins3.shape[1:])
     return int(_quenched_sweeps(spins3, j_right, j_down, _check_scalar("h", h), beta, bool(heatbath), seed,
-                                STREAM_CHECKERBOARD, sweep, n_sweeps))
+                                STREAM_CHECKERBOARD, sweep, n_sweeps, by_replica(len(spins3))))
 
 
 def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
@@ -248,7 +288,7 @@ def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = _check_scalar("J", J), _check_scalar("h", h)
     return int(_potts_sweeps(spins3, q, potts_metropolis_table(beta, J, h), potts_heatbath_weights(beta, J, h),
-                             bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps))
+                             bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps, by_replica(len(spins3))))
 
 
 def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False, q=2,

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from .lattice_cpu import _check_scalar, check_sweep_args, ising_flip_table
+from .lattice_cpu import _check_scalar, by_replica, check_sweep_args, ising_flip_table
 from .philox import STREAM_MULTISPIN, philox4x32
 
 __all__ = ["pack_replicas", "unpack_replicas", "multispin_sweep", "multispin_class_thresholds"]
@@ -104,32 +104,47 @@ def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, s
     return s ^ flip, flip
 
 
-@numba.njit(parallel=True, cache=True)
-def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps):
-    n_words, L, M = packed.shape
+@numba.njit(cache=True, inline="always")
+def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed, sweep):
+    _, L, M = packed.shape
     half = M // 2
+    ru = L - 1 if row == 0 else row - 1
+    rd = 0 if row == L - 1 else row + 1
+    off = (row + colour) & 1
+    accepted = 0
+    for j in range(half):
+        col = 2 * j + off
+        cl = M - 1 if col == 0 else col - 1
+        cr = 0 if col == M - 1 else col + 1
+        new, flip = multispin_site(packed[w, row, col], packed[w, ru, col], packed[w, rd, col], packed[w, row, cl],
+                                   packed[w, row, cr], cls_up, cls_aligned, cls_t, n_cls, row * half + j, w, sweep,
+                                   colour, seed)
+        packed[w, row, col] = new
+        accepted += popcount64(flip)
+    return accepted
+
+
+@numba.njit(parallel=True, cache=True)
+def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps, by_word):
+    n_words, L, M = packed.shape
     total = 0
+    if by_word:  # whole word planes per thread: one parallel region (see lattice_cpu)
+        for w in prange(n_words):
+            acc = 0
+            for t in range(n_sweeps):
+                for colour in range(2):
+                    for row in range(L):
+                        acc += _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
+                                              sweep0 + t)
+            total += acc
+        return total
     for t in range(n_sweeps):
-        sweep = sweep0 + t
         for colour in range(2):
             acc = 0
             for idx in prange(n_words * L):
                 w = idx // L
-                row = idx - w * L
-                ru = L - 1 if row == 0 else row - 1
-                rd = 0 if row == L - 1 else row + 1
-                off = (row + colour) & 1
-                row_acc = 0
-                for j in range(half):
-                    col = 2 * j + off
-                    cl = M - 1 if col == 0 else col - 1
-                    cr = 0 if col == M - 1 else col + 1
-                    new, flip = multispin_site(packed[w, row, col], packed[w, ru, col], packed[w, rd, col],
-                                               packed[w, row, cl], packed[w, row, cr], cls_up, cls_aligned,
-                                               cls_t, n_cls, row * half + j, w, sweep, colour, seed)
-                    packed[w, row, col] = new
-                    row_acc += popcount64(flip)
-                acc += row_acc
+                acc += _multispin_row(packed, w, idx - w * L, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
+                                      sweep0 + t)
             total += acc
     return total
 
@@ -214,4 +229,5 @@ def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1):
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     cls_up, cls_aligned, cls_t, n_cls = multispin_class_thresholds(beta, _check_scalar("J", J),
                                                                    _check_scalar("h", h))
-    return int(_multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, n_sweeps))
+    return int(_multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, n_sweeps,
+                                 by_replica(packed.shape[0])))
