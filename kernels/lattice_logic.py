@@ -20,6 +20,8 @@ Conventions
 """
 from types import SimpleNamespace
 
+import math
+
 import numpy as np
 
 _ONE64 = np.uint64(1)
@@ -80,11 +82,12 @@ def build(jit, philox4x32):
         s = spins[r, row, col]
         delta_e = 2.0 * s * local_field_quenched(spins, r, row, col, L, M, j_right, j_down, h)
         if heatbath:
-            p = 1.0 / (1.0 + np.exp(beta * delta_e))
+            x = beta * delta_e  # math.exp (not np.exp) also lowers for CUDA; guard its overflow
+            p = 0.0 if x > 700.0 else 1.0 / (1.0 + math.exp(x))
         elif delta_e <= 0.0:
             p = 1.0
         else:
-            p = np.exp(-beta * delta_e)
+            p = math.exp(-beta * delta_e)
         if np.uint64(u) < threshold_from_probability(p):
             spins[r, row, col] = -s
             return 1

@@ -57,8 +57,6 @@ def test_kernel_lowers_for_gpu(name):
     assert rc == 0 and f"OK {name}" in out, out
 
 
-@pytest.mark.xfail(strict=False, reason="lattice_logic.quenched_site calls np.exp, which numba-cuda 0.30 has no "
-                                        "CUDA lowering for (KeyError: <ufunc 'exp'>); math.exp works")
 def test_quenched_kernel_lowers_for_gpu():
     rc, out = _lower("_quenched_kernel")
     assert rc == 0 and "OK _quenched_kernel" in out, out
