@@ -40,8 +40,10 @@ potts_heatbath_weights = _ll.potts_heatbath_weights
 # by its counter and sites of one colour do not interact.
 
 @numba.njit(parallel=True, cache=True)
-def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica):
+def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica, n_chunks):
     n_rep, L, M = spins.shape
+    # Scratch for one row of draws per parallel chunk: allocated once per call, never per sweep.
+    bufs = np.empty((n_rep if by_replica else n_chunks, M // 2 + 8), np.uint32)
     total = 0
     if by_replica:
         for r in prange(n_rep):
@@ -49,15 +51,17 @@ def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica):
             for t in range(n_sweeps):
                 for colour in range(2):
                     for row in range(L):
-                        acc += ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep0 + t)
+                        acc += ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep0 + t, bufs[r])
             total += acc
         return total
+    n_rows = n_rep * L
     for t in range(n_sweeps):
         for colour in range(2):
             acc = 0
-            for idx in prange(n_rep * L):
-                r = idx // L
-                acc += ising_row(spins, r, idx - r * L, colour, L, M, table, seed, stream, sweep0 + t)
+            for c in prange(n_chunks):  # static chunks of (replica, row) pairs, one scratch row each
+                for idx in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
+                    r = idx // L
+                    acc += ising_row(spins, r, idx - r * L, colour, L, M, table, seed, stream, sweep0 + t, bufs[c])
             total += acc
     return total
 
@@ -117,6 +121,11 @@ def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sw
 def by_replica(n_replicas):
     """Whether to run whole chains per thread (enough replicas to keep every thread busy)."""
     return n_replicas >= numba.get_num_threads()
+
+
+def n_chunks():
+    """Parallel chunks per half-sweep when splitting rows: a few per thread for load balance."""
+    return 4 * numba.get_num_threads()
 
 
 @numba.njit(parallel=True, cache=True)
@@ -263,7 +272,7 @@ def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, 
     J, h = _check_scalar("J", J), _check_scalar("h", h)
     table = ising_flip_table(beta, J, h, heatbath)
     return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps,
-                             by_replica(len(spins3))))
+                             by_replica(len(spins3)), n_chunks()))
 
 
 def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sweep=0, n_sweeps=1,

@@ -150,30 +150,41 @@ def build(jit, philox4x32):
         return x3
 
     @jit
-    def ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep):
-        """Update the colour-``colour`` sites of one row; same draws as :func:`ising_group` (the CPU
-        loops go row by row: no integer division per site, and row neighbours are found once)."""
+    def fill_row_draws(buf, row, half, r, sweep, colour, seed, stream):
+        """Draw word 0 of every site of one colour in one row into ``buf`` (a straight loop over Philox calls
+        that the compiler vectorises); returns the index in ``buf`` of the row's first site."""
+        k0 = row * half
+        g0 = k0 >> 2
+        n_calls = ((k0 + half - 1) >> 2) - g0 + 1
+        for i in range(n_calls):
+            x0, x1, x2, x3 = philox4x32(g0 + i, r, sweep, colour, seed, stream)
+            buf[4 * i] = np.uint32(x0)
+            buf[4 * i + 1] = np.uint32(x1)
+            buf[4 * i + 2] = np.uint32(x2)
+            buf[4 * i + 3] = np.uint32(x3)
+        return k0 & 3
+
+    @jit
+    def ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep, buf):
+        """Update the colour-``colour`` sites of one row with the draws of :func:`ising_group`; ``buf`` is
+        uint32 scratch of length ``M // 2 + 8``. The CPU kernels go row by row: draws first (vectorised), then
+        a branch-free update with the row neighbours found once."""
         half = M // 2
+        first = fill_row_draws(buf, row, half, r, sweep, colour, seed, stream)
         ru = up(row, L)
         rd = down(row, L)
         off = (row + colour) & 1
-        k = row * half
-        x0 = x1 = x2 = x3 = np.uint64(0)
         accepted = 0
         for j in range(half):
-            w = k & 3
-            if w == 0 or j == 0:
-                x0, x1, x2, x3 = philox4x32(k >> 2, r, sweep, colour, seed, stream)
             col = 2 * j + off
             cl = M - 1 if col == 0 else col - 1
             cr = 0 if col == M - 1 else col + 1
             s = spins[r, row, col]
             nsum = (np.int64(spins[r, ru, col]) + np.int64(spins[r, rd, col]) + np.int64(spins[r, row, cl])
                     + np.int64(spins[r, row, cr]))
-            if np.uint64(select_word(x0, x1, x2, x3, w)) < table[ising_table_index(s, nsum)]:
-                spins[r, row, col] = -s
-                accepted += 1
-            k += 1
+            flip = np.uint64(buf[first + j]) < table[ising_table_index(s, nsum)]
+            spins[r, row, col] = -s if flip else s
+            accepted += flip
         return accepted
 
     # The group updates below share one shape: one Philox call per draw for four same-colour sites.
@@ -244,7 +255,7 @@ def build(jit, philox4x32):
         threshold_from_probability=threshold_from_probability, quenched_site=quenched_site,
         potts_count=potts_count, potts_metropolis_site=potts_metropolis_site,
         potts_heatbath_site=potts_heatbath_site, group_start=group_start, select_word=select_word,
-        ising_group=ising_group, ising_row=ising_row, quenched_group=quenched_group, potts_group=potts_group,
+        ising_group=ising_group, ising_row=ising_row, fill_row_draws=fill_row_draws, quenched_group=quenched_group, potts_group=potts_group,
     )
 
 

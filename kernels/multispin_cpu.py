@@ -18,6 +18,10 @@ Random words: bit planes ``2 p`` and ``2 p + 1`` of site ``k = (row * M + col) /
 ``(row + col) % 2``) in word plane ``w`` and sweep ``t`` are the low and high 64 bits of
 ``Philox((k, w, t, 2 p + colour), (seed, STREAM_MULTISPIN))``.
 
+Speed: the first ``N_PRE_PLANES`` planes of every site of a row are drawn in one straight loop that the
+compiler vectorises, and the decision over them is unrolled; only sites with a lane still tied after them
+draw more planes, lazily. (The draws themselves are fixed by their counters, so this changes no result.)
+
 Metropolis only: with any J and h at most five of the ten (spin, aligned-neighbour) classes have an
 acceptance probability below one, which is what the kernel assumes.
 """
@@ -25,7 +29,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from .lattice_cpu import _check_scalar, by_replica, check_sweep_args, ising_flip_table
+from .lattice_cpu import _check_scalar, by_replica, check_sweep_args, ising_flip_table, n_chunks
 from .philox import STREAM_MULTISPIN, philox4x32
 
 __all__ = ["pack_replicas", "unpack_replicas", "multispin_sweep", "multispin_class_thresholds"]
@@ -35,6 +39,9 @@ _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
 _S32 = np.uint64(32)
 _MAX_CLASSES = 5
+# Bit planes drawn ahead for every site (even). With 64 lanes about 8 planes are needed on average, so most
+# sites never call Philox inside the lane-decision loop.
+N_PRE_PLANES = 8
 
 
 @numba.njit(cache=True, inline="always")
@@ -48,13 +55,16 @@ def popcount64(x):
 
 @numba.njit(cache=True, inline="always")
 def _class_mask(s, b0, b1, b2, spin_up, aligned):
-    """Lanes whose spin is up (``spin_up``) or down and whose aligned-neighbour count equals ``aligned``."""
+    """Lanes whose aligned-neighbour count equals ``aligned`` and whose spin is up (``spin_up`` = 1), down (0)
+    or either (2)."""
     if aligned == 4:
         m = b2
     else:
         m = ~b2
         m &= b1 if aligned >= 2 else ~b1
         m &= b0 if aligned & 1 else ~b0
+    if spin_up == 2:  # both spin values share this threshold (h = 0)
+        return m
     return m & (s if spin_up else ~s)
 
 
@@ -65,8 +75,27 @@ def _plane_bit(t, j):
 
 
 @numba.njit(cache=True, inline="always")
-def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, sweep, colour, seed):
-    """New packed word for one site: Metropolis with an independent uniform per lane (see module doc)."""
+def _threshold_plane(m0, m1, m2, m3, m4, cls_t, j):
+    """Bit (31 - j) of each lane's threshold, from the masks of the (at most five) undecided classes."""
+    return ((m0 & _plane_bit(cls_t[0], j)) | (m1 & _plane_bit(cls_t[1], j)) | (m2 & _plane_bit(cls_t[2], j))
+            | (m3 & _plane_bit(cls_t[3], j)) | (m4 & _plane_bit(cls_t[4], j)))
+
+
+@numba.njit(cache=True, inline="always")
+def fill_planes(planes, k0, half, w, sweep, colour, seed):
+    """The first ``N_PRE_PLANES`` random bit planes of every site of a row half, in one straight loop of
+    Philox calls (vectorised by the compiler); later planes are drawn lazily by :func:`multispin_site`."""
+    for j in range(half):
+        for p in range(N_PRE_PLANES // 2):
+            x0, x1, x2, x3 = philox4x32(k0 + j, w, sweep, 2 * p + colour, seed, STREAM_MULTISPIN)
+            planes[j, 2 * p] = x0 | (x1 << _S32)
+            planes[j, 2 * p + 1] = x2 | (x3 << _S32)
+
+
+@numba.njit(cache=True, inline="always")
+def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, sweep, colour, seed, planes):
+    """New packed word for one site: Metropolis with an independent uniform per lane (see module doc).
+    ``planes`` holds the site's first ``N_PRE_PLANES`` bit planes."""
     a1 = ~(s ^ n1)
     a2 = ~(s ^ n2)
     a3 = ~(s ^ n3)
@@ -86,17 +115,21 @@ def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, s
     m4 = _class_mask(s, b0, b1, b2, cls_up[4], cls_aligned[4]) if n_cls > 4 else _ZERO
     undecided = m0 | m1 | m2 | m3 | m4
     flip = ~undecided  # every other class is always accepted
+    for j in range(N_PRE_PLANES):  # fixed trip count, no early exit: unrolled and branch-free
+        tb = _threshold_plane(m0, m1, m2, m3, m4, cls_t, j)
+        diff = (planes[j] ^ tb) & undecided
+        flip |= diff & tb
+        undecided &= ~diff
     r_hi = _ZERO
-    j = 0
-    while undecided != _ZERO and j < 32:
+    j = N_PRE_PLANES
+    while undecided != _ZERO and j < 32:  # rare: some lane still tied with its threshold
         if j & 1 == 0:
             x0, x1, x2, x3 = philox4x32(k, w, sweep, 2 * (j >> 1) + colour, seed, STREAM_MULTISPIN)
             rand = x0 | (x1 << _S32)
             r_hi = x2 | (x3 << _S32)
         else:
             rand = r_hi
-        tb = ((m0 & _plane_bit(cls_t[0], j)) | (m1 & _plane_bit(cls_t[1], j)) | (m2 & _plane_bit(cls_t[2], j))
-              | (m3 & _plane_bit(cls_t[3], j)) | (m4 & _plane_bit(cls_t[4], j)))
+        tb = _threshold_plane(m0, m1, m2, m3, m4, cls_t, j)
         diff = (rand ^ tb) & undecided
         flip |= diff & tb
         undecided &= ~diff
@@ -105,9 +138,10 @@ def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, s
 
 
 @numba.njit(cache=True, inline="always")
-def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed, sweep):
+def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, planes):
     _, L, M = packed.shape
     half = M // 2
+    fill_planes(planes, row * half, half, w, sweep, colour, seed)
     ru = L - 1 if row == 0 else row - 1
     rd = 0 if row == L - 1 else row + 1
     off = (row + colour) & 1
@@ -118,15 +152,17 @@ def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, se
         cr = 0 if col == M - 1 else col + 1
         new, flip = multispin_site(packed[w, row, col], packed[w, ru, col], packed[w, rd, col], packed[w, row, cl],
                                    packed[w, row, cr], cls_up, cls_aligned, cls_t, n_cls, row * half + j, w, sweep,
-                                   colour, seed)
+                                   colour, seed, planes[j])
         packed[w, row, col] = new
         accepted += popcount64(flip)
     return accepted
 
 
 @numba.njit(parallel=True, cache=True)
-def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps, by_word):
+def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps, by_word, n_chunks):
     n_words, L, M = packed.shape
+    # Pre-drawn bit planes of one row per parallel chunk: allocated once per call, never per sweep.
+    planes = np.empty((n_words if by_word else n_chunks, M // 2, N_PRE_PLANES), np.uint64)
     total = 0
     if by_word:  # whole word planes per thread: one parallel region (see lattice_cpu)
         for w in prange(n_words):
@@ -135,16 +171,18 @@ def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n
                 for colour in range(2):
                     for row in range(L):
                         acc += _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
-                                              sweep0 + t)
+                                              sweep0 + t, planes[w])
             total += acc
         return total
+    n_rows = n_words * L
     for t in range(n_sweeps):
         for colour in range(2):
             acc = 0
-            for idx in prange(n_words * L):
-                w = idx // L
-                acc += _multispin_row(packed, w, idx - w * L, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
-                                      sweep0 + t)
+            for c in prange(n_chunks):
+                for idx in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
+                    w = idx // L
+                    acc += _multispin_row(packed, w, idx - w * L, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
+                                          sweep0 + t, planes[c])
             total += acc
     return total
 
@@ -157,10 +195,15 @@ def multispin_class_thresholds(beta, J, h):
     """
     table = ising_flip_table(beta, J, h, heatbath=False)
     up, aligned, thr = [], [], []
-    for spin_up in (0, 1):
-        for a in range(5):
-            # s S = 2a - 4: for s = +1, S = 2a - 4; for s = -1, S = 4 - 2a.
-            t = table[5 + a] if spin_up else table[4 - a]
+    for a in range(5):
+        # s S = 2a - 4: for s = +1, S = 2a - 4; for s = -1, S = 4 - 2a.
+        t_down, t_up = table[4 - a], table[5 + a]
+        if t_down == t_up < 2 ** 32:   # one class for both spins (always so at h = 0): fewer masks per site
+            up.append(2)
+            aligned.append(a)
+            thr.append(t_up)
+            continue
+        for spin_up, t in ((0, t_down), (1, t_up)):
             if t < 2 ** 32:
                 up.append(spin_up)
                 aligned.append(a)
@@ -230,4 +273,4 @@ def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1):
     cls_up, cls_aligned, cls_t, n_cls = multispin_class_thresholds(beta, _check_scalar("J", J),
                                                                    _check_scalar("h", h))
     return int(_multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, n_sweeps,
-                                 by_replica(packed.shape[0])))
+                                 by_replica(packed.shape[0]), n_chunks()))
