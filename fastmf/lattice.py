@@ -201,7 +201,7 @@ class LatticeSampler:
         Single-spin checkerboard Metropolis or heat-bath; Wolff clusters (Ising, h = 0, uniform J; one step
         is one cluster flip); multi-spin-coded Metropolis (Ising, uniform J; 64 replicas per word, CPU).
     backend : {"auto", "cpu", "cuda", "cupy"}
-        ``"cuda"`` runs the Numba-CUDA kernels, ``"cupy"`` the CUDA C kernels (uniform Ising only).
+        ``"cuda"`` runs the Numba-CUDA kernels, ``"cupy"`` the CUDA C kernels (uniform Ising and Potts).
     order : {"checkerboard", "sequential"}
         Site order of single-spin methods. Checkerboard needs even L and M; the sequential (raster) order
         works for any size, on the CPU.
@@ -245,8 +245,9 @@ class LatticeSampler:
             if self.method in ("wolff", "multispin") or self.order == "sequential":
                 raise ValueError(f"method={self.method!r} with order={self.order!r} runs on the CPU only; "
                                  f"use backend='cpu'")
-            if backend == "cupy" and (m.is_potts or m.quenched):
-                raise ValueError("backend='cupy' (CUDA C) covers the uniform Ising model; use backend='cuda'")
+            if backend == "cupy" and m.quenched:
+                raise ValueError("backend='cupy' (CUDA C) covers uniform Ising and Potts models; use backend='cuda' "
+                                 "for per-bond couplings")
         object.__setattr__(self, "backend", backend)
 
     @property
@@ -334,9 +335,11 @@ class _CupyKernels:
     def __init__(self, cuda_c):
         self._cuda_c = cuda_c
 
-    def checkerboard_sweep(self, spins, beta, J, h, *, seed, sweep, n_sweeps, heatbath, check_values=False):
-        return self._cuda_c.cupy_checkerboard_sweep(spins, beta, J, h, seed=seed, sweep=sweep, n_sweeps=n_sweeps,
-                                                    heatbath=heatbath)
+    def checkerboard_sweep(self, spins, beta, J, h, **kw):
+        return self._cuda_c.cupy_checkerboard_sweep(spins, beta, J, h, **kw)
+
+    def potts_checkerboard_sweep(self, states, q, beta, J, h, **kw):
+        return self._cuda_c.cupy_potts_checkerboard_sweep(states, q, beta, J, h, **kw)
 
 
 def random_configurations(n_replicas, shape, q, seed):

@@ -26,7 +26,6 @@ from .samples import SampleSet, atomic_savez
 
 __all__ = ["simulate_lattice", "measure_autocorrelation"]
 
-_MIN_PILOT = 200
 
 
 def _series(model, spins):
@@ -77,7 +76,7 @@ def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=10
 
 def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend="auto", order="checkerboard",
                      n_replicas=None, burn_in=200, thin=None, start="hot", progress=None, checkpoint=None,
-                     checkpoint_every=100, max_pilot_steps=100_000):
+                     checkpoint_every=100, pilot_steps=200, max_pilot_steps=100_000):
     """Draw ``n_samples`` nearly independent equilibrium configurations of a :class:`LatticeModel`.
 
     Parameters
@@ -103,6 +102,9 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     checkpoint : path, optional
         ``.npz`` file written atomically every ``checkpoint_every`` samples per replica; if it exists when
         the run starts (same arguments), the run resumes from it and returns what an uninterrupted run would.
+    pilot_steps, max_pilot_steps : int
+        First length of the autocorrelation pilot, and the cap of its doubling (``tau_reliable`` is False in
+        the metadata when the cap stopped it before it spanned 50 tau_int).
 
     Returns
     -------
@@ -115,13 +117,15 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     sampler = LatticeSampler(model, T, method=method, backend=backend, order=order)
     if n_replicas is None:
         n_replicas = 64 if method == "multispin" else min(32, max(1, n_samples // 50))
-    for name, value, low in (("burn_in", burn_in, 0), ("thin", thin, 1), ("checkpoint_every", checkpoint_every, 1)):
+    for name, value, low in (("burn_in", burn_in, 0), ("thin", thin, 1), ("checkpoint_every", checkpoint_every, 1),
+                             ("pilot_steps", pilot_steps, 8), ("max_pilot_steps", max_pilot_steps, 8)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
                                   or value < low):
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     per_replica = -(-n_samples // n_replicas)
     args = dict(sampler=sampler.describe(), n_samples=int(n_samples), seed=int(seed), n_replicas=int(n_replicas),
-                burn_in=int(burn_in), thin=thin, start=start)
+                burn_in=int(burn_in), thin=thin, start=start, pilot_steps=int(pilot_steps),
+                max_pilot_steps=int(max_pilot_steps))
     if progress is None:
         progress = sys.stderr.isatty()
     bar = _progress_bar(progress, sampler.step_unit)
@@ -129,10 +133,10 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     resumed = _load_checkpoint(checkpoint, args)
     if resumed is None:
         state = sampler.init_state(n_replicas, seed, start=start)
-        bar.total = burn_in + max(_MIN_PILOT, 1)
+        bar.total = burn_in + pilot_steps
         sampler.run(state, burn_in)
         bar.update(burn_in)
-        taus, pilot_steps, reliable = measure_autocorrelation(sampler, state, _MIN_PILOT, bar, max_pilot_steps)
+        taus, pilot_steps, reliable = measure_autocorrelation(sampler, state, pilot_steps, bar, max_pilot_steps)
         tau_max = max(taus.values())
         thin_used = int(thin) if thin is not None else max(1, math.ceil(3 * tau_max))
         collected = []

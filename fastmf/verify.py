@@ -141,7 +141,7 @@ def run_verification(backend="auto", quick=False, seed=12345, printer=print):
         sampler = LatticeSampler(model, kw["T"], method=method, backend=be, order=order)
         exact = lattice_enum.enumerate_ising(L, M, 1.0 / kw["T"], kw["J"], kw["h"])
         results += histogram_check(sampler, exact, n_rep, 300 if method != "wolff" else 100, seed)
-    other = "cuda" if backend == "cupy" else backend  # CUDA C covers uniform Ising; the rest uses Numba-CUDA
+    other = "cuda" if backend == "cupy" else backend  # CUDA C has no per-bond couplings: Numba-CUDA for glasses
     if not quick:
         glass = LatticeModel.spin_glass(4, kind="pm", seed=3)
         exact = lattice_enum.enumerate_ising(4, 4, 1 / 1.5, j_right=glass.j_right, j_down=glass.j_down)
@@ -151,7 +151,7 @@ def run_verification(backend="auto", quick=False, seed=12345, printer=print):
         potts = LatticeModel(L=4, M=4, q=3, J=1.0, h=0.2)
         exact = lattice_enum.enumerate_potts(4, 4, 3, 1.0, 1.0, 0.2, max_states=3 ** 16)
         for method in ("metropolis", "heatbath"):
-            sampler = LatticeSampler(potts, 1.0, method=method, backend=other)
+            sampler = LatticeSampler(potts, 1.0, method=method, backend=backend)
             results += histogram_check(sampler, exact, n_rep, 300, seed)
     for T in (2.0, 3.0):
         z_exact = lattice_enum.enumerate_ising(4, 4, 1.0 / T).log_z
