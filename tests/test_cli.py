@@ -1,0 +1,198 @@
+"""The ``fastmf`` command line: simulate writes a sample file; bad input exits 2 and writes nothing."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastmf
+from fastmf.backends import gpu_available
+from fastmf.cli import main
+from fastmf.samples import load_samples
+
+
+def _simulate_args(out, *extra, L="8", T="2.6", n="100"):
+    return ["simulate", "ising2d", "--L", L, "--T", T, "--n-samples", n, "--seed", "7", "--out", str(out),
+            "--no-progress", *extra]
+
+
+def _run(argv):
+    """main(argv) -> exit status, whether it returned or raised SystemExit (argparse)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_simulate_writes_a_sample_file(tmp_path, capsys):
+    out = tmp_path / "f.npz"
+    assert _run(_simulate_args(out, "--backend", "cpu")) == 0
+    stdout = capsys.readouterr().out
+    assert "wrote 100 samples" in stdout and str(out) in stdout
+    assert os.listdir(tmp_path) == ["f.npz"]
+    with np.load(out, allow_pickle=False) as data:       # plain NumPy reads it
+        assert data["spins"].shape == (100, 8, 8) and data["spins"].dtype == np.int8
+        meta = json.loads(str(data["metadata"]))
+    assert (meta["model"], meta["L"], meta["M"], meta["T"], meta["seed"]) == ("ising2d", 8, 8, 2.6, 7)
+    assert (meta["sampler"], meta["backend"], meta["n_samples"]) == ("metropolis", "cpu", 100)
+    assert meta["fastmf_version"] == fastmf.__version__
+    assert set(np.unique(load_samples(out).spins)) == {-1, 1}
+
+
+def test_simulate_is_reproducible_and_matches_the_library(tmp_path, capsys):
+    from fastmf.lattice import LatticeModel
+    from fastmf.simulate import simulate_lattice
+
+    assert _run(_simulate_args(tmp_path / "a.npz", "--backend", "cpu", "--J", "-1", "--h", "0.5")) == 0
+    ref = simulate_lattice(LatticeModel(L=8, J=-1.0, h=0.5), 2.6, 100, seed=7, backend="cpu")
+    got = load_samples(tmp_path / "a.npz")
+    np.testing.assert_array_equal(got.spins, ref.spins)
+    assert got.metadata == ref.metadata
+
+
+def test_simulate_potts(tmp_path):
+    out = tmp_path / "p.npz"
+    assert _run(_simulate_args(out, "--q", "3", "--backend", "cpu", T="1.0")) == 0
+    ss = load_samples(out)
+    assert ss.spins.shape == (100, 8, 8) and ss.spins.dtype == np.uint8
+    assert ss.spins.max() <= 2 and ss.metadata["model"] == "potts2d" and ss.metadata["q"] == 3
+
+
+@pytest.mark.parametrize("sampler", ["wolff", "multispin", "heatbath"])
+def test_simulate_samplers(tmp_path, sampler):
+    out = tmp_path / "s.npz"
+    assert _run(_simulate_args(out, "--sampler", sampler, "--backend", "cpu")) == 0
+    ss = load_samples(out)
+    assert ss.spins.shape == (100, 8, 8) and ss.spins.dtype == np.int8
+    assert ss.metadata["sampler"] == sampler
+    assert ss.metadata["step_unit"] == ("cluster" if sampler == "wolff" else "sweep")
+
+
+def test_simulate_options(tmp_path):
+    out = tmp_path / "o.npz"
+    extra = ["--M", "6", "--order", "sequential", "--n-replicas", "3", "--burn-in", "10", "--thin", "4",
+             "--backend", "cpu"]
+    assert _run(_simulate_args(out, *extra, L="5", n="30")) == 0
+    md = load_samples(out).metadata
+    assert (md["L"], md["M"], md["order"], md["n_replicas"], md["thin"]) == (5, 6, "sequential", 3, 4)
+    assert md["burn_in_initial"] == 10 and md["thin_from_tau"] is False
+
+
+def test_simulate_spin_glass_and_checkpoint(tmp_path):
+    out, ck = tmp_path / "g.npz", tmp_path / "ck.npz"
+    extra = ["--disorder", "gaussian", "--disorder-seed", "4", "--checkpoint", str(ck), "--backend", "cpu"]
+    assert _run(_simulate_args(out, *extra, n="40", T="1.5")) == 0
+    first = load_samples(out)
+    assert first.metadata["model"] == "ea2d" and first.metadata["disorder"] == "gaussian(seed=4)"
+    assert ck.is_file()
+    out.unlink()
+    assert _run(_simulate_args(out, *extra, n="40", T="1.5")) == 0   # resumes from the finished checkpoint
+    np.testing.assert_array_equal(load_samples(out).spins, first.spins)
+
+
+BAD_INPUT = {
+    "T=0": (["--T", "0"], "temperature must be > 0"),
+    "T<0": (["--T", "-1"], "temperature must be > 0"),
+    "J=nan": (["--J", "nan"], "finite"),
+    "h=inf": (["--h", "inf"], "finite"),
+    "odd L": (["--L", "5"], "even"),
+    "q=1": (["--q", "1"], "q must be"),
+    "n-samples=0": (["--n-samples", "0"], "positive integer"),
+    "seed<0": (["--seed", "-3"], "integer >= 0"),
+    "backend": (["--backend", "bogus"], "invalid choice: 'bogus'"),
+    "sampler": (["--sampler", "bogus"], "invalid choice: 'bogus'"),
+    "wolff with h": (["--sampler", "wolff", "--h", "0.5"], "h = 0"),
+    "multispin potts": (["--sampler", "multispin", "--q", "3"], "uniform J only"),
+}
+# argparse-detected errors: argparse also prints a multi-line usage block (see report).
+_ARGPARSE_ERRORS = {"T=0", "T<0", "J=nan", "h=inf", "n-samples=0", "seed<0", "backend", "sampler",
+                    "no .npz", "missing dir"}
+
+
+def _bad_cases():
+    cases = dict(BAD_INPUT)
+    cases["no .npz"] = (["--out", "OUT/f.txt"], "must end in .npz")
+    cases["missing dir"] = (["--out", "OUT/missing/f.npz"], "does not exist")
+    return cases
+
+
+def _bad_argv(tmp_path, extra):
+    argv = _simulate_args(tmp_path / "f.npz", "--backend", "cpu")
+    extra = [e.replace("OUT", str(tmp_path)) for e in extra]
+    # later options override earlier ones (argparse keeps the last value)
+    return argv + extra
+
+
+@pytest.mark.parametrize("case", sorted(_bad_cases()))
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, case):
+    extra, message = _bad_cases()[case]
+    assert _run(_bad_argv(tmp_path, extra)) == 2
+    err = capsys.readouterr().err
+    error_lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(error_lines) == 1, err
+    assert message in error_lines[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_odd_lattice_message_explains_why(tmp_path, capsys):
+    assert _run(_bad_argv(tmp_path, ["--L", "5"])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastmf: error:") and "bipartite" in err and "sequential" in err
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                            reason="argparse prints its usage block before the error line"))
+    if c in _ARGPARSE_ERRORS else c for c in sorted(_bad_cases())])
+def test_bad_input_message_is_one_line(tmp_path, capsys, case):
+    """cli.py's docstring: "Errors in the arguments are reported in one line (exit status 2)"."""
+    extra, _ = _bad_cases()[case]
+    assert _run(_bad_argv(tmp_path, extra)) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("backend", ["cuda", "cupy"])
+def test_gpu_backend_without_gpu(tmp_path, capsys, backend):
+    if gpu_available():
+        pytest.skip("a GPU is usable here")
+    assert _run(_simulate_args(tmp_path / "f.npz", "--backend", backend)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastmf: error:") and "cpu" in err and len(err.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_version(capsys):
+    assert _run(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"fastmf {fastmf.__version__}"
+
+
+def test_missing_command_exits_2(capsys):
+    assert _run([]) == 2
+    assert "required" in capsys.readouterr().err
+
+
+def test_python_dash_m_fastmf_cli(tmp_path):
+    """``python -m fastmf.cli`` works as a program (a subprocess; exit status and file)."""
+    out = tmp_path / "m.npz"
+    argv = _simulate_args(out, "--backend", "cpu", n="20")
+    proc = subprocess.run([sys.executable, "-m", "fastmf.cli", *argv], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 20 samples" in proc.stdout
+    with np.load(out) as data:
+        assert data["spins"].shape == (20, 8, 8) and data["spins"].dtype == np.int8
+    bad = subprocess.run([sys.executable, "-m", "fastmf.cli", *_simulate_args(tmp_path / "x.npz", L="5")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert bad.returncode == 2 and "fastmf: error:" in bad.stderr
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+@pytest.mark.slow
+def test_verify_quick_passes(capsys):
+    assert _run(["verify", "--quick", "--backend", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "passed" in out and " 0 failed" in out
+    assert "FAIL " not in out
