@@ -66,8 +66,15 @@ def _out_file(text):
     return path
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (exit status 2), pointing at --help instead of printing the usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="fastmf", description="Fast many-body spin simulation and "
+    parser = _Parser(prog="fastmf", description="Fast many-body spin simulation and "
                                      "mean-field read-off. See README.md.")
     parser.add_argument("--version", action="version", version=f"fastmf {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -294,9 +294,8 @@ class LatticeSampler:
         elif self.method == "multispin":
             packed = _k.pack_replicas(state.spins)
             acc = _k.multispin_sweep(packed, self.beta, m.J, m.h, seed=state.seed, sweep=state.step,
-                                     n_sweeps=n_steps)
+                                     n_sweeps=n_steps, n_replicas=state.n_replicas)
             state.spins[...] = _k.unpack_replicas(packed, state.n_replicas)
-            lanes = packed.shape[0] * 64  # padding lanes (replica count not a multiple of 64) are counted too
         elif self.order == "sequential":
             jr = {} if not m.quenched else dict(j_right=m.j_right, j_down=m.j_down)
             acc = _k.sequential_sweep(state.spins, self.beta, m.J, m.h, heatbath=heat, q=m.q, sweep=state.step,
@@ -313,10 +312,8 @@ class LatticeSampler:
                 acc = mod.checkerboard_sweep(state.spins, self.beta, m.J, m.h, heatbath=heat, sweep=state.step,
                                              **kw)
         state.step += n_steps
-        if self.method != "multispin":
-            lanes = state.n_replicas
         state.n_accepted += acc
-        state.n_attempted += n_steps * lanes * (m.n_sites if self.method != "wolff" else 1)
+        state.n_attempted += n_steps * state.n_replicas * (m.n_sites if self.method != "wolff" else 1)
         return state
 
     def _kernel_module(self):

@@ -16,6 +16,8 @@ import json
 import os
 import pathlib
 import tempfile
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -89,16 +91,24 @@ def load_samples(path):
     if not path.is_file():
         raise FileNotFoundError(f"no such sample file: {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file: {exc}") from exc
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf sample file (.npz with 'spins' and "
+                         f"'metadata')")
+    try:
+        with data:
             if "spins" not in data.files:
                 raise ValueError(f"{str(path)!r} is not a fastmf sample file: it has no 'spins' array "
                                  f"(found {data.files})")
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and "fastmf sample file" in str(exc):
-            raise
-        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file: {exc}") from exc
-    meta = json.loads(str(arrays.pop("metadata"))) if "metadata" in arrays else {}
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file (damaged?): {exc}") from exc
+    try:
+        meta = json.loads(str(arrays.pop("metadata"))) if "metadata" in arrays else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the metadata of {str(path)!r} is not valid JSON: {exc}") from exc
     spins = arrays.pop("spins")
     return SampleSet(spins, meta, **arrays)
 

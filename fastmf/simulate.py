@@ -4,11 +4,14 @@ Procedure (recorded in the metadata of every sample set):
 
 1. ``n_replicas`` independent chains start hot (random spins from the seed) and run ``burn_in`` steps.
 2. A pilot run measures the integrated autocorrelation time ``tau_int`` (Sokal windowing) of the energy and
-   of the order parameters (|m| and m, or the staggered |m_s| for J < 0; the Potts order parameter) on the
-   replica-averaged series; it is doubled until it spans at least ``50 tau_int`` (or ``max_pilot_steps``).
+   of the order parameters (|m| and m, or the staggered |m_s| for J < 0; the Potts order parameter) from
+   the autocovariance averaged over the replicas (much less noisy than that of the replica average); the
+   pilot is doubled until it spans at least ``50 tau_int`` (or ``max_pilot_steps``).
    The pilot also counts as burn-in, so burn-in is at least ``50 tau_int`` when the pilot converged.
 3. Samples are taken every ``thin = ceil(3 tau_int_max)`` steps (or the ``thin`` given), round-robin over the
-   replicas, so consecutive samples of one chain have autocorrelation about ``exp(-3)`` or less.
+   replicas, so consecutive samples of one chain have autocorrelation about ``exp(-3)`` or less. The signed
+   magnetization is left out of ``tau_int_max`` when the pilot cannot resolve it (tunnelling below T_c:
+   see ``_thinning_tau``); ``tau_excluded`` in the metadata says so.
 
 A run can checkpoint (``checkpoint=PATH``, atomic) and, if interrupted, resume from it bit for bit.
 """
@@ -28,26 +31,27 @@ __all__ = ["simulate_lattice", "measure_autocorrelation"]
 
 
 
-def _series(model, spins):
-    """Replica-averaged observables of one time step (the series whose autocorrelation is measured)."""
-    e = model.energy(spins)
-    out = {"energy": e.mean()}
+def _observables(model, spins):
+    """Per-replica observables of one time step (the series whose autocorrelation is measured)."""
+    out = {"energy": model.energy(spins)}
     if model.is_potts:
-        out["order"] = model.order_parameter(spins).mean()
+        out["order"] = model.order_parameter(spins)
     else:
         m = _obs.magnetization(spins)
-        out["abs_magnetization"] = np.abs(m).mean()
-        out["magnetization"] = m.mean()
+        out["abs_magnetization"] = np.abs(m)
+        out["magnetization"] = m
         if model.J < 0:
-            out["abs_staggered_magnetization"] = np.abs(_obs.staggered_magnetization(spins)).mean()
+            out["abs_staggered_magnetization"] = np.abs(_obs.staggered_magnetization(spins))
     return out
 
 
-def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=100_000):
-    """Run a pilot from ``state`` (advanced in place) and return (tau_int per observable, steps run, reliable).
+def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=20_000):
+    """Run a pilot from ``state`` (advanced in place); return ``(taus, steps, reliable)``: ``tau_int`` per
+    observable (in the sampler's steps), the pilot length, and per observable whether the pilot spans at
+    least 50 ``tau_int`` of it.
 
-    Each observable's ``tau_int`` is in units of the sampler's steps; a constant series (e.g. a frozen
-    observable) has ``tau_int = 0.5``. The pilot doubles until it is at least 50 ``tau_int`` long.
+    A constant series (a frozen observable) has ``tau_int = 0.5``. The pilot doubles until every observable
+    is reliable or the next doubling would pass ``max_steps``.
     """
     model = sampler.model
     records = []
@@ -55,19 +59,17 @@ def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=10
     while True:
         for _ in range(n_steps - total):
             sampler.run(state, 1)
-            records.append(_series(model, state.spins))
+            records.append(_observables(model, state.spins))
             if progress is not None:
                 progress.update(1)
         total = n_steps
         taus = {}
         for name in records[0]:
-            x = np.array([r[name] for r in records])
+            x = np.array([r[name] for r in records])   # (steps, replicas): replica-averaged autocovariance
             taus[name] = float(_stats.integrated_autocorr_time(x)) if np.ptp(x) > 0 else 0.5
-        tau_max = max(taus.values())
-        if total >= 50 * tau_max:
-            return taus, total, True
-        if 2 * total > max_steps:
-            return taus, total, False
+        reliable = {name: total >= 50 * tau for name, tau in taus.items()}
+        if all(reliable.values()) or 2 * total > max_steps:
+            return taus, total, reliable
         n_steps = 2 * total
         if progress is not None:
             progress.total = (progress.total or 0) + n_steps - total
@@ -76,7 +78,7 @@ def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=10
 
 def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend="auto", order="checkerboard",
                      n_replicas=None, burn_in=200, thin=None, start="hot", progress=None, checkpoint=None,
-                     checkpoint_every=100, pilot_steps=200, max_pilot_steps=100_000):
+                     checkpoint_every=100, pilot_steps=200, max_pilot_steps=20_000):
     """Draw ``n_samples`` nearly independent equilibrium configurations of a :class:`LatticeModel`.
 
     Parameters
@@ -117,7 +119,8 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     sampler = LatticeSampler(model, T, method=method, backend=backend, order=order)
     if n_replicas is None:
         n_replicas = 64 if method == "multispin" else min(32, max(1, n_samples // 50))
-    for name, value, low in (("burn_in", burn_in, 0), ("thin", thin, 1), ("checkpoint_every", checkpoint_every, 1),
+    for name, value, low in (("n_replicas", n_replicas, 1), ("burn_in", burn_in, 0), ("thin", thin, 1),
+                             ("checkpoint_every", checkpoint_every, 1),
                              ("pilot_steps", pilot_steps, 8), ("max_pilot_steps", max_pilot_steps, 8)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
                                   or value < low):
@@ -137,8 +140,7 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
         sampler.run(state, burn_in)
         bar.update(burn_in)
         taus, pilot_steps, reliable = measure_autocorrelation(sampler, state, pilot_steps, bar, max_pilot_steps)
-        tau_max = max(taus.values())
-        thin_used = int(thin) if thin is not None else max(1, math.ceil(3 * tau_max))
+        thin_used = int(thin) if thin is not None else max(1, math.ceil(3 * _thinning_tau(taus, reliable)[0]))
         collected = []
     else:
         state, collected, taus, pilot_steps, reliable, thin_used = resumed
@@ -152,6 +154,7 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
             _save_checkpoint(checkpoint, args, state, sampler, collected, taus, pilot_steps, reliable, thin_used)
     bar.close()
 
+    tau_max, excluded = _thinning_tau(taus, reliable)
     stacked = np.stack(collected, axis=1)                       # (replica, sample, L, M)
     n_rep = state.n_replicas
     spins = stacked.transpose(1, 0, 2, 3).reshape((-1,) + model.shape)[:n_samples]   # round-robin order
@@ -164,11 +167,24 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     meta = dict(sampler.describe(), beta=sampler.beta, seed=int(seed), n_samples=int(n_samples),
                 n_replicas=int(n_rep), start=start, burn_in=first, burn_in_initial=int(burn_in),
                 pilot_steps=int(pilot_steps), thin=int(thin_used), thin_from_tau=thin is None,
-                tau_int={k: float(v) for k, v in taus.items()}, tau_int_max=float(max(taus.values())),
-                tau_reliable=bool(reliable), tau_int_energy_of_samples=tau_samples,
+                tau_int={k: float(v) for k, v in taus.items()}, tau_int_max=tau_max, tau_excluded=excluded,
+                tau_reliable=all(reliable[k] for k in taus if k not in excluded),
+                tau_int_energy_of_samples=tau_samples,
                 acceptance_rate=float(state.acceptance_rate), final_step=int(state.step))
     key = "order_parameter" if model.is_potts else "magnetization"
     return SampleSet(spins, meta, energy=energy, **{key: order_param}, replica=replica, step=step)
+
+
+def _thinning_tau(taus, reliable):
+    """(largest tau_int used for thinning, observables left out).
+
+    The signed magnetization is left out when the pilot could not resolve it: below T_c local updates
+    tunnel between the two signs on times that grow exponentially with the lattice size (ergodicity
+    breaking). Replicas start hot, so both signs are represented across replicas; its tau_int is still
+    recorded. Every other observable is always used (flagged by ``tau_reliable`` when unresolved).
+    """
+    excluded = [k for k in ("magnetization",) if k in taus and not reliable[k]]
+    return float(max(v for k, v in taus.items() if k not in excluded)), excluded
 
 
 def _sample_tau(energy, replica, n_rep):
@@ -177,7 +193,7 @@ def _sample_tau(energy, replica, n_rep):
     length = min(len(x) for x in per_chain)
     if length < 20:
         return None
-    x = np.mean([c[:length] for c in per_chain], axis=0)
+    x = np.stack([c[:length] for c in per_chain], axis=1)
     return float(_stats.integrated_autocorr_time(x)) if np.ptp(x) > 0 else 0.5
 
 

@@ -19,12 +19,13 @@ MIN_LENGTH = 8
 RELIABLE_LENGTH = 50
 
 
-def _series(x, name="x"):
+def _series(x, name="x", chains=False):
     a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    if a.size < MIN_LENGTH:
-        raise ValueError(f"{name} has {a.size} samples; at least {MIN_LENGTH} are needed")
+    if a.ndim != 1 and not (chains and a.ndim == 2):
+        raise ValueError(f"{name} must be one-dimensional{' (or (n, n_chains))' if chains else ''}, "
+                         f"got shape {a.shape}")
+    if a.shape[0] < MIN_LENGTH:
+        raise ValueError(f"{name} has {a.shape[0]} samples; at least {MIN_LENGTH} are needed")
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return a
@@ -33,14 +34,18 @@ def _series(x, name="x"):
 def autocorrelation(x):
     """Normalized autocorrelation ``rho(t)``, ``t = 0..n-1`` (FFT, biased estimator ``/n``).
 
-    A constant series returns ``rho = [1, 0, 0, ...]``.
+    ``x`` is one series of shape (n,), or ``n_chains`` independent chains of the same process as columns
+    of shape (n, n_chains): their autocovariances (each about its own mean) are averaged, which is far
+    less noisy than the autocorrelation of the chain average. A constant series returns ``[1, 0, 0, ...]``.
     """
-    a = _series(x)
-    n = a.size
-    d = a - a.mean()
+    a = _series(x, chains=True)
+    n = a.shape[0]
+    d = a - a.mean(axis=0)
     nfft = 1 << (2 * n - 1).bit_length()
-    f = np.fft.rfft(d, nfft)
-    acov = np.fft.irfft(f * np.conj(f), nfft)[:n]
+    f = np.fft.rfft(d, nfft, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), nfft, axis=0)[:n]
+    if acov.ndim == 2:
+        acov = acov.mean(axis=1)
     if acov[0] <= 0.0 or not np.isfinite(acov[0]):
         rho = np.zeros(n)
         rho[0] = 1.0
@@ -55,8 +60,8 @@ def integrated_autocorr_time(x, c=5.0, warn_short=False):
 
     Parameters
     ----------
-    x : array_like, shape (n,)
-        A time series (``n >= 8``).
+    x : array_like, shape (n,) or (n, n_chains)
+        A time series (``n >= 8``), or independent chains as columns (see :func:`autocorrelation`).
     c : float
         Window factor (4-10; larger is less biased and noisier).
     warn_short : bool
@@ -79,7 +84,7 @@ def integrated_autocorr_time(x, c=5.0, warn_short=False):
     w = np.arange(1, rho.size)
     # the biased estimator makes tau(n-1) = 0, so a window always exists
     tau = float(taus[np.argmax(w >= c * taus)])
-    if warn_short and rho.size < RELIABLE_LENGTH * tau:
+    if warn_short and rho.size < RELIABLE_LENGTH * tau:  # rho.size is the series length n
         warnings.warn(f"integrated_autocorr_time: series of {rho.size} samples is shorter than "
                       f"{RELIABLE_LENGTH} tau_int = {RELIABLE_LENGTH * tau:.0f}; the estimate is too short "
                       "to be reliable (biased low)", RuntimeWarning, stacklevel=2)

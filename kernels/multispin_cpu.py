@@ -138,7 +138,7 @@ def multispin_site(s, n1, n2, n3, n4, cls_up, cls_aligned, cls_t, n_cls, k, w, s
 
 
 @numba.njit(cache=True, inline="always")
-def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, planes):
+def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, planes, count_mask):
     _, L, M = packed.shape
     half = M // 2
     fill_planes(planes, row * half, half, w, sweep, colour, seed)
@@ -154,12 +154,14 @@ def _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, se
                                    packed[w, row, cr], cls_up, cls_aligned, cls_t, n_cls, row * half + j, w, sweep,
                                    colour, seed, planes[j])
         packed[w, row, col] = new
-        accepted += popcount64(flip)
+        accepted += popcount64(flip & count_mask)
     return accepted
 
 
 @numba.njit(parallel=True, cache=True)
-def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps, by_word, n_chunks):
+def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n_sweeps, by_word, n_chunks,
+                      last_mask):
+    """``last_mask``: the lanes of the last word that hold real replicas (only their flips are counted)."""
     n_words, L, M = packed.shape
     # Pre-drawn bit planes of one row per parallel chunk: allocated once per call, never per sweep.
     planes = np.empty((n_words if by_word else n_chunks, M // 2, N_PRE_PLANES), np.uint64)
@@ -171,7 +173,7 @@ def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n
                 for colour in range(2):
                     for row in range(L):
                         acc += _multispin_row(packed, w, row, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
-                                              sweep0 + t, planes[w])
+                                              sweep0 + t, planes[w], last_mask if w == n_words - 1 else _ALL)
             total += acc
         return total
     n_rows = n_words * L
@@ -182,7 +184,7 @@ def _multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep0, n
                 for idx in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
                     w = idx // L
                     acc += _multispin_row(packed, w, idx - w * L, colour, cls_up, cls_aligned, cls_t, n_cls, seed,
-                                          sweep0 + t, planes[c])
+                                          sweep0 + t, planes[c], last_mask if w == n_words - 1 else _ALL)
             total += acc
     return total
 
@@ -244,7 +246,7 @@ def unpack_replicas(packed, n_replicas=None):
     return (2 * spins.astype(np.int8) - 1)
 
 
-def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1):
+def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, n_replicas=None):
     """Run ``n_sweeps`` multi-spin-coded checkerboard Metropolis sweeps in place.
 
     Parameters
@@ -255,11 +257,14 @@ def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1):
         Inverse temperature (> 0), coupling and field.
     seed, sweep, n_sweeps : int
         Philox key, index of the first sweep, number of sweeps.
+    n_replicas : int, optional
+        Number of real replicas (default ``64 * n_words``); padding lanes beyond it evolve (they cannot
+        influence the others) but their flips are not counted.
 
     Returns
     -------
     int
-        Number of accepted single-spin flips summed over all 64 * n_words replicas.
+        Number of accepted single-spin flips summed over the real replicas.
     """
     if not isinstance(packed, np.ndarray) or packed.dtype != np.uint64 or packed.ndim != 3:
         raise TypeError("packed must be a uint64 array of shape (n_words, L, M); see pack_replicas")
@@ -270,7 +275,14 @@ def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1):
         raise ValueError(f"multi-spin checkerboard updates need even L, M >= 2, got L={L}, M={M} (an odd periodic "
                          f"side makes the lattice non-bipartite)")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    n_words = packed.shape[0]
+    n_replicas = 64 * n_words if n_replicas is None else int(n_replicas)
+    if not 64 * (n_words - 1) < n_replicas <= 64 * n_words:
+        raise ValueError(f"n_replicas must be in ({64 * (n_words - 1)}, {64 * n_words}] for {n_words} words, "
+                         f"got {n_replicas}")
+    last_lanes = n_replicas - 64 * (n_words - 1)
+    last_mask = _ALL if last_lanes == 64 else np.uint64((1 << last_lanes) - 1)
     cls_up, cls_aligned, cls_t, n_cls = multispin_class_thresholds(beta, _check_scalar("J", J),
                                                                    _check_scalar("h", h))
     return int(_multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, n_sweeps,
-                                 by_replica(packed.shape[0]), n_chunks()))
+                                 by_replica(packed.shape[0]), n_chunks(), last_mask))

@@ -106,9 +106,6 @@ BAD_INPUT = {
     "wolff with h": (["--sampler", "wolff", "--h", "0.5"], "h = 0"),
     "multispin potts": (["--sampler", "multispin", "--q", "3"], "uniform J only"),
 }
-# argparse-detected errors: argparse also prints a multi-line usage block (see report).
-_ARGPARSE_ERRORS = {"T=0", "T<0", "J=nan", "h=inf", "n-samples=0", "seed<0", "backend", "sampler",
-                    "no .npz", "missing dir"}
 
 
 def _bad_cases():
@@ -142,10 +139,7 @@ def test_odd_lattice_message_explains_why(tmp_path, capsys):
     assert err.startswith("fastmf: error:") and "bipartite" in err and "sequential" in err
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                            reason="argparse prints its usage block before the error line"))
-    if c in _ARGPARSE_ERRORS else c for c in sorted(_bad_cases())])
+@pytest.mark.parametrize("case", sorted(_bad_cases()))
 def test_bad_input_message_is_one_line(tmp_path, capsys, case):
     """cli.py's docstring: "Errors in the arguments are reported in one line (exit status 2)"."""
     extra, _ = _bad_cases()[case]

@@ -151,9 +151,6 @@ def test_load_text_file_named_npz(tmp_path):
         load_samples(tmp_path / "text.npz")
 
 
-@pytest.mark.xfail(strict=True, raises=zipfile.BadZipFile,
-                   reason="load_samples: a truncated .npz raises a raw zipfile.BadZipFile (not caught, "
-                   "does not name the file; see report)")
 def test_load_truncated_npz(tmp_path):
     SampleSet(_spins(np.int8, shape=(50, 8, 8)), {}).save(tmp_path / "full.npz")
     data = (tmp_path / "full.npz").read_bytes()
@@ -177,18 +174,12 @@ def test_load_npz_without_metadata_gives_empty_metadata(tmp_path):
     assert back.metadata == {"fastmf_version": fastmf.__version__}
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="load_samples: a .npy file makes np.load return an ndarray, used as a "
-                   "context manager -> raw TypeError (see report)")
 def test_load_npy_file_gives_a_clear_error(tmp_path):
     np.save(tmp_path / "arr.npy", np.zeros((3, 4)))
     with pytest.raises(ValueError, match=r"arr\.npy"):
         load_samples(tmp_path / "arr.npy")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="load_samples: invalid JSON metadata raises a bare JSONDecodeError that "
-                   "does not name the file (see report)")
 def test_load_invalid_metadata_names_the_file(tmp_path):
     np.savez(tmp_path / "badmeta.npz", spins=_spins(np.int8), metadata=np.array("not json {"))
     with pytest.raises(ValueError, match=r"badmeta\.npz"):

@@ -66,8 +66,8 @@ def test_tau_errors_and_warnings():
         stats.integrated_autocorr_time(np.arange(5.0))
     with pytest.raises(ValueError, match="NaN"):
         stats.integrated_autocorr_time(np.array([1.0] * 10 + [np.nan]))
-    with pytest.raises(ValueError):
-        stats.integrated_autocorr_time(np.ones((10, 2)))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        stats.integrated_autocorr_time(np.ones((10, 2, 2)))
     short = ar1(0.999, 40, seed=5)
     with pytest.warns(RuntimeWarning, match="too short"):
         stats.integrated_autocorr_time(short, warn_short=True)
@@ -132,3 +132,14 @@ def test_samples_vs_exact_z():
     assert stats.samples_vs_exact_z(0.9, 0.0, 1.0) == -math.inf
     with pytest.raises(ValueError):
         stats.samples_vs_exact_z(1.0, -1.0, 1.0)
+
+
+def test_tau_of_several_chains():
+    """Chains as columns: the averaged autocovariance gives tau_int of the process with far less noise than
+    one chain, and a single column equals the 1D call."""
+    chains = np.stack([ar1(0.9, 2000, seed=100 + k) for k in range(40)], axis=1)
+    tau = stats.integrated_autocorr_time(chains)
+    assert abs(tau - 9.5) < 0.05 * 9.5
+    assert stats.integrated_autocorr_time(chains[:, :1]) == stats.integrated_autocorr_time(chains[:, 0])
+    singles = [stats.integrated_autocorr_time(chains[:, k]) for k in range(40)]
+    assert abs(tau - 9.5) < np.std(singles)   # better than a typical single-chain estimate
