@@ -111,7 +111,7 @@ def numba_naive_checkerboard_sweep(spins2d, beta, J, h, n_sweeps):
     return int(_naive_sweeps(spins2d, float(beta), float(J), float(h), int(n_sweeps)))
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _seed(seed):
     np.random.seed(seed)
 

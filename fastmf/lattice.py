@@ -18,21 +18,12 @@ from . import kernels as _k
 from . import observables as _obs
 from .backends import resolve_backend
 from .kernels.philox import STREAM_INIT, check_seed, philox4x32_array
+from .kernels.validation import check_int, check_real
 from .samples import atomic_savez
 
 __all__ = ["LatticeModel", "LatticeSampler", "ChainState", "METHODS"]
 
 METHODS = ("metropolis", "heatbath", "wolff", "multispin")
-
-
-def _real(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -55,16 +46,11 @@ class LatticeModel:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        for name in ("L", "M"):
-            value = self.L if name == "M" and self.M is None else getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-                raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
-            set_(self, name, int(value))
-        set_(self, "J", _real("J", self.J))
-        set_(self, "h", _real("h", self.h))
-        if isinstance(self.q, bool) or not isinstance(self.q, (int, np.integer)) or not 2 <= self.q <= 255:
-            raise ValueError(f"q must be an integer in [2, 255], got {self.q!r}")
-        set_(self, "q", int(self.q))
+        set_(self, "L", check_int("L", self.L, 2))
+        set_(self, "M", check_int("M", self.L if self.M is None else self.M, 2))
+        set_(self, "J", check_real("J", self.J))
+        set_(self, "h", check_real("h", self.h))
+        set_(self, "q", check_int("q", self.q, 2, 255))
         if (self.j_right is None) != (self.j_down is None):
             raise ValueError("give both j_right and j_down (per-bond couplings) or neither")
         if self.j_right is not None:
@@ -216,10 +202,7 @@ class LatticeSampler:
     def __post_init__(self):
         if not isinstance(self.model, LatticeModel):
             raise TypeError(f"model must be a LatticeModel, got {type(self.model).__name__}")
-        T = _real("T", self.T)
-        if T <= 0:
-            raise ValueError(f"temperature T must be > 0, got {T}")
-        object.__setattr__(self, "T", T)
+        object.__setattr__(self, "T", check_real("temperature T", self.T, positive=True))
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; expected one of {', '.join(METHODS)}")
         if self.order not in ("checkerboard", "sequential"):

@@ -30,7 +30,8 @@ from importlib import resources
 import numpy as np
 
 from ._gpu_validation import device_lattice_shape
-from .lattice_cpu import (_check_q, _check_scalar, check_sweep_args, ising_flip_table, potts_heatbath_weights,
+from .validation import check_real
+from .lattice_cpu import (_check_q, check_sweep_args, ising_flip_table, potts_heatbath_weights,
                           potts_metropolis_table, validate_lattice)
 from .philox import STREAM_CHECKERBOARD
 
@@ -151,7 +152,7 @@ def prepare_ising(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatb
     """Validate and build the :class:`LaunchPlan` of ``fastmf_ising_checkerboard`` (arrays of module ``xp``)."""
     spins3 = _check_xp_lattice(spins, np.int8, 2, check_values, "spins", xp)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     grid, block = _launch_shape(_counts(spins3.shape), block_size)
     n_rep, L, M = spins3.shape
     table = xp.asarray(ising_flip_table(beta, J, h, heatbath))
@@ -166,7 +167,7 @@ def prepare_potts(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, h
     q = _check_q(q)
     spins3 = _check_xp_lattice(states, np.uint8, q, check_values, "states", xp)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     grid, block = _launch_shape(_counts(spins3.shape), block_size)
     n_rep, L, M = spins3.shape
     table = xp.asarray(potts_metropolis_table(beta, J, h))

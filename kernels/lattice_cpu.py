@@ -10,6 +10,7 @@ import numpy as np
 from numba import prange
 
 from . import lattice_logic as _ll
+from .validation import check_int, check_real
 from .philox import STREAM_CHECKERBOARD, STREAM_SEQUENTIAL, check_seed, philox4x32
 
 __all__ = ["checkerboard_sweep", "potts_checkerboard_sweep", "quenched_checkerboard_sweep",
@@ -66,8 +67,18 @@ def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica, n_ch
     return total
 
 
+@numba.njit(cache=True, inline="always")
+def _group_update(kind, spins, r, g, colour, L, M, q, table, weights, j_right, j_down, h, beta, heatbath, seed,
+                  stream, sweep):
+    """One group of four same-colour sites: kind 1 = per-bond couplings (Ising), 2 = Potts."""
+    if kind == 1:
+        return quenched_group(spins, r, g, colour, L, M, j_right, j_down, h, beta, heatbath, seed, stream, sweep)
+    return potts_group(spins, r, g, colour, L, M, q, table, weights, heatbath, seed, stream, sweep)
+
+
 @numba.njit(parallel=True, cache=True)
-def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sweep0, n_sweeps, by_replica):
+def _group_sweeps(kind, spins, q, table, weights, j_right, j_down, h, beta, heatbath, seed, stream, sweep0,
+                  n_sweeps, by_replica):
     n_rep, L, M = spins.shape
     n_groups = ((L * M) // 2 + 3) // 4
     total = 0
@@ -77,8 +88,8 @@ def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sw
             for t in range(n_sweeps):
                 for colour in range(2):
                     for g in range(n_groups):
-                        acc += quenched_group(spins, r, g, colour, L, M, j_right, j_down, h, beta, heatbath, seed,
-                                              stream, sweep0 + t)
+                        acc += _group_update(kind, spins, r, g, colour, L, M, q, table, weights, j_right, j_down,
+                                             h, beta, heatbath, seed, stream, sweep0 + t)
             total += acc
         return total
     for t in range(n_sweeps):
@@ -86,34 +97,8 @@ def _quenched_sweeps(spins, j_right, j_down, h, beta, heatbath, seed, stream, sw
             acc = 0
             for idx in prange(n_rep * n_groups):
                 r = idx // n_groups
-                acc += quenched_group(spins, r, idx - r * n_groups, colour, L, M, j_right, j_down, h, beta,
-                                      heatbath, seed, stream, sweep0 + t)
-            total += acc
-    return total
-
-
-@numba.njit(parallel=True, cache=True)
-def _potts_sweeps(spins, q, table, weights, heatbath, seed, stream, sweep0, n_sweeps, by_replica):
-    n_rep, L, M = spins.shape
-    n_groups = ((L * M) // 2 + 3) // 4
-    total = 0
-    if by_replica:
-        for r in prange(n_rep):
-            acc = 0
-            for t in range(n_sweeps):
-                for colour in range(2):
-                    for g in range(n_groups):
-                        acc += potts_group(spins, r, g, colour, L, M, q, table, weights, heatbath, seed, stream,
-                                           sweep0 + t)
-            total += acc
-        return total
-    for t in range(n_sweeps):
-        for colour in range(2):
-            acc = 0
-            for idx in prange(n_rep * n_groups):
-                r = idx // n_groups
-                acc += potts_group(spins, r, idx - r * n_groups, colour, L, M, q, table, weights, heatbath,
-                                   seed, stream, sweep0 + t)
+                acc += _group_update(kind, spins, r, idx - r * n_groups, colour, L, M, q, table, weights, j_right,
+                                     j_down, h, beta, heatbath, seed, stream, sweep0 + t)
             total += acc
     return total
 
@@ -174,18 +159,6 @@ def _all_in_range(spins, lo, hi, pm1):
 # ----------------------------------------------------------------------------------------------
 # Validation shared by every backend's public wrappers.
 
-def _check_scalar(name, value, positive=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value} (temperature T = 1/beta must be positive)")
-    return value
-
-
 def validate_lattice(spins, dtype, checkerboard=True, q=2, check_values=True, name="spins"):
     """Check a spin array and return it as a 3D ``(n_replicas, L, M)`` view (no copy).
 
@@ -220,7 +193,7 @@ def validate_lattice(spins, dtype, checkerboard=True, q=2, check_values=True, na
 
 
 def check_sweep_args(beta, seed, sweep, n_sweeps):
-    beta = _check_scalar("beta", beta, positive=True)
+    beta = check_real("beta", beta, positive=True)
     seed = check_seed(seed)
     if int(sweep) < 0 or int(n_sweeps) < 0 or int(sweep) + int(n_sweeps) > 2 ** 32:
         raise ValueError(f"sweep indices must lie in [0, 2**32) (Philox counter word c2), got sweep={sweep}, "
@@ -269,7 +242,7 @@ def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, 
     """
     spins3 = validate_lattice(spins, np.int8, check_values=check_values)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     table = ising_flip_table(beta, J, h, heatbath)
     return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps,
                              by_replica(len(spins3)), n_chunks()))
@@ -285,8 +258,9 @@ def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sw
     spins3 = validate_lattice(spins, np.int8, check_values=check_values)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     j_right, j_down = check_couplings(j_right, j_down, spins3.shape[1:])
-    return int(_quenched_sweeps(spins3, j_right, j_down, _check_scalar("h", h), beta, bool(heatbath), seed,
-                                STREAM_CHECKERBOARD, sweep, n_sweeps, by_replica(len(spins3))))
+    no_table = np.zeros(1, np.uint64)
+    return int(_group_sweeps(1, spins3, 2, no_table, np.zeros(1), j_right, j_down, check_real("h", h), beta,
+                             bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps, by_replica(len(spins3))))
 
 
 def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
@@ -295,9 +269,11 @@ def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_
     q = _check_q(q)
     spins3 = validate_lattice(states, np.uint8, q=q, check_values=check_values, name="states")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
-    return int(_potts_sweeps(spins3, q, potts_metropolis_table(beta, J, h), potts_heatbath_weights(beta, J, h),
-                             bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps, by_replica(len(spins3))))
+    J, h = check_real("J", J), check_real("h", h)
+    no_bonds = np.zeros((1, 1))
+    return int(_group_sweeps(2, spins3, q, potts_metropolis_table(beta, J, h), potts_heatbath_weights(beta, J, h),
+                             no_bonds, no_bonds, h, beta, bool(heatbath), seed, STREAM_CHECKERBOARD, sweep, n_sweeps,
+                             by_replica(len(spins3))))
 
 
 def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False, q=2,
@@ -312,7 +288,7 @@ def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, he
     spins3 = validate_lattice(spins, np.uint8 if potts else np.int8, checkerboard=False, q=q,
                               check_values=check_values)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     if j_right is not None or j_down is not None:
         if potts:
             raise ValueError("per-bond couplings are supported for Ising (int8) spins only")
@@ -327,6 +303,4 @@ def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, he
 
 
 def _check_q(q):
-    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 2 <= int(q) <= 255:
-        raise ValueError(f"q (number of Potts states) must be an integer in [2, 255], got {q!r}")
-    return int(q)
+    return check_int("q (number of Potts states)", q, 2, 255)

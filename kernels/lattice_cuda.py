@@ -19,7 +19,8 @@ from numba import cuda
 
 from . import lattice_logic as _ll
 from ._gpu_validation import device_lattice_shape
-from .lattice_cpu import (_check_q, _check_scalar, check_couplings, check_sweep_args, ising_flip_table,
+from .validation import check_real
+from .lattice_cpu import (_check_q, check_couplings, check_sweep_args, ising_flip_table,
                           potts_heatbath_weights, potts_metropolis_table, validate_lattice)
 from .philox import STREAM_CHECKERBOARD, cuda_device_functions
 
@@ -225,7 +226,7 @@ def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, 
     """
     d_spins, host = _prepare_lattice(spins, np.int8, 2, check_values, "spins")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     table = cuda.to_device(ising_flip_table(beta, J, h, heatbath))
     return _run(_ising_kernel, d_spins, host, (table, seed), n_sweeps, sweep, block_size)
 
@@ -243,7 +244,7 @@ def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sw
     shape = (host if host is not None else d_spins).shape[1:]
     d_right, d_down = _couplings(j_right, j_down, shape)
     return _run(_quenched_kernel, d_spins, host,
-                (d_right, d_down, _check_scalar("h", h), beta, bool(heatbath), seed), n_sweeps, sweep, block_size)
+                (d_right, d_down, check_real("h", h), beta, bool(heatbath), seed), n_sweeps, sweep, block_size)
 
 
 def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
@@ -256,7 +257,7 @@ def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_
     q = _check_q(q)
     d_states, host = _prepare_lattice(states, np.uint8, q, check_values, "states")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
-    J, h = _check_scalar("J", J), _check_scalar("h", h)
+    J, h = check_real("J", J), check_real("h", h)
     table = cuda.to_device(potts_metropolis_table(beta, J, h))
     weights = cuda.to_device(potts_heatbath_weights(beta, J, h))
     return _run(_potts_kernel, d_states, host, (q, table, weights, bool(heatbath), seed), n_sweeps, sweep,

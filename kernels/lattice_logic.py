@@ -133,11 +133,14 @@ def build(jit, philox4x32):
         return np.int64(new != old)
 
     @jit
-    def group_start(g, colour, M):
-        """(row, j) of the first site k = 4 g of a colour group; col = 2 j + (row + colour) % 2."""
+    def group_site(g, w, colour, L, M):
+        """(row, col) of site k = 4 g + w of colour ``colour``; row = -1 past the last site."""
         half = M // 2
-        k = 4 * g
-        return k // half, k % half
+        k = 4 * g + w
+        if k >= L * half:
+            return -1, -1
+        row = k // half
+        return row, 2 * (k - row * half) + ((row + colour) & 1)
 
     @jit
     def select_word(x0, x1, x2, x3, w):
@@ -187,66 +190,43 @@ def build(jit, philox4x32):
             accepted += flip
         return accepted
 
-    # The group updates below share one shape: one Philox call per draw for four same-colour sites.
+    # The group updates: one Philox call per draw serves four same-colour sites.
     @jit
     def ising_group(spins, r, g, colour, L, M, table, seed, stream, sweep):
-        n_half = (L * M) // 2
-        half = M // 2
-        row, j = group_start(g, colour, M)
         x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)
         accepted = 0
         for w in range(4):
-            if 4 * g + w >= n_half:
-                break
-            col = 2 * j + ((row + colour) & 1)
-            accepted += ising_site(spins, r, row, col, L, M, table, select_word(x0, x1, x2, x3, w))
-            j += 1
-            if j == half:
-                j = 0
-                row += 1
+            row, col = group_site(g, w, colour, L, M)
+            if row >= 0:
+                accepted += ising_site(spins, r, row, col, L, M, table, select_word(x0, x1, x2, x3, w))
         return accepted
 
     @jit
     def quenched_group(spins, r, g, colour, L, M, j_right, j_down, h, beta, heatbath, seed, stream, sweep):
-        n_half = (L * M) // 2
-        half = M // 2
-        row, j = group_start(g, colour, M)
         x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)
         accepted = 0
         for w in range(4):
-            if 4 * g + w >= n_half:
-                break
-            col = 2 * j + ((row + colour) & 1)
-            accepted += quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath,
-                                      select_word(x0, x1, x2, x3, w))
-            j += 1
-            if j == half:
-                j = 0
-                row += 1
+            row, col = group_site(g, w, colour, L, M)
+            if row >= 0:
+                accepted += quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath,
+                                          select_word(x0, x1, x2, x3, w))
         return accepted
 
     @jit
     def potts_group(spins, r, g, colour, L, M, q, table, weights, heatbath, seed, stream, sweep):
-        n_half = (L * M) // 2
-        half = M // 2
-        row, j = group_start(g, colour, M)
         x0, x1, x2, x3 = philox4x32(g, r, sweep, colour, seed, stream)        # draw 0
         y0, y1, y2, y3 = philox4x32(g, r, sweep, 2 + colour, seed, stream)    # draw 1
         accepted = 0
         for w in range(4):
-            if 4 * g + w >= n_half:
-                break
-            col = 2 * j + ((row + colour) & 1)
+            row, col = group_site(g, w, colour, L, M)
+            if row < 0:
+                continue
             u0 = select_word(x0, x1, x2, x3, w)
             if heatbath:
                 accepted += potts_heatbath_site(spins, r, row, col, L, M, q, weights, u0)
             else:
                 accepted += potts_metropolis_site(spins, r, row, col, L, M, q, table, u0,
                                                   select_word(y0, y1, y2, y3, w))
-            j += 1
-            if j == half:
-                j = 0
-                row += 1
         return accepted
 
     return SimpleNamespace(
@@ -254,8 +234,9 @@ def build(jit, philox4x32):
         ising_site=ising_site, local_field_quenched=local_field_quenched,
         threshold_from_probability=threshold_from_probability, quenched_site=quenched_site,
         potts_count=potts_count, potts_metropolis_site=potts_metropolis_site,
-        potts_heatbath_site=potts_heatbath_site, group_start=group_start, select_word=select_word,
-        ising_group=ising_group, ising_row=ising_row, fill_row_draws=fill_row_draws, quenched_group=quenched_group, potts_group=potts_group,
+        potts_heatbath_site=potts_heatbath_site, group_site=group_site, select_word=select_word,
+        ising_group=ising_group, ising_row=ising_row, fill_row_draws=fill_row_draws,
+        quenched_group=quenched_group, potts_group=potts_group,
     )
 
 

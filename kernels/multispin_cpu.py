@@ -29,7 +29,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .lattice_cpu import _check_scalar, by_replica, check_sweep_args, ising_flip_table, n_chunks
+from .validation import check_real
+from .lattice_cpu import by_replica, check_sweep_args, ising_flip_table, n_chunks
 from .philox import STREAM_MULTISPIN, philox4x32
 
 __all__ = ["pack_replicas", "unpack_replicas", "multispin_sweep", "multispin_class_thresholds"]
@@ -282,7 +283,7 @@ def multispin_sweep(packed, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, n_
                          f"got {n_replicas}")
     last_lanes = n_replicas - 64 * (n_words - 1)
     last_mask = _ALL if last_lanes == 64 else np.uint64((1 << last_lanes) - 1)
-    cls_up, cls_aligned, cls_t, n_cls = multispin_class_thresholds(beta, _check_scalar("J", J),
-                                                                   _check_scalar("h", h))
+    cls_up, cls_aligned, cls_t, n_cls = multispin_class_thresholds(beta, check_real("J", J),
+                                                                   check_real("h", h))
     return int(_multispin_sweeps(packed, cls_up, cls_aligned, cls_t, n_cls, seed, sweep, n_sweeps,
                                  by_replica(packed.shape[0]), n_chunks(), last_mask))

@@ -12,7 +12,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .lattice_cpu import _check_scalar, check_sweep_args, validate_lattice
+from .validation import check_real
+from .lattice_cpu import check_sweep_args, validate_lattice
 from .lattice_logic import probability_to_threshold
 from .philox import STREAM_WOLFF, bounded_from_u32, philox4x32
 
@@ -113,7 +114,7 @@ def wolff_step(spins, beta, J=1.0, *, seed, step=0, n_steps=1, check_values=True
     """
     spins3 = validate_lattice(spins, np.int8, checkerboard=False, check_values=check_values)
     beta, seed, step, n_steps = check_sweep_args(beta, seed, step, n_steps)
-    J = _check_scalar("J", J)
+    J = check_real("J", J)
     if J == 0:
         raise ValueError("Wolff updates need J != 0 (with J = 0 every spin is independent)")
     t_add = probability_to_threshold(np.array([-np.expm1(-2.0 * beta * abs(J))]))[0]

@@ -445,15 +445,20 @@ def test_odd_side_with_checkerboard(L, M, method):
     assert "bipartite" in str(info.value)
 
 
-@pytest.mark.parametrize("q", [1, 0, 256, 2.5, True])
-def test_bad_q(q):
-    with pytest.raises(ValueError, match="q must be an integer"):
+@pytest.mark.parametrize("q,error,message", [(1, ValueError, "q must be >= 2"), (0, ValueError, "q must be >= 2"),
+                                             (256, ValueError, "q must be <= 255"),
+                                             (2.5, TypeError, "q must be an integer"),
+                                             (True, TypeError, "q must be an integer")])
+def test_bad_q(q, error, message):
+    with pytest.raises(error, match=message):
         LatticeModel(L=4, q=q)
 
 
-@pytest.mark.parametrize("L", [1, 0, 4.0, True])
-def test_bad_size(L):
-    with pytest.raises(ValueError, match="L must be an integer >= 2"):
+@pytest.mark.parametrize("L,error,message", [(1, ValueError, "L must be >= 2"), (0, ValueError, "L must be >= 2"),
+                                             (4.0, TypeError, "L must be an integer"),
+                                             (True, TypeError, "L must be an integer")])
+def test_bad_size(L, error, message):
+    with pytest.raises(error, match=message):
         LatticeModel(L=L)
 
 

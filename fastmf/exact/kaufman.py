@@ -31,6 +31,8 @@ import math
 import numpy as np
 from scipy.special import ellipk
 
+from ..kernels.validation import check_int, check_real
+
 __all__ = ["T_C", "BETA_C", "log_partition_function", "free_energy_per_site", "mean_energy",
            "energy_per_site", "energy_variance", "specific_heat", "onsager_energy_per_site",
            "onsager_free_energy_per_site"]
@@ -196,36 +198,19 @@ def _kaufman(m, n, beta, j1, j2):
 # --------------------------------------------------------------------------------------------------
 
 def _check_side(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 2:
-        raise ValueError(f"{name} must be >= 2, got {value}")
-    return int(value)
-
-
-def _check_real(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
+    return check_int(name, value, 2)
 
 
 def _check_temperature(T):
-    T = _check_real("T", T)
-    if T <= 0:
-        raise ValueError(f"T must be > 0, got {T}")
-    return T
+    return check_real("T", T, positive=True)
 
 
 def _derivatives(L, M, beta, J):
     """``(ln Z, d ln Z/d beta, d^2 ln Z/d beta^2)`` for the isotropic model, any sign of ``J``."""
     L = _check_side("L", L)
     M = _check_side("M", M)
-    beta = _check_real("beta", beta)
-    J = _check_real("J", J)
+    beta = check_real("beta", beta)
+    J = check_real("J", J)
     if beta < 0:
         raise ValueError(f"beta must be >= 0, got {beta}")
     if beta == 0.0 or J == 0.0:
@@ -297,7 +282,7 @@ def specific_heat(L, M, T, J=1.0):
 
 def _onsager_k(T, J):
     T = _check_temperature(T)
-    J = abs(_check_real("J", J))
+    J = abs(check_real("J", J))
     if J == 0:
         raise ValueError("J must be non-zero")
     return J / T, J

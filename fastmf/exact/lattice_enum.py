@@ -21,6 +21,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
+from ..kernels.validation import check_int, check_real
+
 __all__ = ["IsingEnumeration", "PottsEnumeration", "enumerate_ising", "enumerate_potts",
            "MAX_ISING_SITES", "MAX_POTTS_STATES"]
 
@@ -34,23 +36,11 @@ _ENERGY_BIN = 1e-9
 
 
 def _check_side(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 2:
-        raise ValueError(f"{name} must be >= 2, got {value}")
-    return int(value)
+    return check_int(name, value, 2)
 
 
 def _check_real(name, value, positive=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and v < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return v
+    return check_real(name, value, nonnegative=positive)
 
 
 def _logsumexp(a):
@@ -164,8 +154,35 @@ def _ising_scan(L, M, jr, jd, h, beta, emin, bin_width):
     return e_val[:n_e], e_w[:n_e], e_cnt[:n_e], w_mag, w_stag
 
 
+class _EnergyMoments:
+    """Energy moments shared by the enumeration results (fields L, M, beta, energies, energy_probs)."""
+
+    @property
+    def n_sites(self):
+        return self.L * self.M
+
+    @property
+    def mean_energy(self):
+        """``<E>`` (total)."""
+        return _moments(self.energies, self.energy_probs)[0]
+
+    @property
+    def energy_variance(self):
+        """``Var(E)`` (total)."""
+        return _moments(self.energies, self.energy_probs)[1]
+
+    @property
+    def energy_per_site(self):
+        return self.mean_energy / self.n_sites
+
+    @property
+    def specific_heat(self):
+        """Per site, ``beta**2 Var(E) / N``."""
+        return self.beta ** 2 * self.energy_variance / self.n_sites
+
+
 @dataclass(frozen=True)
-class IsingEnumeration:
+class IsingEnumeration(_EnergyMoments):
     """Exact equilibrium distributions of an L x M Ising lattice at inverse temperature ``beta``.
 
     Attributes
@@ -201,29 +218,6 @@ class IsingEnumeration:
     magnetization_probs: np.ndarray
     staggered_magnetizations: np.ndarray
     staggered_probs: np.ndarray
-
-    @property
-    def n_sites(self):
-        return self.L * self.M
-
-    @property
-    def mean_energy(self):
-        """``<E>`` (total)."""
-        return _moments(self.energies, self.energy_probs)[0]
-
-    @property
-    def energy_variance(self):
-        """``Var(E)`` (total)."""
-        return _moments(self.energies, self.energy_probs)[1]
-
-    @property
-    def energy_per_site(self):
-        return self.mean_energy / self.n_sites
-
-    @property
-    def specific_heat(self):
-        """Per site, ``beta**2 Var(E) / N``."""
-        return self.beta ** 2 * self.energy_variance / self.n_sites
 
     @property
     def mean_magnetization(self):
@@ -358,7 +352,7 @@ def _potts_scan(L, M, q):
 
 
 @dataclass(frozen=True)
-class PottsEnumeration:
+class PottsEnumeration(_EnergyMoments):
     """Exact equilibrium distributions of an L x M q-state Potts lattice.
 
     The order parameter is ``m = (q max_k n_k / N - 1) / (q - 1)`` with ``n_k`` the number of sites in
@@ -399,27 +393,6 @@ class PottsEnumeration:
     order_probs: np.ndarray
     max_occupation_values: np.ndarray
     density_of_states: np.ndarray
-
-    @property
-    def n_sites(self):
-        return self.L * self.M
-
-    @property
-    def mean_energy(self):
-        return _moments(self.energies, self.energy_probs)[0]
-
-    @property
-    def energy_variance(self):
-        return _moments(self.energies, self.energy_probs)[1]
-
-    @property
-    def energy_per_site(self):
-        return self.mean_energy / self.n_sites
-
-    @property
-    def specific_heat(self):
-        """Per site, ``beta**2 Var(E) / N``."""
-        return self.beta ** 2 * self.energy_variance / self.n_sites
 
     @property
     def mean_order_parameter(self):

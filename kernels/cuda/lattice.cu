@@ -48,7 +48,7 @@ extern "C" __global__ void fastmf_ising_checkerboard(signed char* __restrict__ s
     const long long r = tid / n_groups;
     const long long g = tid - r * n_groups;
     const int half = M / 2;
-    int row = (int)((4 * g) / half);  // group_start
+    int row = (int)((4 * g) / half);  // first site of the group (lattice_logic.group_site)
     int j = (int)((4 * g) % half);
     fastmf_u32 x[4];
     fastmf_philox4x32((fastmf_u32)g, (fastmf_u32)r, sweep, (fastmf_u32)colour, seed, stream, x);
