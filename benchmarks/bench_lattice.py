@@ -48,7 +48,8 @@ class LatticeSweep:
 class SweepMemory:
     """Peak memory of one fastmf scalar sweep of a 4096 x 4096 lattice allocated in setup (16 MiB of int8
     spins). ``peakmem_setup_only_4096`` is the same process without the sweep: the difference is what a
-    sweep allocates (nothing beyond the 10-entry threshold table)."""
+    sweep allocates: per call only the 10-entry threshold table and one row of draws per parallel chunk
+    (about 16 KiB at L = 4096), nothing per sweep."""
 
     timeout = 300
 
