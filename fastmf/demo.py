@@ -6,7 +6,6 @@ finite-lattice value (error bars from the samples' own autocorrelation).
 """
 import pathlib
 
-import numpy as np
 
 from . import stats
 from .exact import kaufman

@@ -112,6 +112,24 @@ class LatticeModel:
             return _obs.potts_order_parameter(configs, self.q)
         return _obs.magnetization(configs)
 
+    @property
+    def order_parameter_name(self):
+        return "order_parameter" if self.is_potts else "magnetization"
+
+    def observables(self, configs):
+        """Per-configuration observables whose autocorrelation sets the thinning of ``simulate``: energy and
+        |m| and m (plus the staggered |m_s| when J < 0), or the Potts order parameter."""
+        out = {"energy": self.energy(configs)}
+        if self.is_potts:
+            out["order"] = self.order_parameter(configs)
+        else:
+            m = _obs.magnetization(configs)
+            out["abs_magnetization"] = np.abs(m)
+            out["magnetization"] = m
+            if self.J < 0:
+                out["abs_staggered_magnetization"] = np.abs(_obs.staggered_magnetization(configs))
+        return out
+
     def to_metadata(self):
         meta = {"model": self.name, "L": self.L, "M": self.M, "J": self.J, "h": self.h, "q": self.q}
         if self.quenched:

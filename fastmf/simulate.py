@@ -22,27 +22,12 @@ import sys
 
 import numpy as np
 
-from . import observables as _obs
 from . import stats as _stats
-from .lattice import ChainState, LatticeModel, LatticeSampler
+from .lattice import ChainState, LatticeSampler
 from .samples import SampleSet, atomic_savez
 
 __all__ = ["simulate_lattice", "measure_autocorrelation"]
 
-
-
-def _observables(model, spins):
-    """Per-replica observables of one time step (the series whose autocorrelation is measured)."""
-    out = {"energy": model.energy(spins)}
-    if model.is_potts:
-        out["order"] = model.order_parameter(spins)
-    else:
-        m = _obs.magnetization(spins)
-        out["abs_magnetization"] = np.abs(m)
-        out["magnetization"] = m
-        if model.J < 0:
-            out["abs_staggered_magnetization"] = np.abs(_obs.staggered_magnetization(spins))
-    return out
 
 
 def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=20_000):
@@ -59,7 +44,7 @@ def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=20
     while True:
         for _ in range(n_steps - total):
             sampler.run(state, 1)
-            records.append(_observables(model, state.spins))
+            records.append(model.observables(state.spins))
             if progress is not None:
                 progress.update(1)
         total = n_steps
@@ -157,7 +142,7 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     tau_max, excluded = _thinning_tau(taus, reliable)
     stacked = np.stack(collected, axis=1)                       # (replica, sample, L, M)
     n_rep = state.n_replicas
-    spins = stacked.transpose(1, 0, 2, 3).reshape((-1,) + model.shape)[:n_samples]   # round-robin order
+    spins = np.swapaxes(stacked, 0, 1).reshape((-1,) + stacked.shape[2:])[:n_samples]   # round-robin order
     replica = np.tile(np.arange(n_rep), per_replica)[:n_samples]
     first = int(burn_in) + pilot_steps
     step = (first + thin_used * np.repeat(np.arange(1, per_replica + 1), n_rep))[:n_samples]
@@ -171,7 +156,7 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
                 tau_reliable=all(reliable[k] for k in taus if k not in excluded),
                 tau_int_energy_of_samples=tau_samples,
                 acceptance_rate=float(state.acceptance_rate), final_step=int(state.step))
-    key = "order_parameter" if model.is_potts else "magnetization"
+    key = model.order_parameter_name
     return SampleSet(spins, meta, energy=energy, **{key: order_param}, replica=replica, step=step)
 
 

@@ -38,7 +38,8 @@ from .philox import STREAM_CHECKERBOARD
 __all__ = ["SOURCES", "KERNELS", "load_source", "kernel_source", "prepare_ising", "prepare_potts",
            "cupy_checkerboard_sweep", "cupy_potts_checkerboard_sweep", "cupy_philox4x32",
            "emulated_checkerboard_sweep", "emulated_potts_checkerboard_sweep", "emulated_philox4x32",
-           "build_emulation", "find_cxx", "find_nvcc", "nvcc_ptx_compile", "CompilerNotFoundError", "DEFAULT_BLOCK_SIZE"]
+           "build_emulation", "find_cxx", "find_nvcc", "nvcc_ptx_compile", "CompilerNotFoundError",
+           "DEFAULT_BLOCK_SIZE"]
 
 SOURCES = ("philox.cuh", "lattice.cu", "host_emulation.h")
 KERNELS = ("fastmf_philox4x32_kernel", "fastmf_ising_checkerboard", "fastmf_potts_checkerboard")

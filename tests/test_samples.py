@@ -1,7 +1,6 @@
 """Sample sets: .npz round trip, plain-NumPy readability, atomic writes and clear errors."""
 import json
 import os
-import zipfile
 
 import numpy as np
 import pytest
