@@ -25,7 +25,7 @@ def _dist(values, logw):
 
 def _energy_dist(E, logw):
     keys = np.round(E / 1e-9).astype(np.int64)
-    uk, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
     p = np.exp(logw - logsumexp(logw))
     return E[first], np.bincount(inv.ravel(), weights=p)
 
@@ -33,9 +33,9 @@ def _energy_dist(E, logw):
 def _hopfield_brute(xi, beta, J, h):
     N = xi.shape[1]
     s = _all_spins(N)
-    O = s @ xi.T.astype(np.int64)
-    E = -(J / (2 * N)) * np.sum(O.astype(float) ** 2, axis=1) - h * s.sum(axis=1)
-    return O, s.sum(axis=1), E, -beta * E
+    ov = s @ xi.T.astype(np.int64)
+    E = -(J / (2 * N)) * np.sum(ov.astype(float) ** 2, axis=1) - h * s.sum(axis=1)
+    return ov, s.sum(axis=1), E, -beta * E
 
 
 # ---- Curie-Weiss -------------------------------------------------------------------------------------
@@ -78,10 +78,10 @@ def test_curie_weiss_large_n_matches_mean_field():
                                                (3, 14, 1.2, 1.0, -0.2, 2), (3, 11, 3.0, 0.7, 0.1, 3)])
 def test_hopfield_equals_brute_force(P, N, beta, J, h, seed):
     xi = np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=(P, N))
-    O, mag, E, logw = _hopfield_brute(xi, beta, J, h)
+    ov, mag, E, logw = _hopfield_brute(xi, beta, J, h)
     ex = hopfield_exact(xi, beta, J, h)
     assert ex.log_z == pytest.approx(logsumexp(logw), rel=1e-12)
-    uo, po = _dist(O, logw)
+    uo, po = _dist(ov, logw)
     np.testing.assert_array_equal(ex.overlaps, uo)
     np.testing.assert_allclose(ex.overlap_probs, po, rtol=1e-10, atol=1e-300)
     um, pm = _dist(mag, logw)
