@@ -1,0 +1,484 @@
+"""Sequential Metropolis / heat-bath sweeps of mean-field and graph models on the CPU (Numba).
+
+Each update costs O(P) (low rank), O(q) (Potts) or O(degree) (graphs), not O(N): the kernels maintain the
+order parameters (overlaps, counts, local fields) alongside the configuration. Chains run in parallel
+(``prange``); every draw is a function of (seed, sweep, chain, site) alone (see ``meanfield_logic``), so the
+result does not depend on the number of threads, and equals the Numba-CUDA kernels' bit for bit for the
+integer models.
+
+Public functions update the spins (or states) and the order parameters in place and return the number of
+accepted moves.
+"""
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import prange
+
+from . import meanfield_logic as _ml
+from .lattice_cpu import check_sweep_args
+from .philox import STREAM_MEANFIELD, philox4x32
+from .validation import check_int, check_real
+
+__all__ = ["lowrank_sweep", "potts_mf_sweep", "glass_sweep", "compute_overlaps", "compute_counts",
+           "compute_local_fields", "lowrank_energy", "potts_mf_energy", "glass_energy",
+           "validate_lowrank", "validate_potts_mf", "validate_glass", "lowrank_site", "potts_site",
+           "glass_site"]
+
+_logic = _ml.build(numba.njit, philox4x32)
+# Composable building blocks for users' own @njit code.
+lowrank_site = _logic.lowrank_site
+potts_site = _logic.potts_site
+glass_site = _logic.glass_site
+_fill_draws = _logic.fill_draws
+
+
+# ----------------------------------------------------------------------------------------------
+# Kernels: one chain per prange iteration; the draws of a sweep are generated first (vectorised), then the
+# sites are updated in order.
+
+@numba.njit(cache=True, inline="always")
+def _cw_pair(spins, c, i, pat, mu, table_m, u0, u1):
+    """Sites i, i+1 of a one-pattern chain; ``mu = 4 (m + N)`` (unsigned: no negative-index wraparound).
+
+    Speed: the overlap after site i is either m or m - 2 sig_i, so both candidate thresholds of site i+1 are
+    loaded while site i's is; the serial dependency per pair is then one load, two compares and a select
+    (the trajectory is exactly the site-by-site one)."""
+    s0 = np.int64(spins[c, i])
+    s1 = np.int64(spins[c, i + 1])
+    g0 = s0 * np.int64(pat[0, i])
+    g1 = s1 * np.int64(pat[0, i + 1])
+    o1 = np.uint64((g1 + 1) + ((s1 + 1) >> 1))
+    f0 = np.uint64(u0) < table_m[mu + np.uint64((g0 + 1) + ((s0 + 1) >> 1))]
+    f1a = np.uint64(u1) < table_m[mu + o1]
+    f1b = np.uint64(u1) < table_m[mu - np.uint64(8 * g0) + o1]
+    f1 = f1b if f0 else f1a
+    k0 = -np.int64(f0)
+    k1 = -np.int64(f1)
+    spins[c, i] = s0 - (2 * s0 & k0)
+    spins[c, i + 1] = s1 - (2 * s1 & k1)
+    return np.int64(f0) + np.int64(f1), np.uint64((8 * g0) & k0) + np.uint64((8 * g1) & k1)
+
+
+@numba.njit(cache=True)
+def _cw_chain(spins, c, pat, overlaps, table_m, buf, seed, stream, sweep0, n_sweeps):
+    """All sweeps of one chain with P = 1 (Curie-Weiss or one Hopfield pattern): the overlap stays in a
+    register, the update is branch-free and the table is indexed by the overlap itself
+    (:func:`lowrank_table_by_overlap`). Equal, flip for flip, to :func:`lowrank_site`."""
+    N = spins.shape[1]
+    mu = np.uint64(4 * (overlaps[c, 0] + N))
+    acc = 0
+    for t in range(n_sweeps):
+        _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
+        for i in range(0, N - 1, 2):
+            a, d = _cw_pair(spins, c, i, pat, mu, table_m, buf[i], buf[i + 1])
+            acc += a
+            mu -= d
+        if N & 1:  # odd N: the last site alone
+            s = np.int64(spins[c, N - 1])
+            g = s * np.int64(pat[0, N - 1])
+            f = np.uint64(buf[N - 1]) < table_m[mu + np.uint64((g + 1) + ((s + 1) >> 1))]
+            k = -np.int64(f)
+            spins[c, N - 1] = s - (2 * s & k)
+            mu -= np.uint64((8 * g) & k)
+            acc += np.int64(f)
+    overlaps[c, 0] = np.int64(mu >> np.uint64(2)) - N
+    return acc
+
+
+@numba.njit(parallel=True, cache=True)
+def _lowrank_sweeps(spins, patterns, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream, sweep0,
+                    n_sweeps):
+    n_chains, N = spins.shape
+    P = patterns.shape[0]
+    PN = P * N
+    total = 0
+    for c in prange(n_chains):
+        buf = np.empty(N + 3, np.uint32)
+        acc = 0
+        if P == 1 and use_table:
+            acc = _cw_chain(spins, c, patterns, overlaps, table_m, buf, seed, stream, sweep0, n_sweeps)
+        elif use_table:
+            # General P: a private copy of the overlaps, updated branch-free (no mispredicted branches at
+            # acceptance rates near 1/2).
+            m = overlaps[c].copy()
+            for t in range(n_sweeps):
+                _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
+                for i in range(N):
+                    s = np.int64(spins[c, i])
+                    x = np.int64(0)
+                    for mu in range(P):
+                        x += np.int64(patterns[mu, i]) * m[mu]
+                    flip = np.int64(np.uint64(buf[i]) < table[2 * (s * x + PN) + ((s + 1) >> 1)])
+                    spins[c, i] = s - 2 * s * flip
+                    d = (2 * s) & -flip
+                    for mu in range(P):
+                        m[mu] -= d * np.int64(patterns[mu, i])
+                    acc += flip
+            overlaps[c] = m
+        else:
+            for t in range(n_sweeps):
+                _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
+                for i in range(N):
+                    acc += lowrank_site(spins, c, i, patterns, overlaps, table, use_table, beta, J, h, heatbath,
+                                        buf[i])
+        total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _potts_sweeps(states, counts, q, table, weights, heatbath, seed, stream, sweep0, n_sweeps):
+    n_chains, N = states.shape
+    total = 0
+    for c in prange(n_chains):
+        buf0 = np.empty(N + 3, np.uint32)
+        buf1 = np.empty(N + 3, np.uint32)
+        acc = 0
+        for t in range(n_sweeps):
+            _fill_draws(buf0, N, c, sweep0 + t, 0, seed, stream)
+            if not heatbath:
+                _fill_draws(buf1, N, c, sweep0 + t, 1, seed, stream)
+            for i in range(N):
+                acc += potts_site(states, c, i, counts, q, table, weights, heatbath, buf0[i], buf1[i])
+        total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _glass_sweeps(spins, indptr, indices, weights, fields, local_fields, beta, heatbath, seed, stream, sweep0,
+                  n_sweeps):
+    n_chains, N = spins.shape
+    total = 0
+    for c in prange(n_chains):
+        buf = np.empty(N + 3, np.uint32)
+        acc = 0
+        for t in range(n_sweeps):
+            _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
+            for i in range(N):
+                acc += glass_site(spins, c, i, indptr, indices, weights, fields, local_fields, beta, heatbath,
+                                  buf[i])
+        total += acc
+    return total
+
+
+@numba.njit(parallel=True, cache=True)
+def _overlaps(spins, patterns, out):
+    for c in prange(spins.shape[0]):
+        for mu in range(patterns.shape[0]):
+            m = np.int64(0)
+            for i in range(spins.shape[1]):
+                m += np.int64(spins[c, i]) * np.int64(patterns[mu, i])
+            out[c, mu] = m
+
+
+@numba.njit(parallel=True, cache=True)
+def _local_fields(spins, indptr, indices, weights, out):
+    for c in prange(spins.shape[0]):
+        for i in range(spins.shape[1]):
+            g = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                g += weights[k] * spins[c, indices[k]]
+            out[c, i] = g
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation (shared with meanfield_cuda and tempering_cpu).
+
+def _check_array(name, arr, dtype, ndim_shape, writeable=True):
+    """A C-contiguous NumPy array of ``dtype`` and shape ``ndim_shape`` (None entries: any length)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+    if arr.ndim != len(ndim_shape) or any(n is not None and n != m for n, m in zip(ndim_shape, arr.shape)):
+        want = "(" + ", ".join("*" if n is None else str(n) for n in ndim_shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if not arr.flags.c_contiguous or (writeable and not arr.flags.writeable):
+        raise ValueError(f"{name} must be a {'writeable ' if writeable else ''}C-contiguous array"
+                         f"{' (it is updated in place)' if writeable else ''}")
+    return arr
+
+
+def _spins2d(spins, dtype, name):
+    if isinstance(spins, np.ndarray) and spins.ndim == 1:
+        spins = spins[None]
+    _check_array(name, spins, dtype, (None, None))
+    if spins.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 sites, got N={spins.shape[1]}")
+    return spins
+
+
+def _pm1(name, arr):
+    if arr.size and not np.all((arr == 1) | (arr == -1)):
+        raise ValueError(f"{name} must contain only -1 and +1")
+
+
+def validate_lowrank(spins, patterns, overlaps, check_values=True):
+    """Check the low-rank arguments; return ``(spins 2D view, patterns int8, overlaps 2D view)``.
+
+    ``spins`` int8 (n_chains, N) or (N,); ``patterns`` +-1 of shape (P, N) with ``1 <= P < N`` (any integer
+    dtype; converted to int8); ``overlaps`` int64 (n_chains, P) equal to ``compute_overlaps(spins, patterns)``
+    (checked when ``check_values``)."""
+    spins = _spins2d(spins, np.int8, "spins")
+    n_chains, N = spins.shape
+    pat = np.asarray(patterns)
+    if pat.ndim == 1:
+        pat = pat[None]
+    if pat.ndim != 2 or pat.shape[1] != N:
+        raise ValueError(f"patterns must have shape (P, N) with N={N} (the number of sites), got {pat.shape}")
+    if not np.issubdtype(pat.dtype, np.integer):
+        raise TypeError(f"patterns must be an integer array of +-1, got dtype {pat.dtype.name}")
+    _pm1("patterns", pat)
+    P = pat.shape[0]
+    if not 1 <= P < N:
+        raise ValueError(f"the number of patterns P must satisfy 1 <= P < N, got P={P}, N={N}")
+    pat = np.ascontiguousarray(pat, dtype=np.int8)
+    if isinstance(overlaps, np.ndarray) and overlaps.ndim == 1 and spins.shape[0] == 1:
+        overlaps = overlaps[None]
+    _check_array("overlaps", overlaps, np.int64, (n_chains, P))
+    if check_values:
+        _pm1("spins", spins)
+        if not np.array_equal(overlaps, compute_overlaps(spins, pat)):
+            raise ValueError("overlaps do not equal patterns . spins: initialise them with compute_overlaps()")
+    return spins, pat, overlaps
+
+
+def validate_potts_mf(states, counts, q, check_values=True):
+    """Check the mean-field Potts arguments; return ``(q, states 2D view, counts 2D view)``."""
+    q = check_int("q (number of Potts states)", q, 2, 255)
+    states = _spins2d(states, np.uint8, "states")
+    if isinstance(counts, np.ndarray) and counts.ndim == 1 and states.shape[0] == 1:
+        counts = counts[None]
+    _check_array("counts", counts, np.int64, (states.shape[0], q))
+    if check_values:
+        if states.size and states.max() >= q:
+            raise ValueError(f"states must contain Potts states 0..{q - 1}")
+        if not np.array_equal(counts, compute_counts(states, q)):
+            raise ValueError("counts do not equal the number of sites in each state: initialise them with "
+                             "compute_counts()")
+    return q, states, counts
+
+
+def validate_glass(spins, indptr, indices, weights, fields, local_fields, check_values=True):
+    """Check the spin-glass arguments; return ``(spins, indptr, indices, weights, fields, local_fields)``.
+
+    ``fields`` may be a scalar (uniform field). With ``check_values`` the graph is checked to be symmetric
+    with no self loops and ``local_fields`` to equal :func:`compute_local_fields` (to 1e-9 relative)."""
+    spins = _spins2d(spins, np.int8, "spins")
+    n_chains, N = spins.shape
+    indptr, indices = np.asarray(indptr), np.asarray(indices)
+    for name, arr in (("indptr", indptr), ("indices", indices)):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{name} must be integers, got dtype {arr.dtype.name}")
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if indptr.shape != (N + 1,):
+        raise ValueError(f"indptr must have shape (N + 1,) = ({N + 1},), got {indptr.shape}")
+    if indices.ndim != 1 or weights.shape != indices.shape:
+        raise ValueError(f"indices and weights must be 1-D of equal length, got {indices.shape}, {weights.shape}")
+    if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
+        raise ValueError("indptr must start at 0, be non-decreasing and end at len(indices)")
+    if indices.size and (indices.min() < 0 or indices.max() >= N):
+        raise ValueError(f"indices must lie in [0, N) = [0, {N})")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("weights contain NaN or infinite couplings")
+    fields = np.asarray(fields, dtype=np.float64)
+    if fields.ndim == 0:
+        fields = np.full(N, float(fields))
+    fields = np.ascontiguousarray(fields)
+    if fields.shape != (N,):
+        raise ValueError(f"fields must be a scalar or have shape (N,) = ({N},), got {fields.shape}")
+    if not np.all(np.isfinite(fields)):
+        raise ValueError("fields contain NaN or infinite values")
+    if isinstance(local_fields, np.ndarray) and local_fields.ndim == 1 and n_chains == 1:
+        local_fields = local_fields[None]
+    _check_array("local_fields", local_fields, np.float64, (n_chains, N))
+    if check_values:
+        _pm1("spins", spins)
+        rows = np.repeat(np.arange(N), np.diff(indptr))
+        if np.any(rows == indices):
+            raise ValueError("the coupling graph must have no self loops (indices[k] == i in row i)")
+        fwd = np.lexsort((indices, rows))
+        bwd = np.lexsort((rows, indices))
+        if not (np.array_equal(rows[fwd], indices[bwd]) and np.array_equal(indices[fwd], rows[bwd])
+                and np.array_equal(weights[fwd], weights[bwd])):
+            raise ValueError("the couplings must be symmetric: J_ij stored in row i must equal J_ji in row j")
+        ref = compute_local_fields(spins, indptr, indices, weights)
+        if not np.allclose(local_fields, ref, rtol=1e-9, atol=1e-9 * (1.0 + np.abs(weights).max(initial=0.0))):
+            raise ValueError("local_fields do not equal sum_j J_ij s_j: initialise them with compute_local_fields()")
+    return spins, indptr, indices, weights, fields, local_fields
+
+
+# ----------------------------------------------------------------------------------------------
+# Order parameters and energies.
+
+def compute_overlaps(spins, patterns):
+    """Overlaps ``M[c, mu] = sum_i xi^mu_i s[c, i]`` as int64 of shape (n_chains, P)."""
+    spins = np.ascontiguousarray(np.atleast_2d(spins), dtype=np.int8)
+    patterns = np.ascontiguousarray(np.atleast_2d(patterns), dtype=np.int8)
+    out = np.empty((spins.shape[0], patterns.shape[0]), np.int64)
+    _overlaps(spins, patterns, out)
+    return out
+
+
+def compute_counts(states, q):
+    """Counts ``n[c, k]`` of sites in each Potts state, int64 of shape (n_chains, q)."""
+    states = np.atleast_2d(states)
+    out = np.zeros((states.shape[0], int(q)), np.int64)
+    for k in range(int(q)):
+        out[:, k] = (states == k).sum(axis=1)
+    return out
+
+
+def compute_local_fields(spins, indptr, indices, weights):
+    """Local fields ``g[c, i] = sum_j J_ij s[c, j]`` (float64, external field not included)."""
+    spins = np.ascontiguousarray(np.atleast_2d(spins), dtype=np.int8)
+    out = np.empty(spins.shape, np.float64)
+    _local_fields(spins, np.ascontiguousarray(indptr, dtype=np.int64), np.ascontiguousarray(indices, dtype=np.int64),
+                  np.ascontiguousarray(weights, dtype=np.float64), out)
+    return out
+
+
+def lowrank_energy(overlaps, magnetization, N, J=1.0, h=0.0):
+    """``E = -(J / 2N) sum_mu M_mu**2 - h M`` per chain (``magnetization`` = sum_i s_i; any if h = 0)."""
+    m2 = (np.asarray(overlaps, dtype=np.float64) ** 2).sum(axis=-1)
+    return -(J / (2.0 * N)) * m2 - h * np.asarray(magnetization, dtype=np.float64)
+
+
+def potts_mf_energy(counts, N, J=1.0, h=0.0):
+    """``E = -(J / 2N) sum_k n_k**2 - h n_0`` per chain."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return -(J / (2.0 * N)) * (counts ** 2).sum(axis=-1) - h * counts[..., 0]
+
+
+def glass_energy(spins, local_fields, fields):
+    """``E = -1/2 sum_i s_i g_i - sum_i h_i s_i`` per chain."""
+    s = np.asarray(spins, dtype=np.float64)
+    return -0.5 * (s * local_fields).sum(axis=-1) - (s * np.asarray(fields, dtype=np.float64)).sum(axis=-1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Public array-in/array-out API.
+
+def lowrank_tables(beta, J, h, P, N, heatbath):
+    """``(table, use_table)``: the integer threshold table, or an empty one (float path) when it would hold
+    more than ``MAX_TABLE_SIZE`` entries (then trajectories are no longer guaranteed bit-identical across
+    backends, because the device's ``exp`` may differ from the CPU's in the last bit)."""
+    if _ml.lowrank_table_size(P, N) > _ml.MAX_TABLE_SIZE:
+        return np.zeros(1, np.uint64), False
+    return _ml.lowrank_flip_table(beta, J, h, P, N, bool(heatbath)), True
+
+
+_NO_TABLE = np.zeros(1, np.uint64)
+
+
+@lru_cache(maxsize=16)
+def lowrank_table_by_overlap(beta, J, h, N, heatbath):
+    """The P = 1 table re-indexed by the overlap ``m``: the same entries, so the same trajectories."""
+    table = _ml.lowrank_flip_table(beta, J, h, 1, N, heatbath)
+    # entry 4 (m + N) + (sig + 1) + (s + 1) / 2 holds table[2 (sig m + N) + (s + 1) / 2], sig = s xi_i = +-1
+    m = np.arange(-N, N + 1)
+    out = np.empty((2 * N + 1, 2, 2), np.uint64)
+    for a, sig in enumerate((-1, 1)):
+        for b in range(2):
+            out[:, a, b] = table[2 * (sig * m + N) + b]
+    out = out.ravel()
+    out.flags.writeable = False
+    return out
+
+
+def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
+                  check_values=True):
+    """Sequential Metropolis (or heat-bath) sweeps of the Hopfield / Curie-Weiss model in O(P) per update.
+
+    ``E = -(J / 2N) sum_mu (xi^mu . s)**2 - h sum_i s_i``; Curie-Weiss is ``patterns = np.ones((1, N))``.
+
+    Parameters
+    ----------
+    spins : ndarray of int8, shape (n_chains, N) or (N,)
+        +-1 spins, updated in place.
+    patterns : array_like of +-1, shape (P, N), ``1 <= P < N``
+        Shared by all chains.
+    overlaps : ndarray of int64, shape (n_chains, P)
+        ``xi . s`` (from :func:`compute_overlaps`), kept exact in place.
+    beta, J, h : float
+        Inverse temperature (> 0), coupling and uniform field.
+    seed : int
+        Philox key, ``0 <= seed < 2**32``.
+    sweep : int
+        Index of the first sweep (Philox counter c2): continue a chain by passing the next index.
+    n_sweeps : int
+        Number of sweeps over all N sites.
+    heatbath : bool
+        Heat-bath instead of Metropolis acceptance.
+    check_values : bool
+        Check spins and patterns are +-1 and overlaps are consistent (O(n_chains P N)).
+
+    Returns
+    -------
+    int
+        Number of accepted flips.
+
+    Notes
+    -----
+    Thresholds come from an integer table of ``2 (2PN + 1)`` entries; beyond ``MAX_TABLE_SIZE`` (2**22)
+    entries the kernel computes them in floating point instead (see :func:`lowrank_tables`).
+
+    Sequential-scan Metropolis accepts every move with ``dE <= 0``; for small systems with ``h = 0`` this
+    makes the sweep periodic and reducible (eigenvalues -1 and a degenerate 1 of the sweep matrix, see the
+    tests), so time averages of one chain are fine but independent chains from a uniform start do not
+    converge to the Boltzmann distribution. Use ``heatbath=True`` (always aperiodic) for exact small-N work.
+    """
+    spins, patterns, overlaps = validate_lowrank(spins, patterns, overlaps, check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    J, h = check_real("J", J), check_real("h", h)
+    P, N = patterns.shape
+    table, use_table = lowrank_tables(beta, J, h, P, N, heatbath)
+    table_m = lowrank_table_by_overlap(beta, J, h, N, bool(heatbath)) if use_table and P == 1 else _NO_TABLE
+    return int(_lowrank_sweeps(spins, patterns, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath), seed,
+                               STREAM_MEANFIELD, sweep, n_sweeps))
+
+
+def potts_mf_sweep(states, counts, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
+                   check_values=True):
+    """Sequential sweeps of the mean-field q-state Potts model, ``E = -(J / 2N) sum_k n_k**2 - h n_0``.
+
+    ``states`` uint8 (n_chains, N) and ``counts`` int64 (n_chains, q) (from :func:`compute_counts`) are
+    updated in place. Metropolis proposes one of the q-1 other states uniformly; heat-bath draws the new
+    state from its conditional distribution. Other arguments as in :func:`lowrank_sweep`. Returns the number
+    of changed sites.
+    """
+    q, states, counts = validate_potts_mf(states, counts, q, check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    J, h = check_real("J", J), check_real("h", h)
+    N = states.shape[1]
+    return int(_potts_sweeps(states, counts, q, _ml.potts_mf_metropolis_table(beta, J, h, N),
+                             _ml.potts_mf_heatbath_weights(beta, J, h, N), bool(heatbath), seed, STREAM_MEANFIELD,
+                             sweep, n_sweeps))
+
+
+def glass_sweep(spins, indptr, indices, weights, fields, local_fields, beta, *, seed, sweep=0, n_sweeps=1,
+                heatbath=False, check_values=True):
+    """Sequential sweeps of an Ising spin glass on a graph, ``E = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i``.
+
+    Parameters
+    ----------
+    spins : ndarray of int8, shape (n_chains, N)
+        Updated in place.
+    indptr, indices, weights : CSR couplings (int64 (N + 1,), int64, float64)
+        Symmetric, no self loops; shared by all chains (SK: complete graph; EA: random regular graph).
+    fields : float or ndarray of float64, shape (N,)
+        External fields ``h_i``.
+    local_fields : ndarray of float64, shape (n_chains, N)
+        ``sum_j J_ij s_j`` (from :func:`compute_local_fields`), updated in place.
+
+    Other arguments as in :func:`lowrank_sweep`. Acceptance probabilities are computed in floating point
+    with ``exp``: trajectories are bit-identical across backends for integer couplings (+-J) only, and local
+    fields of real couplings drift from a recomputation by rounding (recompute them now and then).
+    """
+    spins, indptr, indices, weights, fields, local_fields = validate_glass(spins, indptr, indices, weights, fields,
+                                                                           local_fields, check_values)
+    beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
+    return int(_glass_sweeps(spins, indptr, indices, weights, fields, local_fields, beta, bool(heatbath), seed,
+                             STREAM_MEANFIELD, sweep, n_sweeps))

@@ -1,0 +1,273 @@
+"""Per-site update logic for fully connected ("mean-field") and graph models, written once for every backend.
+
+:func:`build` compiles the plain-Python functions below with a given decorator: ``numba.njit`` for the CPU
+kernels (``meanfield_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numba-CUDA kernels
+(``meanfield_cuda.py``). The host-side tables at the bottom are NumPy and shared by both, so integer models
+give bit-identical trajectories on every backend.
+
+Models and maintained order parameters
+--------------------------------------
+* Low rank (Hopfield / Curie-Weiss), spins ``s`` int8 +-1 of shape (n_chains, N), patterns ``xi`` int8 +-1
+  of shape (P, N): ``E = -(J / 2N) sum_mu M_mu**2 - h sum_i s_i`` with overlaps ``M_mu = xi^mu . s`` kept
+  exactly in int64 (the self-coupling is included: it only adds the constant ``-J P / 2``). Flipping ``s_i``
+  changes the energy by ``dE = (2J / N) (x - P) + 2 h s_i`` with the integer ``x = s_i sum_mu xi_i^mu M_mu``
+  in ``[-PN, PN]``, so the acceptance threshold is a table lookup at index ``2 (x + PN) + (s_i + 1) / 2``.
+* Mean-field Potts, states uint8 ``0..q-1``: ``E = -(J / 2N) sum_k n_k**2 - h n_0`` with counts ``n_k``
+  kept in int64. Moving a site from state ``a`` to ``b`` changes the energy by
+  ``dE = -(J / N) (n_b - n_a + 1) - h (delta_b0 - delta_a0)`` (counts before the move): Metropolis table
+  index ``3 (n_b - n_a + N) + (delta_b0 - delta_a0 + 1)``. Heat-bath weights of state ``k`` are
+  ``exp(beta (J n'_k / N + h delta_k0))`` with ``n'_k`` the counts without the site: table index
+  ``2 n'_k + delta_k0``.
+* Spin glass on a graph (CSR ``indptr``, ``indices``, ``weights``; symmetric, no self loops):
+  ``E = -sum_{i<j} J_ij s_i s_j - sum_i h_i s_i`` with local fields ``g_i = sum_j J_ij s_j`` kept in float64
+  (``h_i`` not included). ``dE = 2 s_i (g_i + h_i)``; the acceptance probability is computed with
+  ``math.exp`` on the device, so only integer couplings (+-J) are bit-identical across backends.
+
+Randomness
+----------
+Sites are updated in order ``i = 0 .. N-1``. Draw ``d`` (``DRAW_ACCEPT = 0``: acceptance or heat-bath,
+``DRAW_PROPOSAL = 1``: Potts proposal) of site ``i`` of chain ``c`` in sweep ``t`` is word ``i % 4`` of
+``Philox4x32((i // 4, c, t, d), (seed, STREAM_MEANFIELD))``. A move is accepted when the uint32 draw
+``u < T`` with ``T = floor(p * 2**32)`` (``2**32``: always).
+"""
+from functools import lru_cache
+from types import SimpleNamespace
+
+import math
+
+import numpy as np
+
+__all__ = ["build", "DRAW_ACCEPT", "DRAW_PROPOSAL", "MAX_TABLE_SIZE", "lowrank_flip_table",
+           "lowrank_table_size", "potts_mf_metropolis_table", "potts_mf_heatbath_weights"]
+
+DRAW_ACCEPT = 0
+DRAW_PROPOSAL = 1
+MAX_TABLE_SIZE = 2 ** 22  # entries (32 MiB of uint64); above this the low-rank kernels use the float path
+
+
+def build(jit, philox4x32):
+    """Compile the mean-field logic with decorator ``jit`` on top of the matching ``philox4x32``."""
+
+    @jit
+    def select_word(x0, x1, x2, x3, w):
+        if w == 0:
+            return x0
+        if w == 1:
+            return x1
+        if w == 2:
+            return x2
+        return x3
+
+    @jit
+    def threshold_from_probability(p):
+        """uint32 acceptance threshold ``floor(p * 2**32)``, ``2**32`` for ``p >= 1``."""
+        if p >= 1.0:
+            return np.uint64(4294967296)
+        if p <= 0.0:
+            return np.uint64(0)
+        return np.uint64(p * 4294967296.0)
+
+    @jit
+    def float_threshold(delta_e, beta, heatbath):
+        """Threshold of a flip costing ``delta_e``: Metropolis ``min(1, e^{-beta dE})`` or heat-bath
+        ``1 / (1 + e^{beta dE})``; ``math.exp`` (not ``np.exp``) so that it lowers for CUDA."""
+        if heatbath:
+            x = beta * delta_e
+            p = 0.0 if x > 700.0 else 1.0 / (1.0 + math.exp(x))  # guard exp's overflow
+        elif delta_e <= 0.0:
+            p = 1.0
+        else:
+            p = math.exp(-beta * delta_e)
+        return threshold_from_probability(p)
+
+    @jit
+    def fill_draws(buf, n, c, sweep, draw, seed, stream):
+        """Word ``i % 4`` of Philox((i // 4, c, sweep, draw)) into ``buf[i]`` for ``i < n`` (rounded up to a
+        multiple of 4; ``buf`` needs ``n + 3`` entries). CPU only: a straight loop the compiler vectorises."""
+        for g in range((n + 3) >> 2):
+            x0, x1, x2, x3 = philox4x32(g, c, sweep, draw, seed, stream)
+            buf[4 * g] = np.uint32(x0)
+            buf[4 * g + 1] = np.uint32(x1)
+            buf[4 * g + 2] = np.uint32(x2)
+            buf[4 * g + 3] = np.uint32(x3)
+
+    # ---------------------------------------------------------------- low rank (Hopfield, Curie-Weiss)
+    @jit
+    def lowrank_x(spins, c, i, patterns, overlaps):
+        """``x = s_i sum_mu xi_i^mu M_mu`` (int64)."""
+        x = np.int64(0)
+        for mu in range(patterns.shape[0]):
+            x += np.int64(patterns[mu, i]) * overlaps[c, mu]
+        return x * np.int64(spins[c, i])
+
+    @jit
+    def lowrank_site(spins, c, i, patterns, overlaps, table, use_table, beta, J, h, heatbath, u):
+        """Flip ``s_i`` of chain ``c`` when ``u < threshold``, updating the overlaps; returns 1 if flipped.
+
+        With ``use_table`` the threshold is ``table[2 (x + PN) + (s_i + 1) / 2]`` (integer, bit-identical on
+        every backend); otherwise it is computed in floating point from ``dE``."""
+        P = patterns.shape[0]
+        N = spins.shape[1]
+        s = np.int64(spins[c, i])
+        x = lowrank_x(spins, c, i, patterns, overlaps)
+        if use_table:
+            t = table[2 * (x + P * N) + ((s + 1) >> 1)]
+        else:
+            t = float_threshold((2.0 * J / N) * (x - P) + 2.0 * h * s, beta, heatbath)
+        if np.uint64(u) < t:
+            spins[c, i] = -s
+            for mu in range(P):
+                overlaps[c, mu] -= 2 * s * np.int64(patterns[mu, i])
+            return 1
+        return 0
+
+    @jit
+    def lowrank_group(spins, c, g, patterns, overlaps, table, use_table, beta, J, h, heatbath, seed, stream,
+                      sweep):
+        """Sites ``4g .. 4g+3`` (those below N) of chain ``c`` with one Philox call."""
+        x0, x1, x2, x3 = philox4x32(g, c, sweep, 0, seed, stream)
+        acc = 0
+        for w in range(min(4, spins.shape[1] - 4 * g)):
+            acc += lowrank_site(spins, c, 4 * g + w, patterns, overlaps, table, use_table, beta, J, h, heatbath,
+                                select_word(x0, x1, x2, x3, w))
+        return acc
+
+    # ---------------------------------------------------------------- mean-field Potts
+    @jit
+    def potts_metropolis_site(states, c, i, counts, q, table, u_propose, u_accept):
+        """Propose one of the q-1 other states uniformly (multiply-shift), accept against the table."""
+        N = states.shape[1]
+        old = np.int64(states[c, i])
+        new = (old + 1 + np.int64((np.uint64(u_propose) * np.uint64(q - 1)) >> np.uint64(32))) % q
+        dd = np.int64(new == 0) - np.int64(old == 0)
+        if np.uint64(u_accept) < table[3 * (counts[c, new] - counts[c, old] + N) + dd + 1]:
+            states[c, i] = new
+            counts[c, old] -= 1
+            counts[c, new] += 1
+            return 1
+        return 0
+
+    @jit
+    def potts_heatbath_site(states, c, i, counts, q, weights, u):
+        """Draw the state of site i from its conditional distribution (same operation order as
+        ``lattice_logic.potts_heatbath_site``); ``weights[2 n + d]`` as in the module docstring."""
+        old = np.int64(states[c, i])
+        total = 0.0
+        for k in range(q):
+            total += weights[2 * (counts[c, k] - np.int64(k == old)) + np.int64(k == 0)]
+        target = (np.float64(u) * 2.0 ** -32) * total
+        acc = 0.0
+        new = q - 1
+        for k in range(q):
+            acc += weights[2 * (counts[c, k] - np.int64(k == old)) + np.int64(k == 0)]
+            if target < acc:
+                new = k
+                break
+        if new != old:
+            states[c, i] = new
+            counts[c, old] -= 1
+            counts[c, new] += 1
+            return 1
+        return 0
+
+    @jit
+    def potts_site(states, c, i, counts, q, table, weights, heatbath, u0, u1):
+        if heatbath:
+            return potts_heatbath_site(states, c, i, counts, q, weights, u0)
+        return potts_metropolis_site(states, c, i, counts, q, table, u1, u0)
+
+    @jit
+    def potts_group(states, c, g, counts, q, table, weights, heatbath, seed, stream, sweep):
+        x0, x1, x2, x3 = philox4x32(g, c, sweep, 0, seed, stream)  # draw 0: acceptance / heat-bath
+        y0, y1, y2, y3 = philox4x32(g, c, sweep, 1, seed, stream)  # draw 1: proposal
+        acc = 0
+        for w in range(min(4, states.shape[1] - 4 * g)):
+            acc += potts_site(states, c, 4 * g + w, counts, q, table, weights, heatbath,
+                              select_word(x0, x1, x2, x3, w), select_word(y0, y1, y2, y3, w))
+        return acc
+
+    # ---------------------------------------------------------------- spin glass on a graph (CSR)
+    @jit
+    def glass_site(spins, c, i, indptr, indices, weights, fields, local_fields, beta, heatbath, u):
+        s = np.int64(spins[c, i])
+        delta_e = 2.0 * s * (local_fields[c, i] + fields[i])
+        if np.uint64(u) < float_threshold(delta_e, beta, heatbath):
+            spins[c, i] = -s
+            for k in range(indptr[i], indptr[i + 1]):
+                local_fields[c, indices[k]] -= 2.0 * s * weights[k]
+            return 1
+        return 0
+
+    @jit
+    def glass_group(spins, c, g, indptr, indices, weights, fields, local_fields, beta, heatbath, seed, stream,
+                    sweep):
+        x0, x1, x2, x3 = philox4x32(g, c, sweep, 0, seed, stream)
+        acc = 0
+        for w in range(min(4, spins.shape[1] - 4 * g)):
+            acc += glass_site(spins, c, 4 * g + w, indptr, indices, weights, fields, local_fields, beta, heatbath,
+                              select_word(x0, x1, x2, x3, w))
+        return acc
+
+    return SimpleNamespace(
+        select_word=select_word, threshold_from_probability=threshold_from_probability,
+        float_threshold=float_threshold, fill_draws=fill_draws, lowrank_x=lowrank_x, lowrank_site=lowrank_site,
+        lowrank_group=lowrank_group, potts_metropolis_site=potts_metropolis_site,
+        potts_heatbath_site=potts_heatbath_site, potts_site=potts_site, potts_group=potts_group,
+        glass_site=glass_site, glass_group=glass_group,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Host-side tables (NumPy; shared by every backend so that thresholds are identical everywhere). Cached:
+# tempering and chunked runs call the kernels again and again with the same parameters.
+
+def _thresholds(p):
+    """uint64 thresholds ``floor(p * 2**32)`` (``2**32`` where ``p >= 1``); as lattice_logic's."""
+    t = np.floor(np.clip(p, 0.0, 1.0) * 4294967296.0).astype(np.uint64)
+    t[p >= 1.0] = np.uint64(2 ** 32)
+    return t
+
+
+def _flip_probability(delta_e, beta, heatbath):
+    if heatbath:
+        return 0.5 * (1.0 - np.tanh(0.5 * beta * delta_e))  # 1 / (1 + exp(beta dE)) without overflow
+    return np.exp(-beta * np.maximum(delta_e, 0.0))
+
+
+def lowrank_table_size(P, N):
+    """Number of entries of the low-rank threshold table: ``2 (2 P N + 1)``."""
+    return 2 * (2 * int(P) * int(N) + 1)
+
+
+@lru_cache(maxsize=64)
+def lowrank_flip_table(beta, J, h, P, N, heatbath):
+    """Flip thresholds of the low-rank model indexed by ``2 (x + PN) + (s + 1) / 2`` (read-only uint64).
+
+    ``dE = (2 J / N) (x - P) + 2 h s`` for ``x`` in ``[-PN, PN]`` and ``s = -1, +1``."""
+    x = np.repeat(np.arange(-P * N, P * N + 1, dtype=np.float64), 2)
+    s = np.tile(np.array([-1.0, 1.0]), 2 * P * N + 1)
+    t = _thresholds(_flip_probability((2.0 * J / N) * (x - P) + 2.0 * h * s, beta, heatbath))
+    t.flags.writeable = False
+    return t
+
+
+@lru_cache(maxsize=64)
+def potts_mf_metropolis_table(beta, J, h, N):
+    """Acceptance thresholds indexed by ``3 (n_new - n_old + N) + (delta_new0 - delta_old0 + 1)``."""
+    dn = np.repeat(np.arange(-N, N + 1, dtype=np.float64), 3)
+    dd = np.tile(np.array([-1.0, 0.0, 1.0]), 2 * N + 1)
+    delta_e = -(J / N) * (dn + 1.0) - h * dd
+    t = _thresholds(np.exp(-beta * np.maximum(delta_e, 0.0)))
+    t.flags.writeable = False
+    return t
+
+
+@lru_cache(maxsize=64)
+def potts_mf_heatbath_weights(beta, J, h, N):
+    """Boltzmann factors ``exp(beta (J n / N + h d) - max)`` indexed by ``2 n + d``, ``n = 0..N``."""
+    n = np.repeat(np.arange(N + 1, dtype=np.float64), 2)
+    d = np.tile(np.array([0.0, 1.0]), N + 1)
+    log_w = beta * (J * n / N + h * d)
+    w = np.exp(log_w - log_w.max())
+    w.flags.writeable = False
+    return w

@@ -1,0 +1,441 @@
+"""Mean-field and graph kernels (CPU): naive pure-Python references bit for bit, maintained order parameters,
+exact enumeration, detailed balance of the update rules, thread-count independence and argument checks."""
+import itertools
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from fastmf import stats
+from fastmf.kernels import meanfield_cpu as mc
+from fastmf.kernels import meanfield_logic as ml
+from fastmf.kernels.philox import STREAM_MEANFIELD
+from test_philox import naive_philox4x32
+
+TWO32 = 2 ** 32
+
+
+def naive_draw(seed, i, c, t, d):
+    return naive_philox4x32((i // 4, c, t, d), (seed, STREAM_MEANFIELD))[i % 4]
+
+
+def naive_threshold(p):
+    return TWO32 if p >= 1 else int(math.floor(p * TWO32)) if p > 0 else 0
+
+
+def naive_p(beta, delta_e, heatbath):
+    if heatbath:
+        return 1.0 / (1.0 + math.exp(beta * delta_e)) if beta * delta_e < 700 else 0.0
+    return 1.0 if delta_e <= 0 else math.exp(-beta * delta_e)
+
+
+def pm1(shape, seed):
+    return np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=shape)
+
+
+# ------------------------------------------------------------------------------------------ naive sweeps
+
+def naive_lowrank_sweep(spins, patterns, beta, J, h, seed, t, heatbath):
+    n_chains, N = spins.shape
+    P = len(patterns)
+    accepted = 0
+    for c in range(n_chains):
+        for i in range(N):
+            s = int(spins[c, i])
+            M = [sum(int(patterns[mu, j]) * int(spins[c, j]) for j in range(N)) for mu in range(P)]
+            x = s * sum(int(patterns[mu, i]) * M[mu] for mu in range(P))
+            delta_e = (2.0 * J / N) * (x - P) + 2.0 * h * s
+            if naive_draw(seed, i, c, t, 0) < naive_threshold(naive_p(beta, delta_e, heatbath)):
+                spins[c, i] = -s
+                accepted += 1
+    return accepted
+
+
+def naive_potts_sweep(states, q, beta, J, h, seed, t, heatbath):
+    n_chains, N = states.shape
+    n = np.arange(N + 1, dtype=np.float64)
+    log_w = np.stack([beta * (J * n / N + h * 0.0), beta * (J * n / N + h * 1.0)], axis=1).ravel()
+    weights = np.exp(log_w - log_w.max())  # the documented host table, index 2 n + d
+    accepted = 0
+    for c in range(n_chains):
+        for i in range(N):
+            counts = [int((states[c] == k).sum()) for k in range(q)]
+            old = int(states[c, i])
+            u0, u1 = naive_draw(seed, i, c, t, 0), naive_draw(seed, i, c, t, 1)
+            if heatbath:
+                w = [weights[2 * (counts[k] - (k == old)) + (k == 0)] for k in range(q)]
+                target = (u0 * 2.0 ** -32) * sum(w)
+                acc, new = 0.0, q - 1
+                for k in range(q):
+                    acc += w[k]
+                    if target < acc:
+                        new = k
+                        break
+            else:
+                new = (old + 1 + (u1 * (q - 1) >> 32)) % q
+                delta_e = -(J / N) * (counts[new] - counts[old] + 1) - h * ((new == 0) - (old == 0))
+                if not u0 < naive_threshold(naive_p(beta, delta_e, False)):
+                    new = old
+            states[c, i] = new
+            accepted += new != old
+    return accepted
+
+
+def naive_glass_sweep(spins, dense, fields, lf, beta, seed, t, heatbath):
+    """Maintains local fields in the kernel's order (CSR = increasing j) so that float couplings match too."""
+    n_chains, N = spins.shape
+    accepted = 0
+    for c in range(n_chains):
+        for i in range(N):
+            s = int(spins[c, i])
+            delta_e = 2.0 * s * (lf[c, i] + fields[i])
+            if naive_draw(seed, i, c, t, 0) < naive_threshold(naive_p(beta, delta_e, heatbath)):
+                spins[c, i] = -s
+                for j in range(N):
+                    if dense[i, j] != 0:
+                        lf[c, j] -= 2.0 * s * dense[i, j]
+                accepted += 1
+    return accepted
+
+
+def dense_to_csr(dense):
+    N = len(dense)
+    indptr, indices, weights = [0], [], []
+    for i in range(N):
+        for j in range(N):
+            if dense[i, j] != 0:
+                indices.append(j)
+                weights.append(dense[i, j])
+        indptr.append(len(indices))
+    return np.array(indptr, np.int64), np.array(indices, np.int64), np.array(weights, np.float64)
+
+
+def sk_couplings(N, seed, pm=False):
+    rng = np.random.default_rng(seed)
+    j = (rng.choice([-1.0, 1.0], size=(N, N)) if pm else rng.standard_normal((N, N))) / math.sqrt(N)
+    j = np.triu(j, 1)
+    return j + j.T
+
+
+# ------------------------------------------------------------------------------------------ bit for bit
+
+@pytest.mark.parametrize("P, N, J, h, heatbath", [(1, 9, 1.0, 0.0, False), (1, 10, 1.0, 0.3, True),
+                                                  (1, 7, -1.0, -0.2, False), (2, 9, 1.0, 0.2, False),
+                                                  (3, 10, 1.5, 0.0, True)])
+def test_lowrank_equals_naive(P, N, J, h, heatbath):
+    patterns = np.ones((1, N), np.int8) if (P == 1 and J < 0) else pm1((P, N), P + N)
+    fast = pm1((2, N), 1)
+    slow = fast.copy()
+    overlaps = mc.compute_overlaps(fast, patterns)
+    acc = mc.lowrank_sweep(fast, patterns, overlaps, 0.7, J, h, seed=17, sweep=3, n_sweeps=2, heatbath=heatbath)
+    acc_slow = sum(naive_lowrank_sweep(slow, patterns, 0.7, J, h, 17, 3 + t, heatbath) for t in range(2))
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(overlaps, mc.compute_overlaps(fast, patterns))
+    assert acc == acc_slow > 0
+
+
+@pytest.mark.parametrize("P", [1, 2])
+def test_lowrank_float_path_equals_naive(P, monkeypatch):
+    """Past MAX_TABLE_SIZE the thresholds are computed in floating point with the same formula."""
+    monkeypatch.setattr(ml, "MAX_TABLE_SIZE", 4)
+    patterns = pm1((P, 8), 5)
+    fast = pm1((2, 8), 2)
+    slow = fast.copy()
+    overlaps = mc.compute_overlaps(fast, patterns)
+    assert not mc.lowrank_tables(0.6, 1.0, 0.1, P, 8, False)[1]
+    acc = mc.lowrank_sweep(fast, patterns, overlaps, 0.6, 1.0, 0.1, seed=3, n_sweeps=2)
+    assert acc == sum(naive_lowrank_sweep(slow, patterns, 0.6, 1.0, 0.1, 3, t, False) for t in range(2))
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+@pytest.mark.parametrize("q, N, h", [(3, 7, 0.4), (4, 9, -0.3)])
+def test_potts_mf_equals_naive(heatbath, q, N, h):
+    fast = np.random.default_rng(q).integers(0, q, size=(2, N)).astype(np.uint8)
+    slow = fast.copy()
+    counts = mc.compute_counts(fast, q)
+    acc = mc.potts_mf_sweep(fast, counts, q, 0.9, 1.3, h, seed=8, sweep=1, n_sweeps=2, heatbath=heatbath)
+    acc_slow = sum(naive_potts_sweep(slow, q, 0.9, 1.3, h, 8, 1 + t, heatbath) for t in range(2))
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(counts, mc.compute_counts(fast, q))
+    assert acc == acc_slow > 0
+
+
+@pytest.mark.parametrize("pm, heatbath", [(True, False), (False, False), (False, True)])
+def test_glass_equals_naive(pm, heatbath):
+    N = 9
+    dense = sk_couplings(N, 4, pm)
+    if pm:
+        dense = np.round(dense * math.sqrt(N))  # +-1 integer couplings: local fields stay exact
+    fields = np.linspace(-0.3, 0.3, N)
+    indptr, indices, weights = dense_to_csr(dense)
+    fast = pm1((2, N), 6)
+    slow = fast.copy()
+    lf = mc.compute_local_fields(fast, indptr, indices, weights)
+    lf_slow = lf.copy()
+    acc = mc.glass_sweep(fast, indptr, indices, weights, fields, lf, 0.8, seed=2, sweep=5, n_sweeps=2,
+                         heatbath=heatbath)
+    acc_slow = sum(naive_glass_sweep(slow, dense, fields, lf_slow, 0.8, 2, 5 + t, heatbath) for t in range(2))
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(lf, lf_slow)
+    assert acc == acc_slow > 0
+    ref = mc.compute_local_fields(fast, indptr, indices, weights)
+    if pm:
+        np.testing.assert_array_equal(lf, ref)
+    else:
+        np.testing.assert_allclose(lf, ref, atol=1e-12)
+
+
+def test_order_parameters_stay_exact_over_long_runs():
+    rng = np.random.default_rng(0)
+    for P, N in ((1, 101), (3, 64)):
+        patterns = pm1((P, N), N)
+        s = pm1((3, N), 1)
+        ov = mc.compute_overlaps(s, patterns)
+        mc.lowrank_sweep(s, patterns, ov, 0.9, 1.0, 0.05, seed=1, n_sweeps=200, check_values=False)
+        np.testing.assert_array_equal(ov, mc.compute_overlaps(s, patterns))
+    st = rng.integers(0, 5, size=(3, 50)).astype(np.uint8)
+    cn = mc.compute_counts(st, 5)
+    mc.potts_mf_sweep(st, cn, 5, 1.5, seed=1, n_sweeps=200, check_values=False)
+    np.testing.assert_array_equal(cn, mc.compute_counts(st, 5))
+
+
+def test_sweeps_compose_and_chains_independent():
+    patterns = pm1((2, 20), 3)
+    a = pm1((4, 20), 4)
+    b = a.copy()
+    oa, ob = mc.compute_overlaps(a, patterns), mc.compute_overlaps(b, patterns)
+    mc.lowrank_sweep(a, patterns, oa, 0.5, seed=9, sweep=10, n_sweeps=3)
+    for t in range(3):
+        mc.lowrank_sweep(b[:2], patterns, ob[:2], 0.5, seed=9, sweep=10 + t)
+    np.testing.assert_array_equal(a[:2], b[:2])
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
+def test_result_independent_of_thread_count():
+    before = numba.get_num_threads()
+    results = []
+    indptr, indices, weights = dense_to_csr(sk_couplings(16, 1))
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            s = pm1((5, 16), 2)
+            mc.lowrank_sweep(s, np.ones((1, 16), np.int8), mc.compute_overlaps(s, np.ones((1, 16))), 0.9,
+                             seed=4, n_sweeps=5)
+            st = np.random.default_rng(1).integers(0, 3, size=(5, 16)).astype(np.uint8)
+            mc.potts_mf_sweep(st, mc.compute_counts(st, 3), 3, 1.1, seed=4, n_sweeps=5)
+            g = pm1((5, 16), 3)
+            mc.glass_sweep(g, indptr, indices, weights, 0.0, mc.compute_local_fields(g, indptr, indices, weights),
+                           1.0, seed=4, n_sweeps=5)
+            results.append((s, st, g))
+    finally:
+        numba.set_num_threads(before)
+    for x, y in zip(*results):
+        np.testing.assert_array_equal(x, y)
+
+
+# ------------------------------------------------------------------------------------------ exact enumeration
+
+def all_spins(N):
+    return np.array(list(itertools.product([-1, 1], repeat=N)), np.int8)
+
+
+def chi2_p(values, exact_values, exact_probs):
+    """p-value of a chi-square test of sampled ``values`` (rows) against the exact distribution."""
+    keys, inverse = np.unique(np.round(exact_values, 9), axis=0, return_inverse=True)
+    probs = np.bincount(inverse.ravel(), weights=exact_probs, minlength=len(keys))
+    idx = [np.flatnonzero((np.abs(keys - v) < 1e-7).all(axis=-1) if keys.ndim > 1 else np.abs(keys - v) < 1e-7)
+           for v in np.round(values, 9)]
+    assert all(len(i) == 1 for i in idx), "sampled a value that no state has"
+    counts = np.bincount([i[0] for i in idx], minlength=len(keys))
+    return stats.chi_square_test(counts, probs)[2]
+
+
+def boltzmann(energies, beta):
+    w = np.exp(-beta * (energies - energies.min()))
+    return w / w.sum()
+
+
+@pytest.mark.parametrize("P, N, J, h, beta, heatbath", [(2, 12, 1.0, 0.15, 1.4, False), (2, 12, 1.0, 0.0, 1.4, True),
+                                                        (2, 11, 1.0, 0.1, 1.2, True),
+                                                        (1, 12, 1.0, 0.3, 0.9, False), (1, 12, 1.0, 0.3, 0.9, True)])
+def test_lowrank_exact_distribution(P, N, J, h, beta, heatbath):
+    patterns = np.ones((1, N), np.int8) if P == 1 else pm1((P, N), 11)
+    states = all_spins(N)
+    ov = mc.compute_overlaps(states, patterns)
+    energies = mc.lowrank_energy(ov, states.sum(axis=1), N, J, h)
+    probs = boltzmann(energies, beta)
+    s = pm1((4000, N), 5)
+    o = mc.compute_overlaps(s, patterns)
+    mc.lowrank_sweep(s, patterns, o, beta, J, h, seed=21, n_sweeps=60, heatbath=heatbath)
+    e = mc.lowrank_energy(o, s.sum(axis=1), N, J, h)
+    assert chi2_p(e, energies, probs) > 1e-4
+    assert chi2_p(o.astype(float), ov.astype(float), probs) > 1e-4
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_potts_mf_exact_distribution(heatbath):
+    q, N, J, h, beta = 3, 8, 1.0, 0.2, 2.0
+    states = np.array(list(itertools.product(range(q), repeat=N)), np.uint8)
+    cn = mc.compute_counts(states, q)
+    energies = mc.potts_mf_energy(cn, N, J, h)
+    probs = boltzmann(energies, beta)
+    st = np.random.default_rng(2).integers(0, q, size=(4000, N)).astype(np.uint8)
+    c = mc.compute_counts(st, q)
+    mc.potts_mf_sweep(st, c, q, beta, J, h, seed=5, n_sweeps=60, heatbath=heatbath)
+    assert chi2_p(mc.potts_mf_energy(c, N, J, h), energies, probs) > 1e-4
+    assert chi2_p(c.astype(float), cn.astype(float), probs) > 1e-4
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_sk_exact_distribution(heatbath):
+    N, beta = 10, 1.0
+    dense = sk_couplings(N, 7)
+    fields = np.full(N, 0.1)
+    indptr, indices, weights = dense_to_csr(dense)
+    states = all_spins(N)
+    energies = mc.glass_energy(states, mc.compute_local_fields(states, indptr, indices, weights), fields)
+    probs = boltzmann(energies, beta)
+    s = pm1((4000, N), 9)
+    lf = mc.compute_local_fields(s, indptr, indices, weights)
+    mc.glass_sweep(s, indptr, indices, weights, fields, lf, beta, seed=3, n_sweeps=60, heatbath=heatbath)
+    assert chi2_p(mc.glass_energy(s, lf, fields), energies, probs) > 1e-4
+    assert chi2_p(s.sum(axis=1).astype(float), states.sum(axis=1).astype(float), probs) > 1e-4
+
+
+# ------------------------------------------------------------------------------------------ detailed balance
+
+def sweep_matrix(site_matrices):
+    out = np.eye(len(site_matrices[0]))
+    for k in site_matrices:
+        out = out @ k
+    return out
+
+
+def check_balance(site_matrices, pi):
+    """Each site update is reversible, the sweep keeps pi; returns the second eigenvalue modulus of the sweep."""
+    for k in site_matrices:
+        np.testing.assert_allclose(k.sum(axis=1), 1.0, atol=1e-12)
+        flux = pi[:, None] * k
+        np.testing.assert_allclose(flux, flux.T, atol=1e-9)
+    sweep = sweep_matrix(site_matrices)
+    np.testing.assert_allclose(pi @ sweep, pi, atol=1e-9)
+    ev = np.sort(np.abs(np.linalg.eigvals(sweep)))[::-1]
+    assert abs(ev[0] - 1) < 1e-9
+    return ev[1]
+
+
+def lowrank_site_matrices(patterns, beta, J, h, heatbath):
+    P, N = patterns.shape
+    states = all_spins(N)
+    ov = mc.compute_overlaps(states, patterns)
+    pi = boltzmann(mc.lowrank_energy(ov, states.sum(axis=1), N, J, h), beta)
+    table = ml.lowrank_flip_table(beta, J, h, P, N, heatbath).astype(np.float64) / TWO32
+    index = {tuple(s): k for k, s in enumerate(states)}
+    mats = []
+    for i in range(N):
+        k = np.zeros((len(states), len(states)))
+        for a, s in enumerate(states):
+            x = int(s[i]) * int(patterns[:, i] @ ov[a])
+            p = table[2 * (x + P * N) + (int(s[i]) + 1) // 2]
+            t = s.copy()
+            t[i] = -t[i]
+            k[a, index[tuple(t)]] += p
+            k[a, a] += 1 - p
+        mats.append(k)
+    return mats, pi
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_lowrank_detailed_balance_from_tables(heatbath):
+    """One-site transition matrices from the kernel's own threshold table (acceptance T / 2**32)."""
+    patterns = np.array([[1, 1, -1, 1], [1, -1, -1, 1]], np.int8)
+    mats, pi = lowrank_site_matrices(patterns, 1.3, 1.0, 0.25, heatbath)
+    assert check_balance(mats, pi) < 1 - 1e-6  # ergodic and aperiodic
+
+
+def test_sequential_metropolis_without_field_is_not_ergodic():
+    """Documented limitation: with h = 0, Metropolis moves with dE <= 0 are certain, and the sequential
+    sweep of a small low-rank model has eigenvalues -1 and a degenerate 1 (periodic, reducible): use heat-bath
+    (or h != 0) for exact small-N sampling. Heat-bath on the same system mixes."""
+    patterns = pm1((2, 6), 11)
+    assert check_balance(*lowrank_site_matrices(patterns, 1.4, 1.0, 0.0, False)) > 1 - 1e-9
+    assert check_balance(*lowrank_site_matrices(patterns, 1.4, 1.0, 0.0, True)) < 1 - 1e-6
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_potts_mf_detailed_balance_from_tables(heatbath):
+    q, N, beta, J, h = 3, 4, 1.7, 1.0, 0.4
+    states = np.array(list(itertools.product(range(q), repeat=N)), np.uint8)
+    cn = mc.compute_counts(states, q)
+    pi = boltzmann(mc.potts_mf_energy(cn, N, J, h), beta)
+    table = ml.potts_mf_metropolis_table(beta, J, h, N).astype(np.float64) / TWO32
+    weights = ml.potts_mf_heatbath_weights(beta, J, h, N)
+    index = {tuple(s): k for k, s in enumerate(states)}
+    mats = []
+    for i in range(N):
+        k = np.zeros((len(states), len(states)))
+        for a, s in enumerate(states):
+            old = int(s[i])
+            w = np.array([weights[2 * (cn[a, b] - (b == old)) + (b == 0)] for b in range(q)])
+            for new in range(q):
+                if new == old:
+                    continue
+                if heatbath:
+                    p = w[new] / w.sum()
+                else:
+                    p = table[3 * (cn[a, new] - cn[a, old] + N) + (new == 0) - (old == 0) + 1] / (q - 1)
+                t = s.copy()
+                t[i] = new
+                k[a, index[tuple(t)]] += p
+                k[a, a] -= p
+            k[a, a] += 1
+        mats.append(k)
+    assert check_balance(mats, pi) < 1 - 1e-6
+
+
+# ------------------------------------------------------------------------------------------ argument checks
+
+def test_validation_errors():
+    s = pm1((2, 6), 0)
+    pat = pm1((2, 6), 1)
+    ov = mc.compute_overlaps(s, pat)
+    with pytest.raises(ValueError, match="-1 and \\+1"):
+        mc.lowrank_sweep(s, pat * 0, ov, 1.0, seed=1)
+    with pytest.raises(ValueError, match="P < N"):
+        mc.lowrank_sweep(s, pm1((6, 6), 1), mc.compute_overlaps(s, pm1((6, 6), 1)), 1.0, seed=1)
+    with pytest.raises(ValueError, match="shape"):
+        mc.lowrank_sweep(s, pat, ov[:1], 1.0, seed=1)
+    with pytest.raises(ValueError, match="compute_overlaps"):
+        mc.lowrank_sweep(s, pat, ov + 2, 1.0, seed=1)
+    with pytest.raises(TypeError, match="int8"):
+        mc.lowrank_sweep(s.astype(np.int16), pat, ov, 1.0, seed=1)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="beta"):
+            mc.lowrank_sweep(s, pat, ov, bad, seed=1)
+    with pytest.raises(ValueError, match="h"):
+        mc.lowrank_sweep(s, pat, ov, 1.0, h=float("nan"), seed=1)
+    st = np.zeros((2, 5), np.uint8)
+    with pytest.raises(ValueError, match="q"):
+        mc.potts_mf_sweep(st, mc.compute_counts(st, 1), 1, 1.0, seed=1)
+    with pytest.raises(ValueError, match="compute_counts"):
+        mc.potts_mf_sweep(st, mc.compute_counts(st, 3) + 1, 3, 1.0, seed=1)
+    with pytest.raises(ValueError, match="0..2"):
+        mc.potts_mf_sweep(st + 3, mc.compute_counts(st, 3), 3, 1.0, seed=1)
+    dense = sk_couplings(5, 0)
+    indptr, indices, weights = dense_to_csr(dense)
+    g = pm1((1, 5), 0)
+    lf = mc.compute_local_fields(g, indptr, indices, weights)
+    w2 = weights.copy()
+    w2[0] += 1.0
+    with pytest.raises(ValueError, match="symmetric"):
+        mc.glass_sweep(g, indptr, indices, w2, 0.0, lf, 1.0, seed=1)
+    with pytest.raises(ValueError, match="self loops"):
+        i2 = indices.copy()
+        i2[0] = 0
+        mc.glass_sweep(g, indptr, i2, weights, 0.0, lf, 1.0, seed=1)
+    with pytest.raises(ValueError, match="NaN"):
+        mc.glass_sweep(g, indptr, indices, weights * np.nan, 0.0, lf, 1.0, seed=1)
+    with pytest.raises(ValueError, match="compute_local_fields"):
+        mc.glass_sweep(g, indptr, indices, weights, 0.0, lf + 1.0, 1.0, seed=1)
