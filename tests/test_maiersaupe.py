@@ -183,3 +183,89 @@ def test_axes_bad_inputs():
         ms.ms_axes_sweep(states, axes, counts, -1.0, seed=0)
     with pytest.raises(ValueError, match="NaN"):
         ms.ms_axes_sweep(states, np.full((3, 3), np.nan), counts, 1.0, seed=0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exact theory: Z1 quadrature, mean field, latent quadrature.
+
+from scipy import special  # noqa: E402
+
+from fastmf import latent_maier_saupe as lat  # noqa: E402
+from fastmf.exact import maier_saupe as ex  # noqa: E402
+from fastmf.stats import chi_square_from_samples  # noqa: E402
+
+
+def test_z1_analytic_limits():
+    assert ex.log_z1(np.zeros((3, 3))) == pytest.approx(math.log(4 * math.pi), rel=1e-14)
+    assert ex.log_z1(2.5 * np.eye(3)) == pytest.approx(math.log(4 * math.pi) + 2.5, rel=1e-14)
+    for kappa in [0.3, 4.0, 60.0, 500.0, -2.0, -200.0]:  # Watson: 4 pi 1F1(1/2; 3/2; kappa)
+        exact = math.log(4 * math.pi * special.hyp1f1(0.5, 1.5, kappa))
+        assert ex.log_z1_eigs([0.0, 0.0, kappa]) == pytest.approx(exact, rel=1e-11, abs=1e-11)
+    # huge concentration: Laplace asymptotics 4 pi e^k / (2k) (1 + 1/(2k) + ...)
+    k = 1e5
+    assert ex.log_z1_eigs([0.0, 0.0, k]) == pytest.approx(math.log(2 * math.pi / k) + k + math.log1p(0.5 / k), rel=1e-12)
+
+
+def test_z1_rotation_invariance_and_monte_carlo():
+    rng = np.random.default_rng(5)
+    B = rng.normal(size=(3, 3))
+    B = B + B.T
+    R = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    assert ex.log_z1(R @ B @ R.T) == pytest.approx(ex.log_z1(B), rel=1e-12)
+    u = unit_vectors((400000,), seed=6)
+    f = np.exp(np.einsum("na,ab,nb->n", u, B, u))
+    mc, err = 4 * math.pi * f.mean(), 4 * math.pi * f.std() / math.sqrt(f.size)
+    assert abs(ex.z1(B) - mc) < 5 * err
+    # batched evaluation equals the scalar one
+    np.testing.assert_allclose(ex.log_z1(np.stack([B, 2 * B])), [ex.log_z1(B), ex.log_z1(2 * B)], rtol=1e-13)
+
+
+def test_z1_bad_inputs():
+    with pytest.raises(ValueError, match="symmetric"):
+        ex.log_z1(np.triu(np.ones((3, 3))))
+    with pytest.raises(ValueError, match="NaN"):
+        ex.log_z1(np.full((3, 3), np.nan))
+    with pytest.raises(ValueError, match="shape"):
+        ex.log_z1(np.zeros((2, 2)))
+
+
+def test_bingham_sampler_matches_z1_derivatives():
+    """<u_k^2> = d ln Z1 / d lambda_k in the eigenbasis; the sampler is also rotated correctly."""
+    lam = np.array([-1.0, 0.5, 4.0])
+    R = np.linalg.qr(np.random.default_rng(2).normal(size=(3, 3)))[0]
+    B = R @ np.diag(lam) @ R.T
+    u = lat.sample_bingham(np.repeat(B[None], 100, 0), 400, seed=3).reshape(-1, 3)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0, atol=1e-12)
+    y2 = (u @ R) ** 2
+    for k in range(3):
+        d = np.zeros(3)
+        d[k] = 1e-5
+        expect = (ex.log_z1_eigs(lam + d) - ex.log_z1_eigs(lam - d)) / 2e-5
+        assert abs(y2[:, k].mean() - expect) < 5 * y2[:, k].std() / math.sqrt(len(y2))
+
+
+def test_mean_field_transition():
+    bjc, sc = ex.mean_field_transition()
+    assert bjc == pytest.approx(4.5415, abs=5e-4)     # T_NI = 0.2202 J
+    assert 1 / bjc == pytest.approx(0.2202, abs=1e-4)
+    assert sc == pytest.approx(0.4289, abs=5e-4)
+    assert ex.mean_field_free_energy(sc, bjc) == pytest.approx(0.0, abs=1e-10)
+    assert ex.mean_field_order(bjc - 0.01) == 0.0
+    s = ex.mean_field_order(bjc + 0.01)
+    assert s > 0.42 and ex.mean_field_self_consistency(s, bjc + 0.01) == pytest.approx(s, abs=1e-12)
+    assert ex.mean_field_order(20.0) == pytest.approx(1 - 1 / 20.0, abs=0.006)  # S ~ 1 - T / J at low T
+
+
+def test_latent_moments_exact_small_n():
+    # N = 1: Tr Q^2 = 3/2 exactly; N = 2: 3/4 + (3/4) <P2(x)> under exp(beta J P2(x) / 2), x uniform
+    assert ex.latent_moments(2.0, 1.0, 1)["tr_Q2"] == pytest.approx(1.5, rel=1e-9)
+    x, w = np.polynomial.legendre.leggauss(200)
+    p2 = 1.5 * x * x - 0.5
+    for bj in [1.0, 6.0]:
+        wt = w * np.exp(bj * p2 / 2)
+        expect = 0.75 + 0.75 * (wt @ p2) / wt.sum()
+        assert ex.latent_moments(bj, 1.0, 2)["tr_Q2"] == pytest.approx(expect, rel=1e-9)
+    # weak coupling: random unit vectors give 3/(2N), corrected by 1/(1 - beta J / 5) to first order
+    assert ex.latent_moments(0.02, 1.0, 10)["tr_Q2"] == pytest.approx(0.15 / (1 - 0.004), rel=2e-3)
+    with pytest.raises(ValueError, match="J > 0"):
+        ex.latent_moments(1.0, -1.0, 5)
