@@ -62,21 +62,29 @@ def measure_autocorrelation(sampler, state, n_steps, progress=None, max_steps=20
 
 
 def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend="auto", order="checkerboard",
-                     n_replicas=None, burn_in=200, thin=None, start="hot", progress=None, checkpoint=None,
-                     checkpoint_every=100, pilot_steps=200, max_pilot_steps=20_000):
+                     **kwargs):
     """Draw ``n_samples`` nearly independent equilibrium configurations of a :class:`LatticeModel`.
+
+    Builds a :class:`LatticeSampler` (``method``, ``backend``, ``order``) and runs :func:`simulate_chains`;
+    see there for the other arguments and the returned :class:`SampleSet`.
+    """
+    return simulate_chains(LatticeSampler(model, T, method=method, backend=backend, order=order), n_samples,
+                           seed=seed, **kwargs)
+
+
+def simulate_chains(sampler, n_samples, *, seed, n_replicas=None, burn_in=200, thin=None, start="hot",
+                    progress=None, checkpoint=None, checkpoint_every=100, pilot_steps=200, max_pilot_steps=20_000):
+    """Draw ``n_samples`` nearly independent equilibrium configurations with a Markov-chain sampler.
 
     Parameters
     ----------
-    model : LatticeModel
-    T : float
-        Temperature.
+    sampler : LatticeSampler or any sampler with the same interface
+        (``model``, ``init_state``, ``run``, ``describe``, ``step_unit``, ``method``; the model supplies
+        ``energy``, ``observables``, ``order_parameter`` and ``order_parameter_name``).
     n_samples : int
         Number of configurations returned.
     seed : int
         Seed of every random draw (``0 <= seed < 2**32``): the result depends on it alone.
-    method, backend, order : str
-        See :class:`LatticeSampler`.
     n_replicas : int, optional
         Independent chains; default ``min(32, max(1, n_samples // 50))`` (64 for ``multispin``).
     burn_in : int
@@ -96,14 +104,14 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
     Returns
     -------
     SampleSet
-        ``spins`` (n_samples, L, M) plus per-sample ``energy``, ``magnetization`` (Ising; the Potts order
-        parameter for q > 2), ``replica`` and ``step``; metadata with burn-in, thinning and ``tau_int``.
+        ``spins`` (n_samples, ...) plus per-sample ``energy``, the model's order parameter (e.g.
+        ``magnetization``), ``replica`` and ``step``; metadata with burn-in, thinning and ``tau_int``.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    sampler = LatticeSampler(model, T, method=method, backend=backend, order=order)
+    model = sampler.model
     if n_replicas is None:
-        n_replicas = 64 if method == "multispin" else min(32, max(1, n_samples // 50))
+        n_replicas = 64 if sampler.method == "multispin" else min(32, max(1, n_samples // 50))
     for name, value, low in (("n_replicas", n_replicas, 1), ("burn_in", burn_in, 0), ("thin", thin, 1),
                              ("checkpoint_every", checkpoint_every, 1),
                              ("pilot_steps", pilot_steps, 8), ("max_pilot_steps", max_pilot_steps, 8)):
@@ -163,12 +171,13 @@ def simulate_lattice(model, T, n_samples, *, seed, method="metropolis", backend=
 def _thinning_tau(taus, reliable):
     """(largest tau_int used for thinning, observables left out).
 
-    The signed magnetization is left out when the pilot could not resolve it: below T_c local updates
+    The signed magnetization (and any observable named ``signed_*``, e.g. Hopfield overlaps) is left out
+    when the pilot could not resolve it: below T_c local updates
     tunnel between the two signs on times that grow exponentially with the lattice size (ergodicity
     breaking). Replicas start hot, so both signs are represented across replicas; its tau_int is still
     recorded. Every other observable is always used (flagged by ``tau_reliable`` when unresolved).
     """
-    excluded = [k for k in ("magnetization",) if k in taus and not reliable[k]]
+    excluded = [k for k in taus if (k == "magnetization" or k.startswith("signed_")) and not reliable[k]]
     return float(max(v for k, v in taus.items() if k not in excluded)), excluded
 
 
