@@ -7,7 +7,10 @@ The joint density ``p(X, {u_i}) ∝ exp(-(beta J N/3) Tr X^2) prod_i exp(beta J 
    ``p(X) ∝ exp(-(beta J N/3) Tr X^2) Z1(beta J X)^N``: a Gaussian random-walk Metropolis step in a
    Frobenius-orthonormal basis followed by a rotation move ``X -> R X R^T`` with ``R`` Haar-uniform on SO(3).
    For the continuous model ``p(X)`` is rotation invariant, so the rotation move is always accepted and the
-   director is redrawn uniformly at every step; for discrete axes it is a symmetric Metropolis proposal.
+   director is redrawn uniformly at every step; for discrete axes it is a symmetric Metropolis proposal,
+   followed by a uniformly chosen rotation of the axes' own symmetry group (:func:`axes_symmetry_group`),
+   always accepted, which moves the chain between symmetry-related nematic modes. Modes that no symmetry
+   relates (an irregular set of axes at strong coupling) are crossed only by the walk: use more chains there.
    The chains start from the exact (quadrature) distribution of the eigenvalues where it is available (the
    continuous model: both modes of the first-order transition get their right weights from the start) and
    from the Gaussian prior otherwise; after a burn-in (the first half tunes the step to ~30 % acceptance, the
@@ -19,7 +22,8 @@ The joint density ``p(X, {u_i}) ∝ exp(-(beta J N/3) Tr X^2) prod_i exp(beta J 
 
 Random numbers: Philox4x32-10 with key ``(seed, STREAM_LATENT)``; chain ``k``, step ``t``: counters
 ``(t, k, 0, 0..2)`` (words: 6 Box-Muller normals of which 5 are used, the walk's acceptance uniform, the
-rotation's acceptance uniform, 4 normals for the random unit quaternion); initial state of chain ``k``:
+rotation's acceptance uniform, 4 normals for the random unit quaternion; ``(t, k, 0, 3)`` word 0 picks the
+axes-symmetry move); initial state of chain ``k``:
 ``(0, k, 1, 0..1)``; decoder draw of site ``i`` of sample ``s``: attempt ``a`` uses ``(i, s, 2 + a, 0..1)``
 (Bingham) and the categorical draw ``(i, s, 2, 0)`` word 0. Everything depends on the seed and the arguments,
 never on the hardware.
@@ -34,7 +38,7 @@ from fastmf.kernels.validation import check_int, check_real
 from fastmf.stats import integrated_autocorr_time
 
 __all__ = ["sample_latent", "sample_bingham", "sample_axes_given_latent", "sample_maier_saupe",
-           "sample_maier_saupe_axes", "haar_rotations"]
+           "sample_maier_saupe_axes", "haar_rotations", "axes_symmetry_group"]
 
 _TWO_M32 = 2.0 ** -32
 _BASIS = _ex.traceless_basis()
@@ -66,6 +70,41 @@ def haar_rotations(words):
         np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], axis=1),
         np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], axis=1),
         np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], axis=1)], axis=1)
+
+
+def _frame(a, b):
+    e1 = a / np.linalg.norm(a)
+    e2 = b - (b @ e1) * e1
+    e2 = e2 / np.linalg.norm(e2)
+    return np.stack([e1, e2, np.cross(e1, e2)], axis=1)
+
+
+def axes_symmetry_group(axes):
+    """Proper rotations ``R`` (G, 3, 3) that map the set of axes onto itself up to sign (``R n_d = +-n_e``).
+
+    ``p(X)`` of the discrete model is invariant under ``X -> R X R^T`` for these, so a uniformly chosen one is
+    an always-accepted move that carries the latent chain between symmetric nematic modes (e.g. the 24 cube
+    rotations for three orthogonal axes), which a random walk can only cross over a barrier ~ exp(N).
+    A rotation is fixed by where it sends two non-parallel axes: all images among the axes are tried.
+    """
+    axes = np.asarray(axes, dtype=np.float64)
+    others = np.nonzero(np.abs(np.abs(axes[1:] @ axes[0]) - 1.0) > 1e-6)[0]
+    if others.size == 0:  # all axes parallel: only the identity is needed
+        return np.eye(3)[None]
+    b = 1 + others[0]
+    cos_ab = axes[0] @ axes[b]
+    f1 = _frame(axes[0], axes[b])
+    found = []
+    for c in range(len(axes)):
+        for d in range(len(axes)):
+            for sc, sd in ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)):
+                if c == d or abs((sc * axes[c]) @ (sd * axes[d]) - cos_ab) > 1e-7:
+                    continue
+                R = _frame(sc * axes[c], sd * axes[d]) @ f1.T
+                if np.all(np.max(np.abs(axes @ R.T @ axes.T), axis=1) > 1.0 - 1e-7) and \
+                        not any(np.allclose(R, F, atol=1e-7) for F in found):
+                    found.append(R)
+    return np.array(found)
 
 
 def _check(beta, J, N, n_samples, seed, axes):
@@ -100,7 +139,7 @@ def _initial_latents(beta, J, N, n_chains, seed, axes):
     return sigma * np.einsum("kj,jab->kab", g, _BASIS)
 
 
-def _mcmc(X, logp, beta, J, N, axes, seed, t0, n_steps, step, record):
+def _mcmc(X, logp, beta, J, N, axes, seed, t0, n_steps, step, record, group=None):
     """``n_steps`` latent steps for all chains from step index ``t0``; returns X, logp, acceptance, trace."""
     n_chains = X.shape[0]
     k = np.arange(n_chains)
@@ -125,6 +164,10 @@ def _mcmc(X, logp, beta, J, N, axes, seed, t0, n_steps, step, record):
             ok = np.log(wb[:, 3] * _TWO_M32 + 1e-300) < lp - logp
             X = np.where(ok[:, None, None], Xr, X)
             logp = np.where(ok, lp, logp)
+            if group is not None and len(group) > 1:  # symmetry of the axes: p(X) unchanged, always accepted
+                ws = _draws(t, k, 0, 3, seed)[:, 0]
+                g = group[np.minimum((ws * len(group) * _TWO_M32).astype(np.int64), len(group) - 1)]
+                X = np.einsum("kab,kbc,kdc->kad", g, X, g)
         X = 0.5 * (X + np.swapaxes(X, 1, 2))  # keep exactly symmetric against rounding
         if record:
             trace[t - t0, :, 0] = np.einsum("kab,kab->k", X, X)
@@ -162,14 +205,15 @@ def sample_latent(beta, J, N, n_samples, *, seed, axes=None, n_chains=32, burn_i
     n_chains = check_int("n_chains", n_chains, minimum=1)
     burn_in = check_int("burn_in", burn_in, minimum=20)
     X = _initial_latents(beta, J, N, n_chains, seed, axes)
+    group = None if axes is None else axes_symmetry_group(axes)
     logp = _ex.latent_log_density(X, beta, J, N, axes)
     step = math.sqrt(3.0 / (2.0 * beta * J * N))  # the prior width: about right in the isotropic phase
     t, half = 0, burn_in // 2
     for _ in range(10):  # tuning blocks: deterministic, finished before any sample is kept
-        X, logp, acc, _ = _mcmc(X, logp, beta, J, N, axes, seed, t, half // 10, step, False)
+        X, logp, acc, _ = _mcmc(X, logp, beta, J, N, axes, seed, t, half // 10, step, False, group)
         t += half // 10
         step *= math.exp(float(acc.mean()) - 0.3)
-    X, logp, acc, trace = _mcmc(X, logp, beta, J, N, axes, seed, t, burn_in - t, step, True)
+    X, logp, acc, trace = _mcmc(X, logp, beta, J, N, axes, seed, t, burn_in - t, step, True, group)
     t = burn_in
     # tau of Tr X^2 and of the coordinates, averaged over chains (replica-averaged autocovariance)
     tau = max(integrated_autocorr_time(trace[:, :, j]) for j in range(6)) if trace.shape[0] > 8 else 1.0
@@ -178,14 +222,14 @@ def sample_latent(beta, J, N, n_samples, *, seed, axes=None, n_chains=32, burn_i
     out = np.empty((per_chain, n_chains, 3, 3))
     accs = []
     for m in range(per_chain):
-        X, logp, acc, _ = _mcmc(X, logp, beta, J, N, axes, seed, t, thin, step, False)
+        X, logp, acc, _ = _mcmc(X, logp, beta, J, N, axes, seed, t, thin, step, False, group)
         t += thin
         out[m] = X
         accs.append(acc.mean())
     samples = out.reshape(-1, 3, 3)[:n_samples]
     if return_info:
-        return samples, dict(step=step, acceptance=float(np.mean(accs)) if accs else float("nan"), tau=float(tau),
-                             thin=thin)
+        return samples, dict(step=step, acceptance=float(np.mean(accs)) if accs else float("nan"),
+                             tau=float(tau), thin=thin)
     return samples
 
 
@@ -225,7 +269,8 @@ def sample_bingham(B, N, *, seed, sample_offset=0, max_attempts=10000):
         y = z / np.sqrt(omega[s_idx])
         x = y / np.linalg.norm(y, axis=1, keepdims=True)
         x2 = x * x
-        log_ratio = -np.sum(A[s_idx] * x2, axis=1) + 1.5 * np.log(np.sum(omega[s_idx] * x2, axis=1)) + log_m[s_idx]
+        log_ratio = (-np.sum(A[s_idx] * x2, axis=1) + 1.5 * np.log(np.sum(omega[s_idx] * x2, axis=1))
+                     + log_m[s_idx])
         ok = np.log(w1[:, 0] * _TWO_M32 + 1e-300) < log_ratio
         out[s_idx[ok], i_idx[ok]] = np.einsum("kab,kb->ka", vec[s_idx[ok]], x[ok])
         s_idx, i_idx = s_idx[~ok], i_idx[~ok]
@@ -258,8 +303,9 @@ def sample_maier_saupe(beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400,
     return (u, X) if return_latent else u
 
 
-def sample_maier_saupe_axes(axes, beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400, return_latent=False):
-    """Independent configurations (n_samples, N) uint8 of the discrete-axes Maier-Saupe model via the latent."""
+def sample_maier_saupe_axes(axes, beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400,
+                            return_latent=False):
+    """Independent configurations (n_samples, N) uint8 of the discrete-axes model via the latent."""
     X = sample_latent(beta, J, N, n_samples, seed=seed, axes=axes, n_chains=n_chains, burn_in=burn_in)
     states = sample_axes_given_latent(X, axes, float(beta) * float(J), int(N), seed=seed)
     return (states, X) if return_latent else states

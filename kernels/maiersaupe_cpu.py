@@ -1,11 +1,11 @@
 """Maier-Saupe (nematic) Monte Carlo sweeps on the CPU (Numba): continuous rotation moves and discrete axes.
 
 Conventions (see :mod:`fastmf.kernels.maiersaupe_logic` for the energy, the O(1) update and the Philox
-counter layout): ``E = -(J / 2N) sum_{i,j} P2(u_i . u_j)``; continuous spins are float64 unit vectors of shape
-``(n_chains, N, 3)`` with the tensor ``A = sum_i u_i u_i^T`` of shape ``(n_chains, 3, 3)`` maintained in place;
-discrete spins are uint8 axis indices of shape ``(n_chains, N)`` into ``axes`` (D, 3) with counts
-``(n_chains, D)`` int64 maintained in place. Chains run in parallel (``prange``), sites sequentially; every draw
-is a function of (seed, sweep, chain, site) alone, so results do not depend on the number of threads.
+counter layout): ``E = -(J / 2N) sum_{i,j} P2(u_i . u_j)``; continuous spins are float64 unit vectors of
+shape ``(n_chains, N, 3)`` with the tensor ``A = sum_i u_i u_i^T`` of shape ``(n_chains, 3, 3)`` maintained
+in place; discrete spins are uint8 axis indices of shape ``(n_chains, N)`` into ``axes`` (D, 3) with counts
+``(n_chains, D)`` int64 maintained in place. Chains run in parallel (``prange``), sites sequentially; every
+draw is a function of (seed, sweep, chain, site) alone, so results do not depend on the number of threads.
 
 ``A`` is updated incrementally, so it drifts from ``sum_i u_i u_i^T`` by rounding (~1e-16 N per move); call
 :func:`ms_tensor` now and then (e.g. between calls) to refresh it on very long runs.

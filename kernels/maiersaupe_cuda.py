@@ -20,7 +20,8 @@ from .maiersaupe_cpu import UNIT_TOL, _check_sweep, axes_gram, validate_axes_arg
 from .philox import STREAM_MEANFIELD, STREAM_ROTATION, cuda_device_functions
 from .validation import check_real
 
-__all__ = ["ms_rotation_sweep", "ms_axes_sweep", "rotation_site", "axes_site", "DEFAULT_BLOCK_SIZE", "UNIT_TOL"]
+__all__ = ["ms_rotation_sweep", "ms_axes_sweep", "rotation_site", "axes_site", "DEFAULT_BLOCK_SIZE",
+           "UNIT_TOL"]
 
 DEFAULT_BLOCK_SIZE = 64
 
@@ -60,7 +61,8 @@ def _check_device(name, arr, dtype, ndim):
 
 
 def _grid(n, block_size):
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or not 1 <= block_size <= 1024:
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
+            or not 1 <= block_size <= 1024:
         raise ValueError(f"block_size must be an integer in [1, 1024], got {block_size!r}")
     block = min(int(block_size), max(n, 1))
     return (n + block - 1) // block, block
@@ -88,12 +90,13 @@ def ms_rotation_sweep(u, A, beta, J=1.0, *, step=0.5, seed, sweep=0, n_sweeps=1,
         _check_device("u", u, np.float64, 3)
         _check_device("A", A, np.float64, 3)
         if u.shape[2] != 3 or A.shape != (u.shape[0], 3, 3):
-            raise ValueError(f"u must have shape (n_chains, N, 3) and A (n_chains, 3, 3), got {u.shape}, {A.shape}")
+            raise ValueError(f"u must have shape (n_chains, N, 3) and A (n_chains, 3, 3), got {u.shape}, "
+                             f"{A.shape}")
         step = check_real("step", step, positive=True)
         beta, J, seed, sweep, n_sweeps = _check_sweep(beta, J, seed, sweep, n_sweeps)
     else:
-        step, beta, J, seed, sweep, n_sweeps = validate_rotation_args(u, A, beta, J, step, seed, sweep, n_sweeps,
-                                                                      check_values)
+        step, beta, J, seed, sweep, n_sweeps = validate_rotation_args(u, A, beta, J, step, seed, sweep,
+                                                                      n_sweeps, check_values)
     if n_sweeps == 0 or u.shape[0] == 0:
         return 0
     return _launch(_rotation_kernel, [u, A], (beta, J, step, seed, STREAM_ROTATION, sweep, n_sweeps),
@@ -112,15 +115,16 @@ def ms_axes_sweep(states, axes, counts, beta, J=1.0, *, seed, sweep=0, n_sweeps=
         # Host proxies of the right shapes let the CPU validator check axes, shapes and scalars.
         proxy_s = np.zeros(states.shape, np.uint8)
         proxy_c = np.zeros(counts.shape, np.int64)
-        axes, G, beta, J, seed, sweep, n_sweeps = validate_axes_args(proxy_s, axes, proxy_c, beta, J, seed, sweep,
-                                                                     n_sweeps, check_values=False)
+        axes, G, beta, J, seed, sweep, n_sweeps = validate_axes_args(proxy_s, axes, proxy_c, beta, J, seed,
+                                                                     sweep, n_sweeps, check_values=False)
     else:
-        axes, G, beta, J, seed, sweep, n_sweeps = validate_axes_args(states, axes, counts, beta, J, seed, sweep,
-                                                                     n_sweeps, check_values)
+        axes, G, beta, J, seed, sweep, n_sweeps = validate_axes_args(states, axes, counts, beta, J, seed,
+                                                                     sweep, n_sweeps, check_values)
     if n_sweeps == 0 or states.shape[0] == 0:
         return 0
     return _launch(_axes_kernel, [states, counts, cuda.to_device(G)],
-                   (beta, J, bool(heatbath), seed, STREAM_MEANFIELD, sweep, n_sweeps), states.shape[0], block_size)
+                   (beta, J, bool(heatbath), seed, STREAM_MEANFIELD, sweep, n_sweeps), states.shape[0],
+                   block_size)
 
 
 __all__ += ["axes_gram"]

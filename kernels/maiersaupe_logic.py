@@ -6,9 +6,10 @@ kernels (``maiersaupe_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numb
 
 Model
 -----
-``N`` unit vectors ``u_i`` (``u == -u``), ``E = -(J / 2N) sum_{i,j} P2(u_i . u_j)`` with ``P2(x) = (3x^2 - 1)/2``
-(self terms included). With ``A = sum_i u_i u_i^T`` (3x3, kept up to date in place),
-``sum_ij P2(u_i . u_j) = (3/2) Tr(A^2) - N^2/2``, so replacing ``u`` by ``v`` at one site changes the energy by
+``N`` unit vectors ``u_i`` (``u == -u``), ``E = -(J / 2N) sum_{i,j} P2(u_i . u_j)`` with
+``P2(x) = (3x^2 - 1)/2`` (self terms included). With ``A = sum_i u_i u_i^T`` (3x3, kept up to date in
+place), ``sum_ij P2(u_i . u_j) = (3/2) Tr(A^2) - N^2/2``, so replacing ``u`` by ``v`` at one site changes the
+energy by
 
     dE = -(3J / 4N) [2 (v^T A v - u^T A u) + 2 - 2 (u . v)^2]        (A before the move),
 
@@ -159,7 +160,8 @@ def build(jit, philox4x32):
         acc = 0
         for t in range(n_sweeps):
             for i in range(n_sites):
-                acc += axes_site(states, counts, G, r, i, n_sites, beta, J, heatbath, seed, stream, sweep0 + t)
+                acc += axes_site(states, counts, G, r, i, n_sites, beta, J, heatbath, seed, stream,
+                                 sweep0 + t)
         return acc
 
     return SimpleNamespace(gaussians3=gaussians3, quad_form=quad_form, rotation_site=rotation_site,

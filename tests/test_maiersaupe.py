@@ -36,7 +36,8 @@ def naive_rotation(u, A, beta, J, step, seed, sweep0, n_sweeps):
                 new = [x / nrm for x in wv]
 
                 def qf(x):
-                    return sum(x[a] * (A[r, a, 0] * x[0] + A[r, a, 1] * x[1] + A[r, a, 2] * x[2]) for a in range(3))
+                    return sum(x[a] * (A[r, a, 0] * x[0] + A[r, a, 1] * x[1] + A[r, a, 2] * x[2])
+                               for a in range(3))
                 dq = qf(new) - qf(old)
                 c = old[0] * new[0] + old[1] * new[1] + old[2] * new[2]
                 d_e = -(3.0 * J / (4.0 * N)) * (2.0 * dq + 2.0 - 2.0 * c * c)
@@ -128,8 +129,8 @@ def test_sweeps_continue_like_one_call():
     A = ms.ms_tensor(u)
     u2, A2 = u.copy(), A.copy()
     a = ms.ms_rotation_sweep(u, A, 3.0, seed=1, n_sweeps=4)
-    b = ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, n_sweeps=2) + ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, sweep=2,
-                                                                                     n_sweeps=2)
+    b = ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, n_sweeps=2)
+    b += ms.ms_rotation_sweep(u2, A2, 3.0, seed=1, sweep=2, n_sweeps=2)
     assert a == b
     np.testing.assert_array_equal(u, u2)
 
@@ -203,7 +204,8 @@ def test_z1_analytic_limits():
         assert ex.log_z1_eigs([0.0, 0.0, kappa]) == pytest.approx(exact, rel=1e-11, abs=1e-11)
     # huge concentration: Laplace asymptotics 4 pi e^k / (2k) (1 + 1/(2k) + ...)
     k = 1e5
-    assert ex.log_z1_eigs([0.0, 0.0, k]) == pytest.approx(math.log(2 * math.pi / k) + k + math.log1p(0.5 / k), rel=1e-12)
+    laplace = math.log(2 * math.pi / k) + k + math.log1p(0.5 / k)
+    assert ex.log_z1_eigs([0.0, 0.0, k]) == pytest.approx(laplace, rel=1e-12)
 
 
 def test_z1_rotation_invariance_and_monte_carlo():
@@ -269,3 +271,134 @@ def test_latent_moments_exact_small_n():
     assert ex.latent_moments(0.02, 1.0, 10)["tr_Q2"] == pytest.approx(0.15 / (1 - 0.004), rel=2e-3)
     with pytest.raises(ValueError, match="J > 0"):
         ex.latent_moments(1.0, -1.0, 5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Statistics: rotation-move MCMC vs the latent quadrature and the latent sampler; axes vs enumeration.
+
+N_MC = 30
+MC_CASES = [(3.5, 0.8), (6.5, 0.5)]  # beta J above (isotropic) and below (nematic) T_NI; proposal width
+
+
+@pytest.fixture(scope="module")
+def mcmc_runs():
+    """Means of Tr Q^2 and S over 32 independent rotation-move chains (errors from the chain scatter)."""
+    out = {}
+    for bj, step in MC_CASES:
+        u = unit_vectors((32, N_MC), seed=10)
+        A = ms.ms_tensor(u)
+        ms.ms_rotation_sweep(u, A, bj, step=step, seed=21, n_sweeps=200)
+        trq, s = [], []
+        for k in range(500):
+            ms.ms_rotation_sweep(u, A, bj, step=step, seed=21, sweep=200 + 2 * k, n_sweeps=2,
+                                 check_values=False)
+            Q = (3.0 * A / N_MC - np.eye(3)) / 2.0
+            trq.append(np.einsum("kab,kab->k", Q, Q))
+            s.append(np.linalg.eigvalsh(Q)[:, -1])
+        np.testing.assert_allclose(A, ms.ms_tensor(u), atol=1e-10)  # the maintained tensor has not drifted
+        out[bj] = {name: (np.mean(v, axis=0).mean(), np.mean(v, axis=0).std(ddof=1) / math.sqrt(32))
+                   for name, v in (("tr_Q2", trq), ("S", s))}
+    return out
+
+
+@pytest.fixture(scope="module")
+def latent_runs():
+    out = {}
+    for bj, _ in MC_CASES:
+        u, X = lat.sample_maier_saupe(bj, 1.0, N_MC, 2000, seed=8, return_latent=True)
+        Q = ex.order_tensor(u)
+        vals = dict(tr_Q2=np.einsum("kab,kab->k", Q, Q), S=np.linalg.eigvalsh(Q)[:, -1],
+                    tr_X2=np.einsum("kab,kab->k", X, X))
+        out[bj] = {k: (v.mean(), v.std(ddof=1) / math.sqrt(v.size)) for k, v in vals.items()}
+    return out
+
+
+@pytest.mark.parametrize("bj", [c[0] for c in MC_CASES])
+def test_rotation_mcmc_matches_latent_quadrature(mcmc_runs, bj):
+    exact = ex.latent_moments(bj, 1.0, N_MC)["tr_Q2"]
+    mean, err = mcmc_runs[bj]["tr_Q2"]
+    assert abs(mean - exact) < 4 * err, (mean, err, exact)
+
+
+@pytest.mark.parametrize("bj", [c[0] for c in MC_CASES])
+def test_latent_sampler_matches_quadrature_and_mcmc(mcmc_runs, latent_runs, bj):
+    moments = ex.latent_moments(bj, 1.0, N_MC)
+    for name, exact in (("tr_X2", moments["tr_X2"]), ("tr_Q2", moments["tr_Q2"])):
+        mean, err = latent_runs[bj][name]
+        assert abs(mean - exact) < 4 * err, (name, mean, err, exact)
+    (m1, e1), (m2, e2) = mcmc_runs[bj]["S"], latent_runs[bj]["S"]
+    assert abs(m1 - m2) < 4 * math.hypot(e1, e2), (m1, e1, m2, e2)
+    # ordered below T_NI, disordered (finite-size S ~ N^-1/2) above
+    assert (m1 > 0.7) if bj > 4.6 else (m1 < 0.4)
+
+
+def test_latent_sampler_reproducible_and_seeded():
+    a = lat.sample_maier_saupe(5.0, 1.0, 6, 40, seed=3, n_chains=8, burn_in=40)
+    b = lat.sample_maier_saupe(5.0, 1.0, 6, 40, seed=3, n_chains=8, burn_in=40)
+    c = lat.sample_maier_saupe(5.0, 1.0, 6, 40, seed=4, n_chains=8, burn_in=40)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=2), 1.0, atol=1e-12)
+    with pytest.raises(ValueError, match="J"):
+        lat.sample_maier_saupe(1.0, -1.0, 6, 4, seed=0)
+    with pytest.raises(ValueError, match="beta"):
+        lat.sample_latent(-1.0, 1.0, 6, 4, seed=0)
+    with pytest.raises(ValueError, match="axes"):
+        lat.sample_latent(1.0, 1.0, 6, 4, seed=0, axes=np.ones((3, 3)))
+
+
+AXES_D3 = np.eye(3)
+N_AX = 8                      # 3^8 = 6561 configurations, 45 count vectors
+BJ_AX = 4.0
+
+
+def _count_codes(counts):
+    return counts[:, 0] * (N_AX + 1) + counts[:, 1]
+
+
+@pytest.fixture(scope="module")
+def axes_exact():
+    counts, p = ex.enumerate_axes(AXES_D3, N_AX, BJ_AX, 1.0)
+    assert len(p) == 45
+    # brute force over all 3^N configurations agrees with the count enumeration
+    states = np.array(np.meshgrid(*[np.arange(3)] * N_AX, indexing="ij")).reshape(N_AX, -1).T
+    c = np.stack([(states == d).sum(1) for d in range(3)], axis=1)
+    P = 1.5 * (AXES_D3 @ AXES_D3.T) ** 2 - 0.5
+    logw = (BJ_AX / (2 * N_AX)) * np.einsum("kd,de,ke->k", c, P, c)
+    w = np.exp(logw - logw.max())
+    brute = np.bincount(_count_codes(c), weights=w / w.sum(), minlength=(N_AX + 1) ** 2)
+    np.testing.assert_allclose(brute[_count_codes(counts)], p, rtol=1e-12)
+    return _count_codes(counts), p
+
+
+@pytest.mark.parametrize("heatbath", [False, True])
+def test_axes_mcmc_matches_enumeration(axes_exact, heatbath):
+    support, p = axes_exact
+    states = np.random.default_rng(0).integers(0, 3, size=(4000, N_AX)).astype(np.uint8)
+    counts = ms.axes_counts(states, 3)
+    codes = []
+    for k in range(3):  # snapshots 20 sweeps apart (tau ~ 1 sweep): independent within the chi-square's power
+        ms.ms_axes_sweep(states, AXES_D3, counts, BJ_AX, seed=12, sweep=20 * k, n_sweeps=20,
+                         heatbath=heatbath)
+        codes.append(_count_codes(counts))
+    stat, dof, pval = chi_square_from_samples(np.concatenate(codes), support, p)
+    assert pval > 1e-3, (stat, dof, pval)
+
+
+def test_axes_latent_sampler_matches_enumeration(axes_exact):
+    support, p = axes_exact
+    states = lat.sample_maier_saupe_axes(AXES_D3, BJ_AX, 1.0, N_AX, 6000, seed=2, n_chains=64)
+    assert states.dtype == np.uint8 and states.shape == (6000, N_AX)
+    stat, dof, pval = chi_square_from_samples(_count_codes(ms.axes_counts(states, 3)), support, p)
+    assert pval > 1e-3, (stat, dof, pval)
+
+
+def test_axes_symmetry_group():
+    G = lat.axes_symmetry_group(AXES_D3)
+    assert len(G) == 24  # rotations of the cube
+    assert all(any(np.allclose(a @ b, c) for c in G) for a in G[:6] for b in G)  # closed under products
+    np.testing.assert_allclose(np.linalg.det(G), 1.0)
+    phi = (1 + 5 ** 0.5) / 2
+    ico = np.array([[0, 1, phi], [0, -1, phi], [1, phi, 0], [-1, phi, 0], [phi, 0, 1], [phi, 0, -1]])
+    assert len(lat.axes_symmetry_group(ico / np.linalg.norm(ico, axis=1, keepdims=True))) == 60
+    assert len(lat.axes_symmetry_group(unit_vectors((4,), seed=1))) == 1

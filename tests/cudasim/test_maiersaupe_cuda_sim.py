@@ -1,6 +1,7 @@
 """Numba-CUDA Maier-Saupe kernels under the CUDA simulator, compared bit for bit with the CPU kernels.
 
-Run only with ``NUMBA_ENABLE_CUDASIM=1`` (``tests/test_cudasim.py`` launches this directory in its own process).
+Run only with ``NUMBA_ENABLE_CUDASIM=1`` (``tests/test_cudasim.py`` launches this directory in its own
+process).
 """
 import os
 
