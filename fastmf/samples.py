@@ -51,9 +51,10 @@ def atomic_savez(path, **arrays):
 
 
 class SampleSet:
-    """Configurations ``spins`` (n_samples, ...) with a metadata dict and optional per-sample arrays."""
+    """Configurations ``spins`` (n_samples, ...) with a metadata dict, optional per-sample arrays and optional
+    ``extra`` arrays of any shape (e.g. the Hopfield ``patterns``), all saved in the same file."""
 
-    def __init__(self, spins, metadata=None, **per_sample):
+    def __init__(self, spins, metadata=None, extra=None, **per_sample):
         spins = np.asarray(spins)
         if spins.ndim < 2:
             raise ValueError(f"spins must have shape (n_samples, ...), got {spins.shape}")
@@ -68,12 +69,15 @@ class SampleSet:
             if name in _RESERVED:
                 raise ValueError(f"{name!r} is reserved")
             self.per_sample[name] = values
+        self.extra = {name: np.asarray(values) for name, values in (extra or {}).items()}
+        if set(self.extra) & (set(self.per_sample) | set(_RESERVED)):
+            raise ValueError(f"extra array names clash with per-sample or reserved names: {sorted(self.extra)}")
 
     def __len__(self):
         return self.spins.shape[0]
 
     def __getitem__(self, name):
-        return self.per_sample[name]
+        return self.per_sample[name] if name in self.per_sample else self.extra[name]
 
     def __repr__(self):
         return (f"SampleSet(n_samples={len(self)}, shape={self.spins.shape[1:]}, dtype={self.spins.dtype}, "
@@ -81,8 +85,9 @@ class SampleSet:
 
     def save(self, path):
         """Write the set to ``path`` (.npz) atomically; returns the path."""
-        meta = json.dumps(self.metadata, sort_keys=True, default=_json_default)
-        return atomic_savez(path, spins=self.spins, metadata=np.array(meta), **self.per_sample)
+        meta = dict(self.metadata, extra_arrays=sorted(self.extra)) if self.extra else self.metadata
+        meta = json.dumps(meta, sort_keys=True, default=_json_default)
+        return atomic_savez(path, spins=self.spins, metadata=np.array(meta), **self.per_sample, **self.extra)
 
 
 def load_samples(path):
@@ -110,7 +115,8 @@ def load_samples(path):
     except json.JSONDecodeError as exc:
         raise ValueError(f"the metadata of {str(path)!r} is not valid JSON: {exc}") from exc
     spins = arrays.pop("spins")
-    return SampleSet(spins, meta, **arrays)
+    extra = {name: arrays.pop(name) for name in meta.pop("extra_arrays", []) if name in arrays}
+    return SampleSet(spins, meta, extra=extra, **arrays)
 
 
 def _json_default(obj):
