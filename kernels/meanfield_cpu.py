@@ -86,9 +86,69 @@ def _cw_chain(spins, c, pat, overlaps, table_m, buf, seed, stream, sweep0, n_swe
     return acc
 
 
+@numba.njit(cache=True)
+def _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep0, n_sweeps):
+    """All sweeps of one chain with 2 <= P <= 4 (patterns zero-padded to four rows in ``pat4``): the overlaps
+    stay in four registers; equal, flip for flip, to :func:`lowrank_site`.
+
+    Per sweep, ``B[mu, i] = 2 s_i xi_i^mu`` is computed first in a vectorised pass (site i is visited once per
+    sweep, so its spin is still the one it had at the start of the sweep). Then the table index of site i is
+    ``sum_mu B[mu, i] m_mu + 2PN + (s_i + 1) / 2`` and a flip subtracts ``B[mu, i]`` from ``m_mu``. Sites go
+    in pairs: if site i flips, the index of site i+1 moves by ``-sum_mu B[mu, i] B[mu, i+1]``, so both
+    candidate thresholds of site i+1 are loaded while site i's is (a shorter serial dependency)."""
+    N = spins.shape[1]
+    B = np.empty((4, N), np.int64)
+    off = 2 * P * N
+    m0 = overlaps[c, 0]
+    m1 = overlaps[c, 1]
+    m2 = overlaps[c, 2] if P > 2 else 0
+    m3 = overlaps[c, 3] if P > 3 else 0
+    acc = 0
+    for t in range(n_sweeps):
+        _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
+        for mu in range(4):
+            for i in range(N):
+                B[mu, i] = 2 * np.int64(spins[c, i]) * np.int64(pat4[mu, i])
+        for i in range(0, N - 1 + (N & 1), 2):
+            s0 = np.int64(spins[c, i])
+            b00, b01, b02, b03 = B[0, i], B[1, i], B[2, i], B[3, i]
+            f0 = np.uint64(buf[i]) < table[np.uint64(b00 * m0 + b01 * m1 + b02 * m2 + b03 * m3 + off
+                                                     + ((s0 + 1) >> 1))]
+            k0 = -np.int64(f0)
+            spins[c, i] = s0 - (2 * s0 & k0)
+            if i + 1 == N:  # odd N: the last site alone
+                m0 -= b00 & k0
+                m1 -= b01 & k0
+                m2 -= b02 & k0
+                m3 -= b03 & k0
+                acc += np.int64(f0)
+                break
+            s1 = np.int64(spins[c, i + 1])
+            b10, b11, b12, b13 = B[0, i + 1], B[1, i + 1], B[2, i + 1], B[3, i + 1]
+            i1 = np.uint64(b10 * m0 + b11 * m1 + b12 * m2 + b13 * m3 + off + ((s1 + 1) >> 1))
+            u1 = np.uint64(buf[i + 1])
+            f1a = u1 < table[i1]
+            f1b = u1 < table[i1 - np.uint64(b00 * b10 + b01 * b11 + b02 * b12 + b03 * b13)]
+            f1 = f1b if f0 else f1a
+            k1 = -np.int64(f1)
+            spins[c, i + 1] = s1 - (2 * s1 & k1)
+            m0 -= (b00 & k0) + (b10 & k1)
+            m1 -= (b01 & k0) + (b11 & k1)
+            m2 -= (b02 & k0) + (b12 & k1)
+            m3 -= (b03 & k0) + (b13 & k1)
+            acc += np.int64(f0) + np.int64(f1)
+    overlaps[c, 0] = m0
+    overlaps[c, 1] = m1
+    if P > 2:
+        overlaps[c, 2] = m2
+    if P > 3:
+        overlaps[c, 3] = m3
+    return acc
+
+
 @numba.njit(parallel=True, cache=True)
-def _lowrank_sweeps(spins, patterns, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream, sweep0,
-                    n_sweeps):
+def _lowrank_sweeps(spins, patterns, pat4, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream,
+                    sweep0, n_sweeps):
     n_chains, N = spins.shape
     P = patterns.shape[0]
     PN = P * N
@@ -98,8 +158,10 @@ def _lowrank_sweeps(spins, patterns, overlaps, table, table_m, use_table, beta, 
         acc = 0
         if P == 1 and use_table:
             acc = _cw_chain(spins, c, patterns, overlaps, table_m, buf, seed, stream, sweep0, n_sweeps)
+        elif P <= 4 and use_table:
+            acc = _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep0, n_sweeps)
         elif use_table:
-            # General P: a private copy of the overlaps, updated branch-free (no mispredicted branches at
+            # P > 4: a private copy of the overlaps, updated branch-free (no mispredicted branches at
             # acceptance rates near 1/2).
             m = overlaps[c].copy()
             for t in range(n_sweeps):
@@ -371,6 +433,7 @@ def lowrank_tables(beta, J, h, P, N, heatbath):
 
 
 _NO_TABLE = np.zeros(1, np.uint64)
+_NO_PAT4 = np.zeros((4, 1), np.int8)
 
 
 @lru_cache(maxsize=16)
@@ -436,8 +499,12 @@ def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=
     P, N = patterns.shape
     table, use_table = lowrank_tables(beta, J, h, P, N, heatbath)
     table_m = lowrank_table_by_overlap(beta, J, h, N, bool(heatbath)) if use_table and P == 1 else _NO_TABLE
-    return int(_lowrank_sweeps(spins, patterns, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath), seed,
-                               STREAM_MEANFIELD, sweep, n_sweeps))
+    pat4 = _NO_PAT4
+    if use_table and 2 <= P <= 4:
+        pat4 = np.zeros((4, N), np.int8)
+        pat4[:P] = patterns
+    return int(_lowrank_sweeps(spins, patterns, pat4, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath),
+                               seed, STREAM_MEANFIELD, sweep, n_sweeps))
 
 
 def potts_mf_sweep(states, counts, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
