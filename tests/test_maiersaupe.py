@@ -402,3 +402,24 @@ def test_axes_symmetry_group():
     ico = np.array([[0, 1, phi], [0, -1, phi], [1, phi, 0], [-1, phi, 0], [phi, 0, 1], [phi, 0, -1]])
     assert len(lat.axes_symmetry_group(ico / np.linalg.norm(ico, axis=1, keepdims=True))) == 60
     assert len(lat.axes_symmetry_group(unit_vectors((4,), seed=1))) == 1
+
+
+def test_sweeps_independent_of_thread_count():
+    import numba
+    u = unit_vectors((5, 6), seed=8)
+    A = ms.ms_tensor(u)
+    states = np.random.default_rng(2).integers(0, 3, size=(5, 6)).astype(np.uint8)
+    counts = ms.axes_counts(states, 3)
+    results = []
+    old = numba.get_num_threads()
+    try:
+        for n in sorted({1, old}):
+            numba.set_num_threads(n)
+            u1, A1, s1, c1 = u.copy(), A.copy(), states.copy(), counts.copy()
+            ms.ms_rotation_sweep(u1, A1, 5.0, seed=3, n_sweeps=3)
+            ms.ms_axes_sweep(s1, AXES_D3, c1, 5.0, seed=3, n_sweeps=3, heatbath=True)
+            results.append((u1, A1, s1, c1))
+    finally:
+        numba.set_num_threads(old)
+    for a, b in zip(results[0], results[-1]):
+        np.testing.assert_array_equal(a, b)
