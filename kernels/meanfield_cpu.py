@@ -87,17 +87,20 @@ def _cw_chain(spins, c, pat, overlaps, table_m, buf, seed, stream, sweep0, n_swe
 
 
 @numba.njit(cache=True)
-def _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep0, n_sweeps):
-    """All sweeps of one chain with 2 <= P <= 4 (patterns zero-padded to four rows in ``pat4``): the overlaps
-    stay in four registers; equal, flip for flip, to :func:`lowrank_site`.
+def _lowrank4_chain(spins, c, pats, overlaps, table, buf, seed, stream, sweep0, n_sweeps):
+    """All sweeps of one chain with P = 2, 3 or 4 patterns given as a tuple of rows: the overlaps stay in
+    registers; equal, flip for flip, to :func:`lowrank_site`.
 
-    Per sweep, ``B[mu, i] = 2 s_i xi_i^mu`` is computed first in a vectorised pass (site i is visited once per
-    sweep, so its spin is still the one it had at the start of the sweep). Then the table index of site i is
-    ``sum_mu B[mu, i] m_mu + 2PN + (s_i + 1) / 2`` and a flip subtracts ``B[mu, i]`` from ``m_mu``. Sites go
-    in pairs: if site i flips, the index of site i+1 moves by ``-sum_mu B[mu, i] B[mu, i+1]``, so both
-    candidate thresholds of site i+1 are loaded while site i's is (a shorter serial dependency)."""
+    ``P = len(pats)`` is part of the tuple's type, so Numba compiles one version per P in which the terms of
+    absent patterns are constants 0 and vanish. Per sweep, ``B[mu, i] = 2 s_i xi_i^mu`` is computed first in
+    a vectorised pass (site i is visited once per sweep, so its spin is still the one it had at the start of
+    the sweep). The table index of site i is then ``sum_mu B[mu, i] m_mu + 2PN + (s_i + 1) / 2`` and a flip
+    subtracts ``B[mu, i]`` from ``m_mu``. Sites go in pairs: if site i flips, the index of site i+1 moves by
+    ``-B[4, i] = -sum_mu B[mu, i] B[mu, i+1]``, so both candidate thresholds of site i+1 are loaded while site
+    i's is, and the serial dependency per pair is one load, compares and a branch-free select."""
+    P = len(pats)
     N = spins.shape[1]
-    B = np.empty((4, N), np.int64)
+    B = np.zeros((5, N), np.int64)
     off = 2 * P * N
     m0 = overlaps[c, 0]
     m1 = overlaps[c, 1]
@@ -106,12 +109,22 @@ def _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep
     acc = 0
     for t in range(n_sweeps):
         _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
-        for mu in range(4):
+        for mu in range(P):
+            row = pats[mu]
             for i in range(N):
-                B[mu, i] = 2 * np.int64(spins[c, i]) * np.int64(pat4[mu, i])
+                B[mu, i] = 2 * np.int64(spins[c, i]) * np.int64(row[i])
+        for i in range(N - 1):  # index shift of site i+1 when site i flips
+            d = B[0, i] * B[0, i + 1] + B[1, i] * B[1, i + 1]
+            if P > 2:
+                d += B[2, i] * B[2, i + 1]
+            if P > 3:
+                d += B[3, i] * B[3, i + 1]
+            B[4, i] = d
         for i in range(0, N - 1 + (N & 1), 2):
             s0 = np.int64(spins[c, i])
-            b00, b01, b02, b03 = B[0, i], B[1, i], B[2, i], B[3, i]
+            b00, b01 = B[0, i], B[1, i]
+            b02 = B[2, i] if P > 2 else 0
+            b03 = B[3, i] if P > 3 else 0
             f0 = np.uint64(buf[i]) < table[np.uint64(b00 * m0 + b01 * m1 + b02 * m2 + b03 * m3 + off
                                                      + ((s0 + 1) >> 1))]
             k0 = -np.int64(f0)
@@ -124,19 +137,20 @@ def _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep
                 acc += np.int64(f0)
                 break
             s1 = np.int64(spins[c, i + 1])
-            b10, b11, b12, b13 = B[0, i + 1], B[1, i + 1], B[2, i + 1], B[3, i + 1]
+            b10, b11 = B[0, i + 1], B[1, i + 1]
+            b12 = B[2, i + 1] if P > 2 else 0
+            b13 = B[3, i + 1] if P > 3 else 0
             i1 = np.uint64(b10 * m0 + b11 * m1 + b12 * m2 + b13 * m3 + off + ((s1 + 1) >> 1))
             u1 = np.uint64(buf[i + 1])
-            f1a = u1 < table[i1]
-            f1b = u1 < table[i1 - np.uint64(b00 * b10 + b01 * b11 + b02 * b12 + b03 * b13)]
-            f1 = f1b if f0 else f1a
-            k1 = -np.int64(f1)
+            f1a = np.int64(u1 < table[i1])
+            f1b = np.int64(u1 < table[i1 - np.uint64(B[4, i])])
+            k1 = -(f1a ^ ((f1a ^ f1b) & -k0))  # f1 = f1b if site i flipped else f1a, without a branch
             spins[c, i + 1] = s1 - (2 * s1 & k1)
             m0 -= (b00 & k0) + (b10 & k1)
             m1 -= (b01 & k0) + (b11 & k1)
             m2 -= (b02 & k0) + (b12 & k1)
             m3 -= (b03 & k0) + (b13 & k1)
-            acc += np.int64(f0) + np.int64(f1)
+            acc += np.int64(f0) - k1
     overlaps[c, 0] = m0
     overlaps[c, 1] = m1
     if P > 2:
@@ -147,7 +161,7 @@ def _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep
 
 
 @numba.njit(parallel=True, cache=True)
-def _lowrank_sweeps(spins, patterns, pat4, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream,
+def _lowrank_sweeps(spins, patterns, pats, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream,
                     sweep0, n_sweeps):
     n_chains, N = spins.shape
     P = patterns.shape[0]
@@ -158,8 +172,8 @@ def _lowrank_sweeps(spins, patterns, pat4, overlaps, table, table_m, use_table, 
         acc = 0
         if P == 1 and use_table:
             acc = _cw_chain(spins, c, patterns, overlaps, table_m, buf, seed, stream, sweep0, n_sweeps)
-        elif P <= 4 and use_table:
-            acc = _lowrank4_chain(spins, c, pat4, P, overlaps, table, buf, seed, stream, sweep0, n_sweeps)
+        elif P <= 4 and use_table and len(pats) == P:
+            acc = _lowrank4_chain(spins, c, pats, overlaps, table, buf, seed, stream, sweep0, n_sweeps)
         elif use_table:
             # P > 4: a private copy of the overlaps, updated branch-free (no mispredicted branches at
             # acceptance rates near 1/2).
@@ -433,7 +447,6 @@ def lowrank_tables(beta, J, h, P, N, heatbath):
 
 
 _NO_TABLE = np.zeros(1, np.uint64)
-_NO_PAT4 = np.zeros((4, 1), np.int8)
 
 
 @lru_cache(maxsize=16)
@@ -499,11 +512,9 @@ def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=
     P, N = patterns.shape
     table, use_table = lowrank_tables(beta, J, h, P, N, heatbath)
     table_m = lowrank_table_by_overlap(beta, J, h, N, bool(heatbath)) if use_table and P == 1 else _NO_TABLE
-    pat4 = _NO_PAT4
-    if use_table and 2 <= P <= 4:
-        pat4 = np.zeros((4, N), np.int8)
-        pat4[:P] = patterns
-    return int(_lowrank_sweeps(spins, patterns, pat4, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath),
+    # rows as a tuple: its length (P) is a compile-time constant of the 2 <= P <= 4 path (see _lowrank4_chain)
+    pats = tuple(patterns) if use_table and 2 <= P <= 4 else (patterns[0], patterns[0])
+    return int(_lowrank_sweeps(spins, patterns, pats, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath),
                                seed, STREAM_MEANFIELD, sweep, n_sweeps))
 
 
