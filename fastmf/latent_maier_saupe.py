@@ -17,7 +17,7 @@ The joint density ``p(X, {u_i}) ∝ exp(-(beta J N/3) Tr X^2) prod_i exp(beta J 
    second half measures the integrated autocorrelation time ``tau`` of ``Tr X^2`` and of the 5 coordinates),
    they are thinned every ``ceil(2 tau)`` steps;
 2. each ``u_i`` independently given ``X``: Bingham ``p(u | X) ∝ exp(beta J u^T X u)`` by rejection from the
-   angular central Gaussian envelope of Kent, Ganeiber & Mardia (2018) (acceptance >= ~50 %), or a
+   angular central Gaussian envelope of Kent, Ganeiber & Mardia (2018) (measured acceptance 53-80 %), or a
    categorical draw over the axes with logits ``beta J n_d^T X n_d``.
 
 Random numbers: Philox4x32-10 with key ``(seed, STREAM_LATENT)``; chain ``k``, step ``t``: counters
@@ -120,6 +120,17 @@ def _check(beta, J, N, n_samples, seed, axes):
         if not np.all(np.isfinite(axes)) or np.any(np.abs(np.linalg.norm(axes, axis=1) - 1.0) > 1e-9):
             raise ValueError("axes must be finite unit vectors")
     return beta, J, N, n_samples, seed, axes
+
+
+def _check_matrices(name, M):
+    M = np.asarray(M, dtype=np.float64)
+    if M.ndim != 3 or M.shape[1:] != (3, 3):
+        raise ValueError(f"{name} must have shape (n, 3, 3), got {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if not np.allclose(M, np.swapaxes(M, 1, 2), rtol=1e-12, atol=1e-12):
+        raise ValueError(f"{name} must hold symmetric matrices")
+    return M
 
 
 def _initial_latents(beta, J, N, n_chains, seed, axes):
@@ -245,7 +256,10 @@ def sample_bingham(B, N, *, seed, sample_offset=0, max_attempts=10000):
     -------
     ndarray, shape (n, N, 3)
     """
-    B = np.asarray(B, dtype=np.float64)
+    B = _check_matrices("B", B)
+    N = check_int("N", N, minimum=0)
+    seed = check_seed(seed)
+    sample_offset = check_int("sample_offset", sample_offset, minimum=0)
     n = B.shape[0]
     lam, vec = np.linalg.eigh(B)
     A = lam[:, -1:] - lam  # (n, 3), >= 0
@@ -282,7 +296,10 @@ def sample_bingham(B, N, *, seed, sample_offset=0, max_attempts=10000):
 
 def sample_axes_given_latent(X, axes, c, N, *, seed, sample_offset=0):
     """Axis indices (n, N) uint8 drawn from ``p(s = d | X) ∝ exp(c n_d^T X n_d)`` by inverse CDF."""
-    logits = _ex.axes_log_weights(np.asarray(X, np.float64), np.asarray(axes, np.float64), c)
+    X = _check_matrices("X", X)
+    _, _, N, _, seed, axes = _check(1.0, 1.0, N, 0, seed, axes)
+    sample_offset = check_int("sample_offset", sample_offset, minimum=0)
+    logits = _ex.axes_log_weights(X, axes, check_real("c", c))
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     cdf = np.cumsum(p, axis=1)
     n = logits.shape[0]

@@ -461,3 +461,18 @@ def test_cuda_kernels_lower_for_gpu():
         pytest.skip(f"Numba-CUDA internals changed: {proc.stdout.strip()}")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "OK _rotation_kernel" in out and "OK _axes_kernel" in out, out
+
+
+def test_decoder_samplers_bad_inputs_and_categorical():
+    with pytest.raises(ValueError, match="symmetric"):
+        lat.sample_bingham(np.triu(np.ones((3, 3)))[None], 2, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        lat.sample_bingham(np.zeros((3, 3)), 2, seed=0)
+    with pytest.raises(ValueError, match="NaN"):
+        lat.sample_axes_given_latent(np.full((1, 3, 3), np.nan), AXES_D3, 1.0, 2, seed=0)
+    # categorical decoder: frequencies follow the softmax of c n_d^T X n_d
+    X = np.diag([0.5, -0.2, -0.3])[None].repeat(50, 0)
+    s = lat.sample_axes_given_latent(X, AXES_D3, 2.0, 400, seed=1).ravel()
+    p = np.exp(2.0 * np.diag(X[0]))
+    stat, dof, pval = chi_square_from_samples(s, np.arange(3), p / p.sum())
+    assert pval > 1e-3
