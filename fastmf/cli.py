@@ -114,12 +114,109 @@ def build_parser():
     ising.add_argument("--out", type=_out_file, required=True, help="output .npz file")
     ising.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    _add_meanfield_parsers(models)
+
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
     verify.add_argument("--backend", choices=_BACKENDS, default="auto")
     verify.add_argument("--quick", action="store_true", help="fewer, smaller checks")
     verify.add_argument("--seed", type=_nonnegative_int, default=12345)
     return parser
+
+
+def _common_meanfield(p, sampler_default="auto"):
+    p.add_argument("--T", type=_temperature, required=True, help="temperature (> 0)")
+    p.add_argument("--n-samples", type=_positive_int, required=True)
+    p.add_argument("--seed", type=_nonnegative_int, required=True)
+    p.add_argument("--out", type=_out_file, required=True, help="output .npz file")
+    p.add_argument("--sampler", choices=("auto", "latent", "mcmc", "tempering"), default=sampler_default,
+                   help="auto: exact latent sampler where it applies, parallel tempering otherwise")
+    p.add_argument("--backend", choices=("auto", "cpu"), default="auto",
+                   help="mean-field chains run on the CPU (Numba-CUDA kernels: fastmf.kernels.meanfield_cuda)")
+    p.add_argument("--n-replicas", type=_positive_int, help="independent chains or tempering ladders")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_meanfield_parsers(models):
+    cw = models.add_parser("curie-weiss", help="Curie-Weiss model E = -(J/2N) M^2 - h M")
+    cw.add_argument("--N", type=_positive_int, required=True)
+    cw.add_argument("--J", type=_finite_float, default=1.0)
+    cw.add_argument("--h", type=_finite_float, default=0.0)
+    hop = models.add_parser("hopfield", help="Hopfield model E = -(J/2N) sum_mu (xi^mu . s)^2 - h sum s")
+    hop.add_argument("--N", type=_positive_int, required=True)
+    hop.add_argument("--P", type=_positive_int, help="number of random patterns (or give --patterns)")
+    hop.add_argument("--patterns", type=pathlib.Path, help="(P, N) .npy file of +-1 patterns")
+    hop.add_argument("--pattern-seed", type=_nonnegative_int, default=0)
+    hop.add_argument("--J", type=_finite_float, default=1.0)
+    hop.add_argument("--h", type=_finite_float, default=0.0)
+    ms = models.add_parser("maier-saupe", help="Maier-Saupe nematic model (unit vectors, or --axes)")
+    ms.add_argument("--N", type=_positive_int, required=True)
+    ms.add_argument("--J", type=_finite_float, default=1.0)
+    ms.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy file of unit axes (discretised variant)")
+    potts = models.add_parser("potts", help="mean-field q-state Potts model E = -(J/2N) sum_k n_k^2 - h n_0")
+    potts.add_argument("--N", type=_positive_int, required=True)
+    potts.add_argument("--q", type=int, default=3)
+    potts.add_argument("--J", type=_finite_float, default=1.0)
+    potts.add_argument("--h", type=_finite_float, default=0.0)
+    sk = models.add_parser("sk", help="Sherrington-Kirkpatrick spin glass")
+    ea = models.add_parser("ea", help="sparse Edwards-Anderson spin glass on a random regular graph")
+    ea.add_argument("--degree", type=_positive_int, default=3)
+    for p, default in ((sk, "gaussian"), (ea, "pm")):
+        p.add_argument("--N", type=_positive_int, required=True)
+        p.add_argument("--J", type=_finite_float, default=1.0)
+        p.add_argument("--h", type=_finite_float, default=0.0, help="uniform site field")
+        p.add_argument("--couplings", choices=("gaussian", "pm"), default=default)
+        p.add_argument("--disorder-seed", type=_nonnegative_int, default=0)
+    for p in (cw, hop, ms, potts, sk, ea):
+        _common_meanfield(p)
+
+
+def _load_npy(path, what):
+    import numpy as np
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {what} from {str(path)!r} (expected a .npy array): {exc}") from exc
+
+
+def _meanfield_model(args):
+    from . import meanfield as mf
+
+    if args.model == "curie-weiss":
+        return mf.CurieWeiss(args.N, J=args.J, h=args.h)
+    if args.model == "hopfield":
+        if args.patterns is not None:
+            xi = _load_npy(args.patterns, "patterns")
+            if xi.ndim != 2 or xi.shape[1] != args.N:
+                raise ValueError(f"patterns must have shape (P, N={args.N}), got {xi.shape}")
+            return mf.Hopfield(xi, J=args.J, h=args.h)
+        if args.P is None:
+            raise ValueError("give --P (random patterns) or --patterns FILE.npy")
+        return mf.Hopfield.random(args.N, args.P, seed=args.pattern_seed, J=args.J, h=args.h)
+    if args.model == "maier-saupe":
+        return mf.MaierSaupe(args.N, J=args.J, axes=None if args.axes is None else _load_npy(args.axes, "axes"))
+    if args.model == "potts":
+        return mf.MeanFieldPotts(args.N, q=args.q, J=args.J, h=args.h)
+    if args.model == "sk":
+        return mf.GraphSpinGlass.sk(args.N, J=args.J, h=args.h, couplings=args.couplings, seed=args.disorder_seed)
+    return mf.GraphSpinGlass.ea(args.N, degree=args.degree, J=args.J, h=args.h, couplings=args.couplings,
+                                seed=args.disorder_seed)
+
+
+def _cmd_simulate_meanfield(args):
+    from .meanfield_sampling import simulate_meanfield
+
+    model = _meanfield_model(args)
+    kwargs = {} if args.n_replicas is None else {"n_replicas": args.n_replicas}
+    samples = simulate_meanfield(model, args.T, args.n_samples, seed=args.seed, sampler=args.sampler,
+                                 progress=False if args.no_progress else None, **kwargs)
+    samples.save(args.out)
+    print(f"wrote {len(samples)} samples of {args.model} N={model.N} at T={args.T} to {args.out} "
+          f"(sampler={samples.metadata['sampler']}, <E>/N={samples['energy'].mean() / model.N:.4f})")
+    return 0
 
 
 def _cmd_simulate_ising2d(args):
@@ -159,7 +256,8 @@ def _cmd_demo(args):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"simulate": lambda a: _cmd_simulate_ising2d(a), "verify": _cmd_verify, "demo": _cmd_demo}
+    handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
+                "verify": _cmd_verify, "demo": _cmd_demo}
     try:
         return handlers[args.command](args)
     except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:
