@@ -16,9 +16,10 @@ import numpy as np
 from numba import prange
 
 from . import meanfield_logic as _ml
+from .meanfield_logic import check_pm1, validate_glass, validate_lowrank, validate_potts_mf  # noqa: F401 (re-export)
 from .lattice_cpu import check_sweep_args
 from .philox import STREAM_MEANFIELD, philox4x32
-from .validation import check_int, check_real
+from .validation import check_real
 
 __all__ = ["lowrank_sweep", "potts_mf_sweep", "glass_sweep", "compute_overlaps", "compute_counts",
            "compute_local_fields", "lowrank_energy", "potts_mf_energy", "glass_energy",
@@ -255,135 +256,6 @@ def _local_fields(spins, indptr, indices, weights, out):
             for k in range(indptr[i], indptr[i + 1]):
                 g += weights[k] * spins[c, indices[k]]
             out[c, i] = g
-
-
-# ----------------------------------------------------------------------------------------------
-# Validation (shared with meanfield_cuda and tempering_cpu).
-
-def _check_array(name, arr, dtype, ndim_shape, writeable=True):
-    """A C-contiguous NumPy array of ``dtype`` and shape ``ndim_shape`` (None entries: any length)."""
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
-    if arr.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
-    if arr.ndim != len(ndim_shape) or any(n is not None and n != m for n, m in zip(ndim_shape, arr.shape)):
-        want = "(" + ", ".join("*" if n is None else str(n) for n in ndim_shape) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
-    if not arr.flags.c_contiguous or (writeable and not arr.flags.writeable):
-        raise ValueError(f"{name} must be a {'writeable ' if writeable else ''}C-contiguous array"
-                         f"{' (it is updated in place)' if writeable else ''}")
-    return arr
-
-
-def _spins2d(spins, dtype, name):
-    if isinstance(spins, np.ndarray) and spins.ndim == 1:
-        spins = spins[None]
-    _check_array(name, spins, dtype, (None, None))
-    if spins.shape[1] < 2:
-        raise ValueError(f"{name} must have at least 2 sites, got N={spins.shape[1]}")
-    return spins
-
-
-def _pm1(name, arr):
-    if arr.size and not np.all((arr == 1) | (arr == -1)):
-        raise ValueError(f"{name} must contain only -1 and +1")
-
-
-def validate_lowrank(spins, patterns, overlaps, check_values=True):
-    """Check the low-rank arguments; return ``(spins 2D view, patterns int8, overlaps 2D view)``.
-
-    ``spins`` int8 (n_chains, N) or (N,); ``patterns`` +-1 of shape (P, N) with ``1 <= P < N`` (any integer
-    dtype; converted to int8); ``overlaps`` int64 (n_chains, P) equal to ``compute_overlaps(spins, patterns)``
-    (checked when ``check_values``)."""
-    spins = _spins2d(spins, np.int8, "spins")
-    n_chains, N = spins.shape
-    pat = np.asarray(patterns)
-    if pat.ndim == 1:
-        pat = pat[None]
-    if pat.ndim != 2 or pat.shape[1] != N:
-        raise ValueError(f"patterns must have shape (P, N) with N={N} (the number of sites), got {pat.shape}")
-    if not np.issubdtype(pat.dtype, np.integer):
-        raise TypeError(f"patterns must be an integer array of +-1, got dtype {pat.dtype.name}")
-    _pm1("patterns", pat)
-    P = pat.shape[0]
-    if not 1 <= P < N:
-        raise ValueError(f"the number of patterns P must satisfy 1 <= P < N, got P={P}, N={N}")
-    pat = np.ascontiguousarray(pat, dtype=np.int8)
-    if isinstance(overlaps, np.ndarray) and overlaps.ndim == 1 and spins.shape[0] == 1:
-        overlaps = overlaps[None]
-    _check_array("overlaps", overlaps, np.int64, (n_chains, P))
-    if check_values:
-        _pm1("spins", spins)
-        if not np.array_equal(overlaps, compute_overlaps(spins, pat)):
-            raise ValueError("overlaps do not equal patterns . spins: initialise them with compute_overlaps()")
-    return spins, pat, overlaps
-
-
-def validate_potts_mf(states, counts, q, check_values=True):
-    """Check the mean-field Potts arguments; return ``(q, states 2D view, counts 2D view)``."""
-    q = check_int("q (number of Potts states)", q, 2, 255)
-    states = _spins2d(states, np.uint8, "states")
-    if isinstance(counts, np.ndarray) and counts.ndim == 1 and states.shape[0] == 1:
-        counts = counts[None]
-    _check_array("counts", counts, np.int64, (states.shape[0], q))
-    if check_values:
-        if states.size and states.max() >= q:
-            raise ValueError(f"states must contain Potts states 0..{q - 1}")
-        if not np.array_equal(counts, compute_counts(states, q)):
-            raise ValueError("counts do not equal the number of sites in each state: initialise them with "
-                             "compute_counts()")
-    return q, states, counts
-
-
-def validate_glass(spins, indptr, indices, weights, fields, local_fields, check_values=True):
-    """Check the spin-glass arguments; return ``(spins, indptr, indices, weights, fields, local_fields)``.
-
-    ``fields`` may be a scalar (uniform field). With ``check_values`` the graph is checked to be symmetric
-    with no self loops and ``local_fields`` to equal :func:`compute_local_fields` (to 1e-9 relative)."""
-    spins = _spins2d(spins, np.int8, "spins")
-    n_chains, N = spins.shape
-    indptr, indices = np.asarray(indptr), np.asarray(indices)
-    for name, arr in (("indptr", indptr), ("indices", indices)):
-        if not np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(f"{name} must be integers, got dtype {arr.dtype.name}")
-    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if indptr.shape != (N + 1,):
-        raise ValueError(f"indptr must have shape (N + 1,) = ({N + 1},), got {indptr.shape}")
-    if indices.ndim != 1 or weights.shape != indices.shape:
-        raise ValueError(f"indices and weights must be 1-D of equal length, got {indices.shape}, {weights.shape}")
-    if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
-        raise ValueError("indptr must start at 0, be non-decreasing and end at len(indices)")
-    if indices.size and (indices.min() < 0 or indices.max() >= N):
-        raise ValueError(f"indices must lie in [0, N) = [0, {N})")
-    if not np.all(np.isfinite(weights)):
-        raise ValueError("weights contain NaN or infinite couplings")
-    fields = np.asarray(fields, dtype=np.float64)
-    if fields.ndim == 0:
-        fields = np.full(N, float(fields))
-    fields = np.ascontiguousarray(fields)
-    if fields.shape != (N,):
-        raise ValueError(f"fields must be a scalar or have shape (N,) = ({N},), got {fields.shape}")
-    if not np.all(np.isfinite(fields)):
-        raise ValueError("fields contain NaN or infinite values")
-    if isinstance(local_fields, np.ndarray) and local_fields.ndim == 1 and n_chains == 1:
-        local_fields = local_fields[None]
-    _check_array("local_fields", local_fields, np.float64, (n_chains, N))
-    if check_values:
-        _pm1("spins", spins)
-        rows = np.repeat(np.arange(N), np.diff(indptr))
-        if np.any(rows == indices):
-            raise ValueError("the coupling graph must have no self loops (indices[k] == i in row i)")
-        fwd = np.lexsort((indices, rows))
-        bwd = np.lexsort((rows, indices))
-        if not (np.array_equal(rows[fwd], indices[bwd]) and np.array_equal(indices[fwd], rows[bwd])
-                and np.array_equal(weights[fwd], weights[bwd])):
-            raise ValueError("the couplings must be symmetric: J_ij stored in row i must equal J_ji in row j")
-        ref = compute_local_fields(spins, indptr, indices, weights)
-        if not np.allclose(local_fields, ref, rtol=1e-9, atol=1e-9 * (1.0 + np.abs(weights).max(initial=0.0))):
-            raise ValueError("local_fields do not equal sum_j J_ij s_j: initialise them with compute_local_fields()")
-    return spins, indptr, indices, weights, fields, local_fields
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 :func:`build` compiles the plain-Python functions below with a given decorator: ``numba.njit`` for the CPU
 kernels (``meanfield_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numba-CUDA kernels
-(``meanfield_cuda.py``). The host-side tables at the bottom are NumPy and shared by both, so integer models
-give bit-identical trajectories on every backend.
+(``meanfield_cuda.py``). The host-side argument checks and threshold tables at the bottom are NumPy and
+shared by both, so every backend raises the same errors and integer models give bit-identical trajectories.
 
 Models and maintained order parameters
 --------------------------------------
@@ -37,7 +37,9 @@ import math
 
 import numpy as np
 
-__all__ = ["build", "DRAW_ACCEPT", "DRAW_PROPOSAL", "MAX_TABLE_SIZE", "lowrank_flip_table",
+from .validation import check_int
+
+__all__ = ["validate_lowrank", "validate_potts_mf", "validate_glass", "check_array", "check_pm1", "build", "DRAW_ACCEPT", "DRAW_PROPOSAL", "MAX_TABLE_SIZE", "lowrank_flip_table",
            "lowrank_table_size", "potts_mf_metropolis_table", "potts_mf_heatbath_weights"]
 
 DRAW_ACCEPT = 0
@@ -215,6 +217,136 @@ def build(jit, philox4x32):
         potts_heatbath_site=potts_heatbath_site, potts_site=potts_site, potts_group=potts_group,
         glass_site=glass_site, glass_group=glass_group,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Host-side validation shared by every backend (NumPy only; the consistency checks are exact: float64
+# products of +-1 integers below 2**53).
+
+def check_array(name, arr, dtype, ndim_shape, writeable=True):
+    """A C-contiguous NumPy array of ``dtype`` and shape ``ndim_shape`` (None entries: any length)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
+    if arr.ndim != len(ndim_shape) or any(n is not None and n != m for n, m in zip(ndim_shape, arr.shape)):
+        want = "(" + ", ".join("*" if n is None else str(n) for n in ndim_shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if not arr.flags.c_contiguous or (writeable and not arr.flags.writeable):
+        raise ValueError(f"{name} must be a {'writeable ' if writeable else ''}C-contiguous array"
+                         f"{' (it is updated in place)' if writeable else ''}")
+    return arr
+
+
+def _spins2d(spins, dtype, name):
+    if isinstance(spins, np.ndarray) and spins.ndim == 1:
+        spins = spins[None]
+    check_array(name, spins, dtype, (None, None))
+    if spins.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 sites, got N={spins.shape[1]}")
+    return spins
+
+
+def check_pm1(name, arr):
+    if arr.size and not np.all((arr == 1) | (arr == -1)):
+        raise ValueError(f"{name} must contain only -1 and +1")
+
+
+def validate_lowrank(spins, patterns, overlaps, check_values=True):
+    """Check the low-rank arguments; return ``(spins 2D view, patterns int8, overlaps 2D view)``.
+
+    ``spins`` int8 (n_chains, N) or (N,); ``patterns`` +-1 of shape (P, N) with ``1 <= P < N`` (any integer
+    dtype; converted to int8); ``overlaps`` int64 (n_chains, P) equal to ``compute_overlaps(spins, patterns)``
+    (checked when ``check_values``)."""
+    spins = _spins2d(spins, np.int8, "spins")
+    n_chains, N = spins.shape
+    pat = np.asarray(patterns)
+    if pat.ndim == 1:
+        pat = pat[None]
+    if pat.ndim != 2 or pat.shape[1] != N:
+        raise ValueError(f"patterns must have shape (P, N) with N={N} (the number of sites), got {pat.shape}")
+    if not np.issubdtype(pat.dtype, np.integer):
+        raise TypeError(f"patterns must be an integer array of +-1, got dtype {pat.dtype.name}")
+    check_pm1("patterns", pat)
+    P = pat.shape[0]
+    if not 1 <= P < N:
+        raise ValueError(f"the number of patterns P must satisfy 1 <= P < N, got P={P}, N={N}")
+    pat = np.ascontiguousarray(pat, dtype=np.int8)
+    if isinstance(overlaps, np.ndarray) and overlaps.ndim == 1 and spins.shape[0] == 1:
+        overlaps = overlaps[None]
+    check_array("overlaps", overlaps, np.int64, (n_chains, P))
+    if check_values:
+        check_pm1("spins", spins)
+        if not np.array_equal(overlaps, spins.astype(np.float64) @ pat.T.astype(np.float64)):
+            raise ValueError("overlaps do not equal patterns . spins: initialise them with compute_overlaps()")
+    return spins, pat, overlaps
+
+
+def validate_potts_mf(states, counts, q, check_values=True):
+    """Check the mean-field Potts arguments; return ``(q, states 2D view, counts 2D view)``."""
+    q = check_int("q (number of Potts states)", q, 2, 255)
+    states = _spins2d(states, np.uint8, "states")
+    if isinstance(counts, np.ndarray) and counts.ndim == 1 and states.shape[0] == 1:
+        counts = counts[None]
+    check_array("counts", counts, np.int64, (states.shape[0], q))
+    if check_values:
+        if states.size and states.max() >= q:
+            raise ValueError(f"states must contain Potts states 0..{q - 1}")
+        if not np.array_equal(counts, (states[:, :, None] == np.arange(q)).sum(axis=1)):
+            raise ValueError("counts do not equal the number of sites in each state: initialise them with "
+                             "compute_counts()")
+    return q, states, counts
+
+
+def validate_glass(spins, indptr, indices, weights, fields, local_fields, check_values=True):
+    """Check the spin-glass arguments; return ``(spins, indptr, indices, weights, fields, local_fields)``.
+
+    ``fields`` may be a scalar (uniform field). With ``check_values`` the graph is checked to be symmetric
+    with no self loops and ``local_fields`` to equal :func:`compute_local_fields` (to 1e-9 relative)."""
+    spins = _spins2d(spins, np.int8, "spins")
+    n_chains, N = spins.shape
+    indptr, indices = np.asarray(indptr), np.asarray(indices)
+    for name, arr in (("indptr", indptr), ("indices", indices)):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"{name} must be integers, got dtype {arr.dtype.name}")
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if indptr.shape != (N + 1,):
+        raise ValueError(f"indptr must have shape (N + 1,) = ({N + 1},), got {indptr.shape}")
+    if indices.ndim != 1 or weights.shape != indices.shape:
+        raise ValueError(f"indices and weights must be 1-D of equal length, got {indices.shape}, {weights.shape}")
+    if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
+        raise ValueError("indptr must start at 0, be non-decreasing and end at len(indices)")
+    if indices.size and (indices.min() < 0 or indices.max() >= N):
+        raise ValueError(f"indices must lie in [0, N) = [0, {N})")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("weights contain NaN or infinite couplings")
+    fields = np.asarray(fields, dtype=np.float64)
+    if fields.ndim == 0:
+        fields = np.full(N, float(fields))
+    fields = np.ascontiguousarray(fields)
+    if fields.shape != (N,):
+        raise ValueError(f"fields must be a scalar or have shape (N,) = ({N},), got {fields.shape}")
+    if not np.all(np.isfinite(fields)):
+        raise ValueError("fields contain NaN or infinite values")
+    if isinstance(local_fields, np.ndarray) and local_fields.ndim == 1 and n_chains == 1:
+        local_fields = local_fields[None]
+    check_array("local_fields", local_fields, np.float64, (n_chains, N))
+    if check_values:
+        check_pm1("spins", spins)
+        rows = np.repeat(np.arange(N), np.diff(indptr))
+        if np.any(rows == indices):
+            raise ValueError("the coupling graph must have no self loops (indices[k] == i in row i)")
+        fwd = np.lexsort((indices, rows))
+        bwd = np.lexsort((rows, indices))
+        if not (np.array_equal(rows[fwd], indices[bwd]) and np.array_equal(indices[fwd], rows[bwd])
+                and np.array_equal(weights[fwd], weights[bwd])):
+            raise ValueError("the couplings must be symmetric: J_ij stored in row i must equal J_ji in row j")
+        ref = np.array([np.bincount(rows, weights=weights * s[indices], minlength=N) for s in spins])
+        if not np.allclose(local_fields, ref, rtol=1e-9, atol=1e-9 * (1.0 + np.abs(weights).max(initial=0.0))):
+            raise ValueError("local_fields do not equal sum_j J_ij s_j: initialise them with compute_local_fields()")
+    return spins, indptr, indices, weights, fields, local_fields
 
 
 # ----------------------------------------------------------------------------------------------

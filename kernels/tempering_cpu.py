@@ -101,7 +101,7 @@ class GlassModel:
     def arrays(self, configs):
         spins = np.ascontiguousarray(configs, dtype=np.int8)
         flat = spins.reshape(-1, self.n_sites)
-        mc._pm1("spins", flat)
+        mc.check_pm1("spins", flat)
         lf = mc.compute_local_fields(flat, self.indptr, self.indices, self.weights)
         return spins, lf.reshape(spins.shape)
 
