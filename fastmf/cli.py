@@ -131,8 +131,8 @@ def _common_meanfield(p, sampler_default="auto"):
     p.add_argument("--out", type=_out_file, required=True, help="output .npz file")
     p.add_argument("--sampler", choices=("auto", "latent", "mcmc", "tempering"), default=sampler_default,
                    help="auto: exact latent sampler where it applies, parallel tempering otherwise")
-    p.add_argument("--backend", choices=("auto", "cpu"), default="auto",
-                   help="mean-field chains run on the CPU (Numba-CUDA kernels: fastmf.kernels.meanfield_cuda)")
+    p.add_argument("--backend", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where --sampler mcmc chains run (latent and tempering samplers use the CPU)")
     p.add_argument("--n-replicas", type=_positive_int, help="independent chains or tempering ladders")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -212,7 +212,7 @@ def _cmd_simulate_meanfield(args):
     model = _meanfield_model(args)
     kwargs = {} if args.n_replicas is None else {"n_replicas": args.n_replicas}
     samples = simulate_meanfield(model, args.T, args.n_samples, seed=args.seed, sampler=args.sampler,
-                                 progress=False if args.no_progress else None, **kwargs)
+                                 backend=args.backend, progress=False if args.no_progress else None, **kwargs)
     samples.save(args.out)
     print(f"wrote {len(samples)} samples of {args.model} N={model.N} at T={args.T} to {args.out} "
           f"(sampler={samples.metadata['sampler']}, <E>/N={samples['energy'].mean() / model.N:.4f})")

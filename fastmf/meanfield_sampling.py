@@ -63,13 +63,15 @@ class MeanFieldSampler:
     """Single-site chains of a mean-field or graph model at temperature ``T``.
 
     ``method``: ``"metropolis"`` or ``"heatbath"`` (``"rotation"``, Metropolis with rotation moves of size
-    ``step``, for continuous Maier-Saupe spins). Sequential sweeps; one step = one sweep. CPU backend.
+    ``step``, for continuous Maier-Saupe spins). Sequential sweeps; one step = one sweep. ``backend``:
+    ``"cpu"`` or ``"cuda"`` (the Numba-CUDA kernels, one chain per thread; same trajectories for integer
+    couplings), ``"auto"`` picks ``"cuda"`` when a GPU is usable.
     """
 
     model: object
     T: float
     method: str = "heatbath"
-    backend: str = "cpu"
+    backend: str = "auto"
     step: float = 0.5
 
     def __post_init__(self):
@@ -78,10 +80,10 @@ class MeanFieldSampler:
         allowed = ("rotation",) if continuous else ("metropolis", "heatbath")
         if self.method not in allowed:
             raise ValueError(f"method must be one of {allowed} for {self.model.name}, got {self.method!r}")
-        if resolve_backend(self.backend) != "cpu":
-            raise ValueError("mean-field chains run on the CPU backend here (Numba-CUDA kernels: "
-                             "fastmf.kernels.meanfield_cuda); use backend='cpu'")
-        object.__setattr__(self, "backend", "cpu")
+        backend = resolve_backend(self.backend)
+        if backend == "cupy":
+            raise ValueError("backend='cupy' (CUDA C) covers the 2D lattice kernels; use backend='cuda'")
+        object.__setattr__(self, "backend", backend)
 
     @property
     def beta(self):
@@ -106,18 +108,22 @@ class MeanFieldSampler:
         kw = dict(seed=state.seed, sweep=state.step, n_sweeps=n_steps, check_values=False)
         if n_steps == 0:
             return state
+        if self.backend == "cuda":
+            from .kernels import maiersaupe_cuda as ms_kernels, meanfield_cuda as mf_kernels
+        else:
+            ms_kernels, mf_kernels = _ms, _mf
         if isinstance(m, (CurieWeiss, Hopfield)):
-            acc = _mf.lowrank_sweep(s, m.patterns, _mf.compute_overlaps(s, m.patterns), self.beta, m.J, m.h,
+            acc = mf_kernels.lowrank_sweep(s, m.patterns, _mf.compute_overlaps(s, m.patterns), self.beta, m.J, m.h,
                                     heatbath=heat, **kw)
         elif isinstance(m, MeanFieldPotts):
-            acc = _mf.potts_mf_sweep(s, _mf.compute_counts(s, m.q), m.q, self.beta, m.J, m.h, heatbath=heat, **kw)
+            acc = mf_kernels.potts_mf_sweep(s, _mf.compute_counts(s, m.q), m.q, self.beta, m.J, m.h, heatbath=heat, **kw)
         elif isinstance(m, GraphSpinGlass):
-            acc = _mf.glass_sweep(s, m.indptr, m.indices, m.weights, m.fields, m.local_fields(s), self.beta,
+            acc = mf_kernels.glass_sweep(s, m.indptr, m.indices, m.weights, m.fields, m.local_fields(s), self.beta,
                                   heatbath=heat, **kw)
         elif m.axes is None:
-            acc = _ms.ms_rotation_sweep(s, _ms.ms_tensor(s), self.beta, m.J, step=self.step, **kw)
+            acc = ms_kernels.ms_rotation_sweep(s, _ms.ms_tensor(s), self.beta, m.J, step=self.step, **kw)
         else:
-            acc = _ms.ms_axes_sweep(s, m.axes, _ms.axes_counts(s, len(m.axes)), self.beta, m.J, heatbath=heat,
+            acc = ms_kernels.ms_axes_sweep(s, m.axes, _ms.axes_counts(s, len(m.axes)), self.beta, m.J, heatbath=heat,
                                     **kw)
         state.step += n_steps
         state.n_accepted += int(acc)
@@ -237,7 +243,8 @@ def _latent_samples(model, T, n_samples, seed):
     raise ValueError(f"no latent sampler for {model.name}: use sampler='tempering' or 'mcmc'")
 
 
-def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None, progress=None, **kwargs):
+def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None, backend="auto", progress=None,
+                       **kwargs):
     """Equilibrium samples of a model of :mod:`fastmf.meanfield` (see its docstring for the samplers).
 
     Parameters
@@ -249,6 +256,8 @@ def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None
     sampler : {"auto", "latent", "mcmc", "tempering"}
     method : str, optional
         Single-site update of ``"mcmc"`` (default heat-bath; ``"rotation"`` for continuous Maier-Saupe).
+    backend : {"auto", "cpu", "cuda"}
+        Where ``"mcmc"`` chains run (latent samplers and tempering run on the CPU).
     **kwargs
         Passed to :func:`fastmf.simulate.simulate_chains` for ``"mcmc"`` and ``"tempering"`` (``n_replicas``,
         ``burn_in``, ``thin``, ...); ``n_temperatures``, ``T_max`` and ``n_sweeps`` configure tempering.
@@ -266,6 +275,8 @@ def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if sampler == "auto":
         sampler = "latent" if model.latent else "tempering"
+    if sampler != "mcmc" and backend not in ("auto", "cpu"):
+        raise ValueError(f"sampler={sampler!r} runs on the CPU; backend={backend!r} applies to sampler='mcmc'")
     if sampler == "latent":
         configs, info = _latent_samples(model, T, n_samples, seed)
         meta = dict(model.to_metadata(), T=T, beta=1.0 / T, sampler="latent", seed=seed, n_samples=n_samples,
@@ -280,7 +291,7 @@ def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None
                 raise ValueError("checkpoints are not supported with sampler='tempering' yet")
         else:
             default = "rotation" if isinstance(model, MaierSaupe) and model.axes is None else "heatbath"
-            chain = MeanFieldSampler(model, T, method=method or default)
+            chain = MeanFieldSampler(model, T, method=method or default, backend=backend)
         samples = simulate_chains(chain, n_samples, seed=seed, progress=progress, **kwargs)
     if isinstance(model, Hopfield):
         samples.extra["patterns"] = np.array(model.patterns)

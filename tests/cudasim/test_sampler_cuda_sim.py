@@ -41,3 +41,18 @@ def test_simulate_cuda_equals_cpu():
            for b in ("cpu", "cuda")]
     np.testing.assert_array_equal(out[0].spins, out[1].spins)
     assert out[1].metadata["backend"] == "cuda"
+
+
+def test_meanfield_chains_cuda_equal_cpu():
+    from fastmf.meanfield import Hopfield, MeanFieldPotts
+    from fastmf.meanfield_sampling import MeanFieldSampler
+
+    for model in (Hopfield.random(12, 2, seed=1, h=0.1), MeanFieldPotts(10, 3)):
+        states = []
+        for backend in ("cpu", "cuda"):
+            sampler = MeanFieldSampler(model, 0.7, method="heatbath", backend=backend)
+            state = sampler.init_state(2, seed=4)
+            sampler.run(state, 2)
+            states.append(state)
+        np.testing.assert_array_equal(states[0].spins, states[1].spins)
+        assert states[0].n_accepted == states[1].n_accepted
