@@ -9,7 +9,12 @@ Array-in/array-out kernels (CPU; spins updated in place, the number of accepted 
 * :func:`potts_checkerboard_sweep` -- q-state Potts;
 * :func:`sequential_sweep` -- raster-order sweeps for any lattice size;
 * :func:`multispin_sweep` -- 64 replicas per uint64 word, independent randomness per spin;
-* :func:`wolff_step` -- Wolff cluster flips (Ising, h = 0).
+* :func:`wolff_step` -- Wolff cluster flips (Ising, h = 0);
+* :func:`lowrank_sweep`, :func:`potts_mf_sweep`, :func:`glass_sweep` -- fully connected Hopfield / Curie-Weiss
+  (overlaps maintained: O(P) per update), mean-field Potts (counts maintained) and spin glasses on a graph
+  (local fields maintained), sequential sweeps, many chains per call;
+* :func:`ms_rotation_sweep`, :func:`ms_axes_sweep` -- Maier-Saupe rotation moves / discrete axes;
+* ``tempering_cpu`` -- parallel tempering over these kernels.
 
 Building blocks callable from a user's own ``@njit`` code: :func:`philox4x32`, :func:`philox_word`,
 :func:`uniform_from_u32`, :func:`uniform_open_from_u32`, :func:`bounded_from_u32` (random numbers),
@@ -20,6 +25,9 @@ Building blocks callable from a user's own ``@njit`` code: :func:`philox4x32`, :
 from .lattice_cpu import (checkerboard_sweep, ising_flip_table, ising_site, neighbour_sum,
                           potts_checkerboard_sweep, potts_heatbath_weights, potts_metropolis_table,
                           quenched_checkerboard_sweep, sequential_sweep)
+from .maiersaupe_cpu import ms_axes_sweep, ms_rotation_sweep, ms_tensor
+from .meanfield_cpu import (compute_counts, compute_local_fields, compute_overlaps, glass_sweep, lowrank_sweep,
+                            potts_mf_sweep)
 from .multispin_cpu import multispin_sweep, pack_replicas, unpack_replicas
 from .philox import (bounded_from_u32, check_seed, philox4x32, philox4x32_array, philox_word,
                      uniform_from_u32, uniform_open_from_u32)
@@ -30,5 +38,6 @@ __all__ = [
     "multispin_sweep", "pack_replicas", "unpack_replicas", "wolff_step", "wolff_cluster",
     "ising_flip_table", "potts_metropolis_table", "potts_heatbath_weights", "ising_site", "neighbour_sum",
     "philox4x32", "philox_word", "philox4x32_array", "uniform_from_u32", "uniform_open_from_u32",
-    "bounded_from_u32", "check_seed",
+    "bounded_from_u32", "check_seed", "lowrank_sweep", "potts_mf_sweep", "glass_sweep", "compute_overlaps",
+    "compute_counts", "compute_local_fields", "ms_rotation_sweep", "ms_axes_sweep", "ms_tensor",
 ]
