@@ -15,8 +15,8 @@ import sys
 import numba
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks.bench_meanfield import HopfieldRunner, updates_per_ns  # noqa: E402
-from benchmarks.report import machine_info  # noqa: E402
+from benchmarks.bench_meanfield import HopfieldRunner, updates_per_ns
+from benchmarks.report import machine_info
 
 
 def main(argv=None):

@@ -16,15 +16,33 @@ import numpy as np
 from numba import prange
 
 from . import meanfield_logic as _ml
-from .meanfield_logic import check_pm1, validate_glass, validate_lowrank, validate_potts_mf  # noqa: F401 (re-export)
 from .lattice_cpu import check_sweep_args
+from .meanfield_logic import (  # noqa: F401 (re-export)
+    check_pm1,
+    validate_glass,
+    validate_lowrank,
+    validate_potts_mf,
+)
 from .philox import STREAM_MEANFIELD, philox4x32
 from .validation import check_real
 
-__all__ = ["lowrank_sweep", "potts_mf_sweep", "glass_sweep", "compute_overlaps", "compute_counts",
-           "compute_local_fields", "lowrank_energy", "potts_mf_energy", "glass_energy",
-           "validate_lowrank", "validate_potts_mf", "validate_glass", "lowrank_site", "potts_site",
-           "glass_site"]
+__all__ = [
+    "compute_counts",
+    "compute_local_fields",
+    "compute_overlaps",
+    "glass_energy",
+    "glass_site",
+    "glass_sweep",
+    "lowrank_energy",
+    "lowrank_site",
+    "lowrank_sweep",
+    "potts_mf_energy",
+    "potts_mf_sweep",
+    "potts_site",
+    "validate_glass",
+    "validate_lowrank",
+    "validate_potts_mf",
+]
 
 _logic = _ml.build(numba.njit, philox4x32)
 # Composable building blocks for users' own @njit code.

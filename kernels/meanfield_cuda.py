@@ -23,8 +23,16 @@ from .lattice_cuda import _device_view, _launch_config, is_available
 from .philox import STREAM_MEANFIELD, cuda_device_functions
 from .validation import check_real
 
-__all__ = ["lowrank_sweep", "potts_mf_sweep", "glass_sweep", "is_available", "lowrank_group", "potts_group",
-           "glass_group", "DEFAULT_BLOCK_SIZE"]
+__all__ = [
+    "DEFAULT_BLOCK_SIZE",
+    "glass_group",
+    "glass_sweep",
+    "is_available",
+    "lowrank_group",
+    "lowrank_sweep",
+    "potts_group",
+    "potts_mf_sweep",
+]
 
 DEFAULT_BLOCK_SIZE = 64
 

@@ -30,17 +30,29 @@ Sites are updated in order ``i = 0 .. N-1``. Draw ``d`` (``DRAW_ACCEPT = 0``: ac
 ``Philox4x32((i // 4, c, t, d), (seed, STREAM_MEANFIELD))``. A move is accepted when the uint32 draw
 ``u < T`` with ``T = floor(p * 2**32)`` (``2**32``: always).
 """
+import math
 from functools import lru_cache
 from types import SimpleNamespace
-
-import math
 
 import numpy as np
 
 from .validation import check_int
 
-__all__ = ["validate_lowrank", "validate_potts_mf", "validate_glass", "check_array", "check_pm1", "build", "DRAW_ACCEPT", "DRAW_PROPOSAL", "MAX_TABLE_SIZE", "lowrank_flip_table",
-           "lowrank_table_size", "potts_mf_metropolis_table", "potts_mf_heatbath_weights"]
+__all__ = [
+    "DRAW_ACCEPT",
+    "DRAW_PROPOSAL",
+    "MAX_TABLE_SIZE",
+    "build",
+    "check_array",
+    "check_pm1",
+    "lowrank_flip_table",
+    "lowrank_table_size",
+    "potts_mf_heatbath_weights",
+    "potts_mf_metropolis_table",
+    "validate_glass",
+    "validate_lowrank",
+    "validate_potts_mf",
+]
 
 DRAW_ACCEPT = 0
 DRAW_PROPOSAL = 1

@@ -34,8 +34,16 @@ from . import meanfield_cpu as mc
 from .philox import STREAM_TEMPERING, check_seed, philox4x32_array
 from .validation import check_int, check_real
 
-__all__ = ["LowRankModel", "PottsMFModel", "GlassModel", "TemperingState", "make_tempering_state",
-           "tempering_step", "tempering_run", "swap_thresholds"]
+__all__ = [
+    "GlassModel",
+    "LowRankModel",
+    "PottsMFModel",
+    "TemperingState",
+    "make_tempering_state",
+    "swap_thresholds",
+    "tempering_run",
+    "tempering_step",
+]
 
 
 class LowRankModel:

@@ -6,12 +6,12 @@ import math
 import numba
 import numpy as np
 import pytest
-
-from fastmf import stats
 from fastmf.kernels import meanfield_cpu as mc
 from fastmf.kernels import meanfield_logic as ml
 from fastmf.kernels.philox import STREAM_MEANFIELD
 from test_philox import naive_philox4x32
+
+from fastmf import stats
 
 TWO32 = 2 ** 32
 
@@ -21,7 +21,7 @@ def naive_draw(seed, i, c, t, d):
 
 
 def naive_threshold(p):
-    return TWO32 if p >= 1 else int(math.floor(p * TWO32)) if p > 0 else 0
+    return TWO32 if p >= 1 else math.floor(p * TWO32) if p > 0 else 0
 
 
 def naive_p(beta, delta_e, heatbath):

@@ -5,12 +5,11 @@ import math
 
 import numpy as np
 import pytest
-
-from fastmf import stats
-from fastmf.kernels import meanfield_cpu as mc
 from fastmf.kernels import tempering_cpu as tc
 from fastmf.kernels.philox import STREAM_TEMPERING
 from test_philox import naive_philox4x32
+
+from fastmf import stats
 
 
 def sk_csr(N, seed):
@@ -39,7 +38,7 @@ def naive_step(model, configs, labels, betas, seed, step, n_sweeps):
         for ladder in range(n_ladders):
             u = naive_philox4x32((k, ladder, step, 0), (seed, STREAM_TEMPERING))[0]
             x = (betas[k] - betas[k + 1]) * (energies[k, ladder] - energies[k + 1, ladder])
-            t = 2 ** 32 if x >= 0 else int(math.floor(math.exp(x) * 2 ** 32))
+            t = 2 ** 32 if x >= 0 else math.floor(math.exp(x) * 2 ** 32)
             if u < t:
                 for a in (configs, labels, energies):
                     a[[k, k + 1], ladder] = a[[k + 1, k], ladder]

@@ -11,13 +11,12 @@ import pytest
 if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover - guarded by tests/conftest.py too
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1", allow_module_level=True)
 
-from numba import cuda  # noqa: E402
+from fastmf.kernels import meanfield_cpu as cpu
+from fastmf.kernels import meanfield_cuda as gpu
+from fastmf.kernels import meanfield_logic as ml
+from numba import cuda
 
-from fastmf.kernels import meanfield_cpu as cpu  # noqa: E402
-from fastmf.kernels import meanfield_cuda as gpu  # noqa: E402
-from fastmf.kernels import meanfield_logic as ml  # noqa: E402
-
-KW = dict(seed=4242, sweep=3, n_sweeps=2)
+KW = {"seed": 4242, "sweep": 3, "n_sweeps": 2}
 
 
 def pm1(shape, seed):
