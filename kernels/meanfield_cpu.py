@@ -9,8 +9,6 @@ integer models.
 Public functions update the spins (or states) and the order parameters in place and return the number of
 accepted moves.
 """
-from functools import lru_cache
-
 import numba
 import numpy as np
 from numba import prange
@@ -339,7 +337,7 @@ def lowrank_tables(beta, J, h, P, N, heatbath):
 _NO_TABLE = np.zeros(1, np.uint64)
 
 
-@lru_cache(maxsize=16)
+@_ml.bounded_cache
 def lowrank_table_by_overlap(beta, J, h, N, heatbath):
     """The P = 1 table re-indexed by the overlap ``m``: the same entries, so the same trajectories."""
     table = _ml.lowrank_flip_table(beta, J, h, 1, N, heatbath)
@@ -349,9 +347,7 @@ def lowrank_table_by_overlap(beta, J, h, N, heatbath):
     for a, sig in enumerate((-1, 1)):
         for b in range(2):
             out[:, a, b] = table[2 * (sig * m + N) + b]
-    out = out.ravel()
-    out.flags.writeable = False
-    return out
+    return out.ravel()
 
 
 def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,

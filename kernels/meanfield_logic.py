@@ -31,7 +31,8 @@ Sites are updated in order ``i = 0 .. N-1``. Draw ``d`` (``DRAW_ACCEPT = 0``: ac
 ``u < T`` with ``T = floor(p * 2**32)`` (``2**32``: always).
 """
 import math
-from functools import lru_cache
+from collections import OrderedDict
+from functools import wraps
 from types import SimpleNamespace
 
 import numpy as np
@@ -355,7 +356,9 @@ def validate_glass(spins, indptr, indices, weights, fields, local_fields, check_
         if not (np.array_equal(rows[fwd], indices[bwd]) and np.array_equal(indices[fwd], rows[bwd])
                 and np.array_equal(weights[fwd], weights[bwd])):
             raise ValueError("the couplings must be symmetric: J_ij stored in row i must equal J_ji in row j")
-        ref = np.array([np.bincount(rows, weights=weights * s[indices], minlength=N) for s in spins])
+        ref = np.zeros(spins.shape)
+        for c, s in enumerate(spins):
+            ref[c] = np.bincount(rows, weights=weights * s[indices], minlength=N)
         if not np.allclose(local_fields, ref, rtol=1e-9, atol=1e-9 * (1.0 + np.abs(weights).max(initial=0.0))):
             raise ValueError("local_fields do not equal sum_j J_ij s_j: initialise them with compute_local_fields()")
     return spins, indptr, indices, weights, fields, local_fields
@@ -364,6 +367,33 @@ def validate_glass(spins, indptr, indices, weights, fields, local_fields, check_
 # ----------------------------------------------------------------------------------------------
 # Host-side tables (NumPy; shared by every backend so that thresholds are identical everywhere). Cached:
 # tempering and chunked runs call the kernels again and again with the same parameters.
+
+
+TABLE_CACHE_BYTES = 64 * 2 ** 20  # tables kept for reuse, in total; older ones are dropped first
+
+
+def bounded_cache(fn):
+    """Memoise a table builder (read-only results) while the cached tables hold at most TABLE_CACHE_BYTES:
+    tempering and chunked runs call the kernels again and again with the same parameters, but a plain LRU of
+    tables of up to 2**22 entries could hold gigabytes."""
+    cache = OrderedDict()
+
+    @wraps(fn)
+    def wrapper(*args):
+        if args in cache:
+            cache.move_to_end(args)
+            return cache[args]
+        out = fn(*args)
+        out.flags.writeable = False
+        if out.nbytes <= TABLE_CACHE_BYTES // 4:
+            cache[args] = out
+            while sum(a.nbytes for a in cache.values()) > TABLE_CACHE_BYTES:
+                cache.popitem(last=False)
+        return out
+
+    wrapper.cache_clear = cache.clear
+    return wrapper
+
 
 def _thresholds(p):
     """uint64 thresholds ``floor(p * 2**32)`` (``2**32`` where ``p >= 1``); as lattice_logic's."""
@@ -383,7 +413,7 @@ def lowrank_table_size(P, N):
     return 2 * (2 * int(P) * int(N) + 1)
 
 
-@lru_cache(maxsize=64)
+@bounded_cache
 def lowrank_flip_table(beta, J, h, P, N, heatbath):
     """Flip thresholds of the low-rank model indexed by ``2 (x + PN) + (s + 1) / 2`` (read-only uint64).
 
@@ -391,27 +421,24 @@ def lowrank_flip_table(beta, J, h, P, N, heatbath):
     x = np.repeat(np.arange(-P * N, P * N + 1, dtype=np.float64), 2)
     s = np.tile(np.array([-1.0, 1.0]), 2 * P * N + 1)
     t = _thresholds(_flip_probability((2.0 * J / N) * (x - P) + 2.0 * h * s, beta, heatbath))
-    t.flags.writeable = False
     return t
 
 
-@lru_cache(maxsize=64)
+@bounded_cache
 def potts_mf_metropolis_table(beta, J, h, N):
     """Acceptance thresholds indexed by ``3 (n_new - n_old + N) + (delta_new0 - delta_old0 + 1)``."""
     dn = np.repeat(np.arange(-N, N + 1, dtype=np.float64), 3)
     dd = np.tile(np.array([-1.0, 0.0, 1.0]), 2 * N + 1)
     delta_e = -(J / N) * (dn + 1.0) - h * dd
     t = _thresholds(np.exp(-beta * np.maximum(delta_e, 0.0)))
-    t.flags.writeable = False
     return t
 
 
-@lru_cache(maxsize=64)
+@bounded_cache
 def potts_mf_heatbath_weights(beta, J, h, N):
     """Boltzmann factors ``exp(beta (J n / N + h d) - max)`` indexed by ``2 n + d``, ``n = 0..N``."""
     n = np.repeat(np.arange(N + 1, dtype=np.float64), 2)
     d = np.tile(np.array([0.0, 1.0]), N + 1)
     log_w = beta * (J * n / N + h * d)
     w = np.exp(log_w - log_w.max())
-    w.flags.writeable = False
     return w
