@@ -8,6 +8,12 @@ integer models.
 
 Public functions update the spins (or states) and the order parameters in place and return the number of
 accepted moves.
+
+Speed (low rank): the draws of a sweep are generated first in a vectorised loop; the site loop is then a
+serial dependency through the overlaps. For P = 1 and 2 <= P <= 4 the overlaps live in registers, updates
+are branch-free and sites go in pairs with both candidate thresholds of the second site loaded at once
+(``_cw_chain``, ``_lowrank4_chain``); P > 4 uses a plain loop over a private copy of the overlaps. All paths
+make the same decisions as :func:`lowrank_site` (tested bit for bit).
 """
 import numba
 import numpy as np
