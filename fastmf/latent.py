@@ -21,13 +21,18 @@ samplers avoid that:
   and given ``phi`` the spins are independent with ``P(s_i = +1 | phi) = sigmoid(2 beta (J xi_i . phi + h))``
   (and ``phi | s ~ Normal(M / N, 1 / (N beta J))``: hence the walk scale ``1/sqrt(N beta J)``). ``ln p(phi)``
   is a sum over site types (distinct pattern columns), so it is cheap. ``phi`` is sampled by Metropolis
-  MCMC with four moves per step: a Gaussian random walk of scale ``step_scale / sqrt(N beta J)`` (the
+  MCMC with five moves per step: a Gaussian random walk of scale ``step_scale / sqrt(N beta J)`` (the
   factor tuned during burn-in only), and three deterministic involutions accepted with the density ratio
   (volume-preserving, so the ratio is the whole Metropolis-Hastings factor): a sign flip
   ``phi_mu -> -phi_mu`` (random ``mu``), the global flip ``phi -> -phi``, and a swap ``phi_mu <-> phi_nu``
-  (random pair). The involutions jump between the symmetric basins, so all are visited. A pilot run
+  (random pair); and a mode jump ``phi -> phi + m_b - m_a`` for a random ordered pair of the mean-field
+  modes ``m_k`` (the saddle points reached from ``+-e_mu``; the proposal is symmetric because the pair
+  ``(b, a)`` is as likely as ``(a, b)``), which carries the small overlaps with the other patterns along
+  where a bare swap or flip would not (random patterns). Each jump is proposed with probability 1/2, so
+  that an always-accepted one does not make the chain periodic. The jumps visit all the basins. A pilot run
   measures the integrated autocorrelation time ``tau`` of the latent chain (several independent chains,
-  ``fastmf.stats.integrated_autocorr_time``); the production chains are thinned by ``ceil(2 tau)``.
+  ``fastmf.stats.integrated_autocorr_time``); the production chains
+  are thinned by ``ceil(5 tau)`` (``THIN_FACTOR``).
 
 Randomness (Philox4x32-10, key ``(seed, STREAM_LATENT)``; counter ``(c0, c1, c2, c3)``; ``c2`` is the phase):
 
@@ -36,14 +41,17 @@ Randomness (Philox4x32-10, key ``(seed, STREAM_LATENT)``; counter ``(c0, c1, c2,
 * phase 1, site assignment of sample ``i``: Fisher-Yates step ``j`` uses word ``j mod 4`` of
   ``Philox((j div 4, i, 1, 0))`` (an index in ``[j, N)`` by multiply-shift, bias below ``N / 2**32``);
 * phase 2, latent chain ``c`` at step ``t`` (burn-in, pilot and production numbered consecutively):
-  ``Philox((t, c, 2, 0))`` = acceptance uniforms (walk, flip, global flip, swap), ``Philox((t, c, 2, 1))`` =
-  flip index and swap pair, ``Philox((t, c, 2, 2 + g))`` = walk normals ``4g..4g+3`` (Box-Muller); step ``t = 0`` is
-  not a step: its normals give the initial latent ``Normal(0, 1/(N beta J))`` of each chain;
+  ``Philox((t, c, 2, 0))`` = acceptance uniforms (walk, flip, global flip, swap); ``Philox((t, c, 2, 1))`` =
+  flip index, swap pair, and in word 3 the coins (bits 0-3) that decide whether each jump is proposed;
+  ``Philox((t, c, 2, 2))`` = mode pair and mode-jump acceptance uniform; ``Philox((t, c, 2, 3 + g))`` = walk
+  normals ``4g..4g+3`` (Box-Muller). Step ``t = 0`` is not a step: its normals give the initial latent
+  ``Normal(0, 1/(N beta J))`` of each chain;
 * phase 3, Hopfield spin ``j`` of sample ``i`` given its latent: word ``j mod 4`` of ``Philox((j div 4, i, 3, 0))``.
 
 Sample ``i`` of the Hopfield sampler is kept state ``i div n_chains`` of chain ``i mod n_chains``.
 """
 import math
+import warnings
 
 import numpy as np
 from numba import njit
@@ -56,10 +64,15 @@ from .kernels.philox import (STREAM_LATENT, bounded_from_u32, check_seed, philox
 from .kernels.validation import check_int, check_real
 from .stats import integrated_autocorr_time
 
-__all__ = ["sample_curie_weiss", "sample_hopfield", "sample_potts_mf", "hopfield_latent_log_density"]
+__all__ = ["sample_curie_weiss", "sample_hopfield", "sample_potts_mf", "hopfield_latent_log_density", "THIN_FACTOR"]
 
 _PHASE_ORDER, _PHASE_ASSIGN, _PHASE_MCMC, _PHASE_SPINS = 0, 1, 2, 3
 _TARGET_WALK_ACCEPT = (0.25, 0.5)
+#: Latent states kept ``ceil(THIN_FACTOR * tau)`` steps apart. Latent steps are cheap next to drawing N
+#: spins, and 2 tau left a measurable correlation in rare-event counts (chi-square inflated ~1.5x), so 5.
+THIN_FACTOR = 5.0
+#: Up to this many patterns the mode search also starts from the mixture points ``{-1, 0, 1}**P``.
+MODE_SEARCH_MAX_P = 5
 
 
 # --------------------------------------------------------------------------------------------------
@@ -242,10 +255,11 @@ def _log_density(phi, xi_t, c_t, N, beta, J, h):
 
 
 @njit(cache=True)
-def _run_chains(phi, xi_t, c_t, N, beta, J, h, scale, seed, stream, t0, n_steps, thin, out, acc, tried):
+def _run_chains(phi, xi_t, c_t, N, beta, J, h, scale, modes, seed, stream, t0, n_steps, thin, out, acc, tried):
     """Advance every chain (rows of ``phi``, updated in place) by ``n_steps`` steps from step ``t0``; store
     every ``thin``-th state in ``out[c, k]``; count accepted / tried moves per kind in ``acc`` / ``tried``."""
     C, P = phi.shape
+    K = modes.shape[0]
     n_groups = (P + 3) // 4
     z = np.empty(4 * n_groups)
     y = np.empty(P)
@@ -255,16 +269,21 @@ def _run_chains(phi, xi_t, c_t, N, beta, J, h, scale, seed, stream, t0, n_steps,
         for s in range(n_steps):
             t = t0 + s
             a0, a1, a2, a3 = philox4x32(t, c, _PHASE_MCMC, 0, seed, stream)
-            b0, b1, b2, _ = philox4x32(t, c, _PHASE_MCMC, 1, seed, stream)
+            b0, b1, b2, b3 = philox4x32(t, c, _PHASE_MCMC, 1, seed, stream)
+            d0, d1, a4, _ = philox4x32(t, c, _PHASE_MCMC, 2, seed, stream)
             for g in range(n_groups):
-                w0, w1, w2, w3 = philox4x32(t, c, _PHASE_MCMC, 2 + g, seed, stream)
+                w0, w1, w2, w3 = philox4x32(t, c, _PHASE_MCMC, 3 + g, seed, stream)
                 r0 = math.sqrt(-2.0 * math.log(uniform_open_from_u32(w0)))
                 r1 = math.sqrt(-2.0 * math.log(uniform_open_from_u32(w2)))
                 z[4 * g] = r0 * math.cos(2.0 * math.pi * uniform_from_u32(w1))
                 z[4 * g + 1] = r0 * math.sin(2.0 * math.pi * uniform_from_u32(w1))
                 z[4 * g + 2] = r1 * math.cos(2.0 * math.pi * uniform_from_u32(w3))
                 z[4 * g + 3] = r1 * math.sin(2.0 * math.pi * uniform_from_u32(w3))
-            for kind in range(4):
+            for kind in range(5):
+                # each jump move is proposed only when its coin (bit kind-1 of b3) says so: a jump that is
+                # always accepted would otherwise make the chain periodic (e.g. swap every step)
+                if kind > 0 and (b3 >> np.uint64(kind - 1)) & np.uint64(1) == 0:
+                    continue
                 if kind == 0:                       # Gaussian random walk
                     for mu in range(P):
                         y[mu] = x[mu] + scale * z[mu]
@@ -281,7 +300,7 @@ def _run_chains(phi, xi_t, c_t, N, beta, J, h, scale, seed, stream, t0, n_steps,
                     for mu in range(P):
                         y[mu] = -x[mu]
                     u = a2
-                else:                               # swap two components
+                elif kind == 3:                     # swap two components
                     if P == 1:
                         continue
                     m1 = bounded_from_u32(b1, P)
@@ -293,6 +312,16 @@ def _run_chains(phi, xi_t, c_t, N, beta, J, h, scale, seed, stream, t0, n_steps,
                     y[m1] = x[m2]
                     y[m2] = x[m1]
                     u = a3
+                else:                               # translate by the difference of two mean-field modes
+                    if K < 2:
+                        continue
+                    k1 = bounded_from_u32(d0, K)
+                    k2 = bounded_from_u32(d1, K - 1)
+                    if k2 >= k1:
+                        k2 += 1
+                    for mu in range(P):
+                        y[mu] = x[mu] + modes[k2, mu] - modes[k1, mu]
+                    u = a4
                 ly = _log_density(y, xi_t, c_t, N, beta, J, h)
                 tried[c, kind] += 1
                 if math.log(uniform_open_from_u32(u)) < ly - lp:
@@ -334,18 +363,47 @@ def hopfield_latent_log_density(phi, patterns, beta, J=1.0, h=0.0):
     return np.array([_log_density(p, xi_t, c_t, N, float(beta), float(J), float(h)) for p in phi])
 
 
-def _latent_observables(path):
-    """Series whose autocorrelation sets the thinning: each ``phi_mu``, ``|phi|**2`` and ``max_mu |phi_mu|``.
+@njit(cache=True)
+def _path_log_density(path, xi_t, c_t, N, beta, J, h):
+    out = np.empty(path.shape[:2])
+    for c in range(path.shape[0]):
+        for k in range(path.shape[1]):
+            out[c, k] = _log_density(path[c, k], xi_t, c_t, N, beta, J, h)
+    return out
 
-    ``path`` has shape (n_chains, n, P); returns a list of (n, n_chains) arrays."""
+
+def _mean_field_modes(xi_t, c_t, N, beta, J, h, iterations=500):
+    """Distinct maxima of ``p(phi)`` reached by the mean-field (saddle-point) iteration
+    ``phi <- (1/N) sum_t c_t xi_t tanh(beta (J xi_t . phi + h))``, shape (K, P), started from every nonzero
+    point of ``{-1, 0, 1}**P`` when ``P <= MODE_SEARCH_MAX_P`` (retrieval and mixture states), else from
+    ``+-e_mu``. They only set the jump vectors of the mode-jump move: their accuracy and completeness
+    affect efficiency, never correctness."""
+    P = xi_t.shape[1]
+    if P <= MODE_SEARCH_MAX_P:
+        grid = np.array(np.meshgrid(*[[-1.0, 0.0, 1.0]] * P, indexing="ij")).reshape(P, -1).T
+        starts = grid[np.any(grid != 0, axis=1)]
+    else:
+        starts = np.concatenate([np.eye(P), -np.eye(P)])
+    phi = starts.copy()
+    for _ in range(iterations):
+        phi = np.tanh(beta * (J * phi @ xi_t.T + h)) @ (c_t[:, None] * xi_t) / N
+    return np.ascontiguousarray(np.unique(np.round(phi, 6), axis=0))
+
+
+def _latent_observables(path, args):
+    """Series whose autocorrelation sets the thinning, each of shape (n, n_chains): every ``phi_mu`` (sign of
+    the basin), every ``phi_mu**2`` (which pattern is retrieved), ``|phi|**2``, ``max_mu |phi_mu|`` and
+    ``ln p(phi)`` (excursions into the tails, which make the rare excited spin states)."""
     obs = [path[:, :, mu].T for mu in range(path.shape[2])]
+    obs += [path[:, :, mu].T ** 2 for mu in range(path.shape[2])]
     obs.append(np.sum(path ** 2, axis=2).T)
     obs.append(np.max(np.abs(path), axis=2).T)
+    obs.append(_path_log_density(path, *args).T)
     return obs
 
 
 def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8, burn_in=2000,
-                    pilot_steps=4000):
+                    pilot_steps=4000, thin_factor=THIN_FACTOR):
     """Hopfield samples through the Hubbard-Stratonovich latent (see the module docstring).
 
     Parameters
@@ -366,6 +424,8 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
         Steps per chain discarded; the walk scale is tuned during them only.
     pilot_steps : int
         Steps per chain used to measure ``tau`` (not part of the output).
+    thin_factor : float
+        Keep one latent state every ``ceil(thin_factor * tau)`` steps (default ``THIN_FACTOR`` = 5).
 
     Returns
     -------
@@ -373,7 +433,7 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     info : dict
         ``sampler``, ``model``, parameters, ``n_chains``, ``burn_in``, ``pilot_steps``, ``step_scale``
         (walk step in units of ``1/sqrt(N beta J)``), ``tau`` (latent tau in steps, the largest over
-        ``tau_per_observable``), ``thinning`` (``ceil(2 tau)``), ``tau_reliable`` (pilot >= 50 tau),
+        ``tau_per_observable``), ``thinning`` (``ceil(thin_factor tau)``), ``tau_reliable`` (pilot >= 50 tau),
         ``tau_thinned`` (of the kept production states, ~0.5 when the thinning works), ``acceptance``
         (production acceptance per move kind) and ``latent`` (the (n_samples, P) latents used).
     """
@@ -385,12 +445,14 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     n_chains = check_int("n_chains", n_chains, 1)
     burn_in = check_int("burn_in", burn_in, 0)
     pilot_steps = check_int("pilot_steps", pilot_steps, 16)
+    thin_factor = check_real("thin_factor", thin_factor, positive=True)
     types, counts, _ = site_types(xi)
     xi_t = np.ascontiguousarray(types, np.float64)
     c_t = counts.astype(np.float64)
     unit = 1.0 / math.sqrt(N * beta * J)
-    kinds = ("walk", "flip", "global_flip", "swap")
+    kinds = ("walk", "flip", "global_flip", "swap", "mode_jump")
     args = (xi_t, c_t, float(N), beta, J, h)
+    modes = _mean_field_modes(*args)
 
     # start every chain at Normal(0, 1/(N beta J)) per component (the paramagnetic width), from the walk
     # normals of step 0 (phase 2): the chain steps themselves are numbered from t = 1
@@ -398,7 +460,7 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     ctr = np.zeros((n_chains, len(g), 4), np.uint64)
     ctr[:, :, 1] = np.arange(n_chains)[:, None]
     ctr[:, :, 2] = _PHASE_MCMC
-    ctr[:, :, 3] = 2 + g[None, :]
+    ctr[:, :, 3] = 3 + g[None, :]
     w = philox4x32_array(ctr.reshape(-1, 4), np.array([[seed, STREAM_LATENT]], np.uint64))
     w = w.reshape(n_chains, len(g), 4).astype(np.float64)
     r = np.sqrt(-2.0 * np.log((w[..., 0::2] + 0.5) * 2.0 ** -32))      # Box-Muller, as in the kernel
@@ -410,9 +472,9 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     window = 100
     while t - 1 < burn_in:                   # burn-in with walk-scale tuning
         steps = min(window, burn_in - (t - 1))
-        acc = np.zeros((n_chains, 4), np.int64)
-        tried = np.zeros((n_chains, 4), np.int64)
-        _run_chains(phi, *args, scale * unit, seed, STREAM_LATENT, t, steps, steps,
+        acc = np.zeros((n_chains, 5), np.int64)
+        tried = np.zeros((n_chains, 5), np.int64)
+        _run_chains(phi, *args, scale * unit, modes, seed, STREAM_LATENT, t, steps, steps,
                     np.empty((n_chains, 1, P)), acc, tried)
         t += steps
         rate = acc[:, 0].sum() / max(tried[:, 0].sum(), 1)
@@ -423,29 +485,33 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
 
     def run(steps, thin):
         out = np.empty((n_chains, steps // thin, P))
-        acc = np.zeros((n_chains, 4), np.int64)
-        tried = np.zeros((n_chains, 4), np.int64)
-        _run_chains(phi, *args, scale * unit, seed, STREAM_LATENT, t, steps, thin, out, acc, tried)
+        acc = np.zeros((n_chains, 5), np.int64)
+        tried = np.zeros((n_chains, 5), np.int64)
+        _run_chains(phi, *args, scale * unit, modes, seed, STREAM_LATENT, t, steps, thin, out, acc, tried)
         return out, acc, tried
 
     path, _, _ = run(pilot_steps, 1)
     t += pilot_steps
-    taus = [integrated_autocorr_time(o) for o in _latent_observables(path)]
+    taus = [integrated_autocorr_time(o) for o in _latent_observables(path, args)]
     tau = max(taus)
-    thin = max(1, math.ceil(2.0 * tau))
+    thin = max(1, math.ceil(thin_factor * tau))
+    if pilot_steps < 50 * tau:
+        warnings.warn(f"sample_hopfield: the pilot run ({pilot_steps} steps) is shorter than 50 tau = "
+                      f"{50 * tau:.0f}; tau (and so the thinning) may be underestimated: raise pilot_steps",
+                      RuntimeWarning, stacklevel=2)
     n_keep = -(-n_samples // n_chains)
     kept, acc, tried = run(n_keep * thin, thin)
     t += n_keep * thin
     latent = np.ascontiguousarray(kept.transpose(1, 0, 2).reshape(-1, P)[:n_samples])
     spins = np.empty((n_samples, N), np.int8)
     _hopfield_spins(latent, xi.astype(np.float64), beta, J, h, seed, STREAM_LATENT, spins)
-    tau_thinned = (max(integrated_autocorr_time(o) for o in _latent_observables(kept))
+    tau_thinned = (max(integrated_autocorr_time(o) for o in _latent_observables(kept, args))
                    if n_keep >= 8 else float("nan"))
     acceptance = {k: float(acc[:, i].sum() / tried[:, i].sum()) if tried[:, i].sum() else float("nan")
                   for i, k in enumerate(kinds)}
     info = dict(sampler="hopfield_latent_mcmc", model="hopfield", N=N, P=P, beta=beta, J=J, h=h, seed=seed,
                 n_samples=n_samples, n_chains=n_chains, burn_in=burn_in, pilot_steps=pilot_steps,
                 step_scale=scale, tau=tau, tau_per_observable=taus, thinning=thin,
-                tau_reliable=bool(pilot_steps >= 50 * tau), tau_thinned=tau_thinned,
-                acceptance=acceptance, n_steps=t, latent=latent)
+                thin_factor=thin_factor, tau_reliable=bool(pilot_steps >= 50 * tau), tau_thinned=tau_thinned,
+                acceptance=acceptance, n_steps=t, modes=modes, latent=latent)
     return spins, info
