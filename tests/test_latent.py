@@ -140,6 +140,17 @@ def test_hopfield_large_n_basin_weights():
     assert info["acceptance"]["mode_jump"] > 0.02
 
 
+def test_hopfield_single_chain_not_periodic():
+    # regression: an always-accepted swap proposed every step made the pattern identity alternate with
+    # period 2, so a single chain thinned by an even number kept one pattern forever
+    spins, info = sample_hopfield(SYMMETRIC, 5.0, n_samples=4000, seed=2, n_chains=1)
+    ov = spins.astype(np.int64) @ SYMMETRIC.T.astype(np.int64)
+    keep = np.abs(ov[:, 0]) != np.abs(ov[:, 1])
+    first = (np.abs(ov[:, 0]) > np.abs(ov[:, 1]))[keep].astype(float)
+    assert abs(first.mean() - 0.5) < 0.04
+    assert abs(np.corrcoef(first[:-1], first[1:])[0, 1]) < 0.1
+
+
 def test_hopfield_warns_short_pilot():
     with pytest.warns(RuntimeWarning, match="pilot"):
         sample_hopfield(SYMMETRIC, 2.0, n_samples=50, seed=0, burn_in=100, pilot_steps=16)
