@@ -32,7 +32,7 @@ samplers avoid that:
   that an always-accepted one does not make the chain periodic. The jumps visit all the basins. A pilot run
   measures the integrated autocorrelation time ``tau`` of the latent chain (several independent chains,
   ``fastmf.stats.integrated_autocorr_time``); the production chains
-  are thinned by ``ceil(5 tau)`` (``THIN_FACTOR``).
+  are thinned by ``ceil(10 tau)`` (``THIN_FACTOR``).
 
 Randomness (Philox4x32-10, key ``(seed, STREAM_LATENT)``; counter ``(c0, c1, c2, c3)``; ``c2`` is the phase):
 
@@ -70,7 +70,7 @@ _PHASE_ORDER, _PHASE_ASSIGN, _PHASE_MCMC, _PHASE_SPINS = 0, 1, 2, 3
 _TARGET_WALK_ACCEPT = (0.25, 0.5)
 #: Latent states kept ``ceil(THIN_FACTOR * tau)`` steps apart. Latent steps are cheap next to drawing N
 #: spins, and 2 tau left a measurable correlation in rare-event counts (chi-square inflated ~1.5x), so 5.
-THIN_FACTOR = 5.0
+THIN_FACTOR = 10.0  # one kept state per 10 tau of the latent chain (5 left a hint of residual correlation)
 #: Up to this many patterns the mode search also starts from the mixture points ``{-1, 0, 1}**P``.
 MODE_SEARCH_MAX_P = 5
 
@@ -425,7 +425,7 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     pilot_steps : int
         Steps per chain used to measure ``tau`` (not part of the output).
     thin_factor : float
-        Keep one latent state every ``ceil(thin_factor * tau)`` steps (default ``THIN_FACTOR`` = 5).
+        Keep one latent state every ``ceil(thin_factor * tau)`` steps (default ``THIN_FACTOR`` = 10).
 
     Returns
     -------

@@ -12,7 +12,9 @@ algorithm is drawing). The counter words say *what* the draw is for:
 * ``c1``: replica (chain) index;
 * ``c2``: sweep (or step) index;
 * ``c3``: ``2 * draw + colour``: draw number ``d`` for that site in that sweep (0 for the first uint32,
-  1 for the second, ...), and the checkerboard colour (0 where it does not apply).
+  1 for the second, ...), and the checkerboard colour (0 where it does not apply). Kernels without
+  colours that were written after this layout (mean-field and graph sweeps, Maier-Saupe moves: see
+  ``meanfield_logic.py`` and ``maiersaupe_logic.py``) use ``c3 = draw``; each stream keeps one layout.
 
 For checkerboard lattice sweeps the site index ``k`` is the index *within the colour sublattice*,
 ``k = (row * M + col) // 2`` with ``colour = (row + col) % 2``, so one Philox call serves four sites
