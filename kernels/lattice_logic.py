@@ -77,18 +77,24 @@ def build(jit, philox4x32):
         return np.uint64(p * 4294967296.0)
 
     @jit
-    def quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath, u):
-        """Metropolis or heat-bath flip with per-bond couplings (float thresholds)."""
-        s = spins[r, row, col]
-        delta_e = 2.0 * s * local_field_quenched(spins, r, row, col, L, M, j_right, j_down, h)
+    def float_threshold(delta_e, beta, heatbath):
+        """Threshold of a flip costing ``delta_e``: Metropolis ``min(1, e^{-beta dE})`` or heat-bath
+        ``1 / (1 + e^{beta dE})``; ``math.exp`` (not ``np.exp``) so that it also lowers for CUDA."""
         if heatbath:
-            x = beta * delta_e  # math.exp (not np.exp) also lowers for CUDA; guard its overflow
-            p = 0.0 if x > 700.0 else 1.0 / (1.0 + math.exp(x))
+            x = beta * delta_e
+            p = 0.0 if x > 700.0 else 1.0 / (1.0 + math.exp(x))  # guard exp's overflow
         elif delta_e <= 0.0:
             p = 1.0
         else:
             p = math.exp(-beta * delta_e)
-        if np.uint64(u) < threshold_from_probability(p):
+        return threshold_from_probability(p)
+
+    @jit
+    def quenched_site(spins, r, row, col, L, M, j_right, j_down, h, beta, heatbath, u):
+        """Metropolis or heat-bath flip with per-bond couplings (float thresholds)."""
+        s = spins[r, row, col]
+        delta_e = 2.0 * s * local_field_quenched(spins, r, row, col, L, M, j_right, j_down, h)
+        if np.uint64(u) < float_threshold(delta_e, beta, heatbath):
             spins[r, row, col] = -s
             return 1
         return 0
@@ -232,7 +238,8 @@ def build(jit, philox4x32):
     return SimpleNamespace(
         up=up, down=down, neighbour_sum=neighbour_sum, ising_table_index=ising_table_index,
         ising_site=ising_site, local_field_quenched=local_field_quenched,
-        threshold_from_probability=threshold_from_probability, quenched_site=quenched_site,
+        threshold_from_probability=threshold_from_probability, float_threshold=float_threshold,
+        quenched_site=quenched_site,
         potts_count=potts_count, potts_metropolis_site=potts_metropolis_site,
         potts_heatbath_site=potts_heatbath_site, group_site=group_site, select_word=select_word,
         ising_group=ising_group, ising_row=ising_row, fill_row_draws=fill_row_draws,

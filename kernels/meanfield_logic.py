@@ -30,13 +30,13 @@ Sites are updated in order ``i = 0 .. N-1``. Draw ``d`` (``DRAW_ACCEPT = 0``: ac
 ``Philox4x32((i // 4, c, t, d), (seed, STREAM_MEANFIELD))``. A move is accepted when the uint32 draw
 ``u < T`` with ``T = floor(p * 2**32)`` (``2**32``: always).
 """
-import math
 from collections import OrderedDict
 from functools import wraps
 from types import SimpleNamespace
 
 import numpy as np
 
+from . import lattice_logic as _lattice_logic
 from .validation import check_int
 
 __all__ = [
@@ -63,37 +63,10 @@ MAX_TABLE_SIZE = 2 ** 22  # entries (32 MiB of uint64); above this the low-rank 
 def build(jit, philox4x32):
     """Compile the mean-field logic with decorator ``jit`` on top of the matching ``philox4x32``."""
 
-    @jit
-    def select_word(x0, x1, x2, x3, w):
-        if w == 0:
-            return x0
-        if w == 1:
-            return x1
-        if w == 2:
-            return x2
-        return x3
-
-    @jit
-    def threshold_from_probability(p):
-        """uint32 acceptance threshold ``floor(p * 2**32)``, ``2**32`` for ``p >= 1``."""
-        if p >= 1.0:
-            return np.uint64(4294967296)
-        if p <= 0.0:
-            return np.uint64(0)
-        return np.uint64(p * 4294967296.0)
-
-    @jit
-    def float_threshold(delta_e, beta, heatbath):
-        """Threshold of a flip costing ``delta_e``: Metropolis ``min(1, e^{-beta dE})`` or heat-bath
-        ``1 / (1 + e^{beta dE})``; ``math.exp`` (not ``np.exp``) so that it lowers for CUDA."""
-        if heatbath:
-            x = beta * delta_e
-            p = 0.0 if x > 700.0 else 1.0 / (1.0 + math.exp(x))  # guard exp's overflow
-        elif delta_e <= 0.0:
-            p = 1.0
-        else:
-            p = math.exp(-beta * delta_e)
-        return threshold_from_probability(p)
+    base = _lattice_logic.build(jit, philox4x32)   # shared building blocks: one source for every kernel family
+    select_word = base.select_word
+    threshold_from_probability = base.threshold_from_probability
+    float_threshold = base.float_threshold
 
     @jit
     def fill_draws(buf, n, c, sweep, draw, seed, stream):
