@@ -123,7 +123,9 @@ def sk_couplings(N, seed, pm=False):
 @pytest.mark.parametrize("P, N, J, h, heatbath", [(1, 9, 1.0, 0.0, False), (1, 10, 1.0, 0.3, True),
                                                   (1, 7, -1.0, -0.2, False), (2, 9, 1.0, 0.2, False),
                                                   (3, 10, 1.5, 0.0, True), (4, 11, 1.0, 0.1, False),
-                                                  (5, 12, 1.0, -0.1, True)])
+                                                  (5, 12, 1.0, -0.1, True),
+                                                  # several blocks of sites of the 2 <= P <= 4 kernel
+                                                  (3, 517, 1.0, 0.1, False), (4, 512, 1.0, 0.0, True)])
 def test_lowrank_equals_naive(P, N, J, h, heatbath):
     patterns = np.ones((1, N), np.int8) if (P == 1 and J < 0) else pm1((P, N), P + N)
     fast = pm1((2, N), 1)
