@@ -35,12 +35,11 @@ def test_every_sampler_runs_and_records_itself(name):
 @pytest.mark.parametrize("name,sampler", [("hopfield", "latent"), ("hopfield", "mcmc"), ("sk", "tempering")])
 def test_reproducible_from_the_seed(name, sampler):
     model, T, _ = MODELS[name]
-    if True:
-        a = simulate_meanfield(model, T, 40, seed=9, sampler=sampler, progress=False)
-        b = simulate_meanfield(model, T, 40, seed=9, sampler=sampler, progress=False)
-        c = simulate_meanfield(model, T, 40, seed=10, sampler=sampler, progress=False)
-        np.testing.assert_array_equal(a.spins, b.spins)
-        assert not np.array_equal(a.spins, c.spins)
+    a = simulate_meanfield(model, T, 40, seed=9, sampler=sampler, progress=False)
+    b = simulate_meanfield(model, T, 40, seed=9, sampler=sampler, progress=False)
+    c = simulate_meanfield(model, T, 40, seed=10, sampler=sampler, progress=False)
+    np.testing.assert_array_equal(a.spins, b.spins)
+    assert not np.array_equal(a.spins, c.spins)
 
 
 @pytest.mark.parametrize("sampler", ["latent", "mcmc", "tempering"])
