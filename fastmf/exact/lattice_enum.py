@@ -59,15 +59,19 @@ def _moments(values, probs):
 # Ising
 # --------------------------------------------------------------------------------------------------
 
+@njit(cache=True, inline="always")
+def _neighbours(k, L, M):
+    """Row, column, and the periodic right, left, down and up neighbour indices of flat site ``k``."""
+    r = k // M
+    c = k % M
+    return r, c, (0 if c == M - 1 else c + 1), (M - 1 if c == 0 else c - 1), (0 if r == L - 1 else r + 1), \
+        (L - 1 if r == 0 else r - 1)
+
+
 @njit(cache=True)
 def _ising_flip_delta(s, k, L, M, jr, jd):
     """Change of the bond energy ``-sum J s s`` when spin ``k`` flips."""
-    r = k // M
-    c = k % M
-    cr = 0 if c == M - 1 else c + 1
-    cl = M - 1 if c == 0 else c - 1
-    rd = 0 if r == L - 1 else r + 1
-    ru = L - 1 if r == 0 else r - 1
+    r, c, cr, cl, rd, ru = _neighbours(k, L, M)
     f = (jr[r, c] * s[r * M + cr] + jr[r, cl] * s[r * M + cl]
          + jd[r, c] * s[rd * M + c] + jd[ru, c] * s[ru * M + c])
     return 2.0 * s[k] * f
@@ -308,12 +312,7 @@ def enumerate_ising(L, M, beta, J=1.0, h=0.0, j_right=None, j_down=None, max_sit
 @njit(cache=True)
 def _potts_equal_neighbours(s, k, L, M, state):
     """Number of the four neighbours of site ``k`` in ``state`` (double bonds count twice)."""
-    r = k // M
-    c = k % M
-    cr = 0 if c == M - 1 else c + 1
-    cl = M - 1 if c == 0 else c - 1
-    rd = 0 if r == L - 1 else r + 1
-    ru = L - 1 if r == 0 else r - 1
+    r, c, cr, cl, rd, ru = _neighbours(k, L, M)
     return ((s[r * M + cr] == state) + (s[r * M + cl] == state)
             + (s[rd * M + c] == state) + (s[ru * M + c] == state))
 
