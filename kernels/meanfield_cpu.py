@@ -10,14 +10,11 @@ Public functions update the spins (or states) and the order parameters in place 
 accepted moves.
 
 Speed (low rank): the draws of a sweep are generated first in a vectorised loop; the site loop is then a
-serial dependency through the overlaps. For P = 1 and 2 <= P <= 4 the overlaps live in registers, updates
-are branch-free and sites go in pairs with both candidate thresholds of the second site loaded at once
-(``_cw_chain``, ``_lowrank4_chain``). For 2 <= P <= 4 the sweep goes by blocks of 256 sites whose per-site
-inputs (``2 s_i xi_i^mu``, index offset, draw, ...) are first laid out in rows of a small work array, so
-that the site loop addresses everything from one pointer at constant offsets and keeps the overlaps in
-registers (about 2.5 ns per update and core at P = 3 and large N, against 3.9 before). P > 4 uses a plain
-loop over a private copy of the overlaps. All paths make the same decisions as :func:`lowrank_site` (tested
-bit for bit).
+serial dependency through the overlaps. For P = 1 the overlap lives in a register and the table is indexed by
+it (``_cw_chain``); for 2 <= P <= 6 (and N within :func:`~fastmf.kernels.lowrank_packed_cpu.packed_max_n`) the
+overlaps are packed into one or two 64-bit words (:mod:`fastmf.kernels.lowrank_packed_cpu`). Both go by pairs
+of sites, branch-free. Larger P uses a plain loop over a private copy of the overlaps. All paths make the
+same decisions as :func:`lowrank_site` (tested bit for bit).
 """
 import numba
 import numpy as np
@@ -25,6 +22,7 @@ from numba import prange
 
 from . import meanfield_logic as _ml
 from .lattice_cpu import check_sweep_args
+from .lowrank_packed_cpu import packed_chain, packed_layout, packed_rows
 from .meanfield_logic import (  # noqa: F401 (re-export)
     check_pm1,
     validate_glass,
@@ -113,122 +111,8 @@ def _cw_chain(spins, c, pat, overlaps, table_m, buf, seed, stream, sweep0, n_swe
     return acc
 
 
-# Work array of _lowrank4_chain: _ROWS rows of _BLOCK sites (a block of the sweep), row k of site i at
-# W[k _BLOCK + i]: B[0..3, i], e_i, d_i, u_i, s_i. Rows of a fixed, compile-time length put every row at a
-# constant offset from one pointer (few registers in the site loop, no overlaps spilled to the stack) and keep
-# the array in the L1 cache; the rows are filled by contiguous, vectorised loops.
-_ROWS = 8
-_BLOCK = 256  # even: pairs of sites never straddle two blocks
-_E, _D, _U, _S = (np.uint64(k * _BLOCK) for k in range(4, 8))
-
-
-@numba.njit(cache=True, inline="always")
-def _u(x):
-    return np.uint64(x)
-
-
-@numba.njit(cache=True, inline="always")
-def _lowrank4_prepare(spins, c, pats, W, buf, i0, n):
-    """Rows of sites i0 .. i0+n-1 of chain c (see :func:`_lowrank4_chain`)."""
-    P = len(pats)
-    for mu in range(P):
-        row = pats[mu]
-        for i in range(_u(n)):
-            W[_u(mu * _BLOCK) + i] = 2 * np.int64(spins[c, i0 + i]) * np.int64(row[i0 + i])
-    off = 2 * P * spins.shape[1]
-    for i in range(_u(n)):
-        s = np.int64(spins[c, i0 + i])
-        W[_E + i] = off + ((s + 1) >> 1)
-        W[_S + i] = s
-        W[_U + i] = buf[i0 + i]
-    for i in range(_u(n - 1)):
-        d = W[i] * W[i + _u(1)]
-        for mu in range(1, P):
-            d += W[_u(mu * _BLOCK) + i] * W[_u(mu * _BLOCK) + i + _u(1)]
-        W[_D + i] = d
-
-
-@numba.njit(cache=True, inline="always")
-def _lowrank4_index(W, i, m0, m1, m2, m3, P):
-    """Table index ``sum_mu B[mu, i] m_mu + e_i`` of site i of the block (unsigned: no negative-index
-    wraparound)."""
-    x = W[i] * m0 + W[i + _u(_BLOCK)] * m1 + W[i + _E]
-    if P > 2:
-        x += W[i + _u(2 * _BLOCK)] * m2
-    if P > 3:
-        x += W[i + _u(3 * _BLOCK)] * m3
-    return _u(x)
-
-
-@numba.njit(cache=True, inline="always")
-def _lowrank4_move(W, i, sp, k, m0, m1, m2, m3, P):
-    """Site i of the block flips (k = -1) or not (k = 0): stores its spin at sp[i], returns the overlaps."""
-    s = W[i + _S]
-    sp[i] = s - (2 * s & k)
-    return (m0 - (W[i] & k), m1 - (W[i + _u(_BLOCK)] & k), m2 - (W[i + _u(2 * _BLOCK)] & k) if P > 2 else m2,
-            m3 - (W[i + _u(3 * _BLOCK)] & k) if P > 3 else m3)
-
-
-@numba.njit(cache=True, inline="always")
-def _lowrank4_pair(W, i, sp, table, m0, m1, m2, m3, P):
-    """Sites i, i+1 of the block (spins at sp): (flips, updated m0..m3). Both candidate thresholds of site
-    i+1 are loaded while site i's is; the one used is selected without a branch."""
-    k0 = -np.int64(_u(W[i + _U]) < table[_lowrank4_index(W, i, m0, m1, m2, m3, P)])
-    i1 = _lowrank4_index(W, i + _u(1), m0, m1, m2, m3, P)
-    u1 = _u(W[i + _U + _u(1)])
-    f1a = np.int64(u1 < table[i1])
-    f1b = np.int64(u1 < table[i1 - _u(W[i + _D])])
-    k1 = -(f1a ^ ((f1a ^ f1b) & -k0))  # f1 = f1b if site i flipped else f1a, without a branch
-    m0, m1, m2, m3 = _lowrank4_move(W, i, sp, k0, m0, m1, m2, m3, P)
-    return (-k0 - k1,) + _lowrank4_move(W, i + _u(1), sp, k1, m0, m1, m2, m3, P)
-
-
-@numba.njit(cache=True)
-def _lowrank4_chain(spins, c, pats, overlaps, table, buf, seed, stream, sweep0, n_sweeps):
-    """All sweeps of one chain with P = 2, 3 or 4 patterns given as a tuple of rows: the overlaps stay in
-    registers; equal, flip for flip, to :func:`lowrank_site`.
-
-    ``P = len(pats)`` is part of the tuple's type, so Numba compiles one version per P in which the terms of
-    absent patterns are constants 0 and vanish. The sweep goes by blocks of sites; for each block, rows are
-    computed first in vectorised passes (site i is visited once per sweep, so its spin is still the one it
-    had at the start of the sweep): ``B[mu, i] = 2 s_i xi_i^mu``, ``e_i = 2PN + (s_i + 1) / 2``,
-    ``d_i = sum_mu B[mu, i] B[mu, i+1]``, the draw u_i and s_i. The table index of site i is then
-    ``sum_mu B[mu, i] m_mu + e_i`` and a flip subtracts ``B[mu, i]`` from ``m_mu``. Sites go in pairs: if
-    site i flips, the index of site i+1 moves by ``-d_i``, so both candidate thresholds of site i+1 are loaded
-    while site i's is, and the serial dependency per pair is one load, compares and a branch-free select."""
-    P = len(pats)
-    N = spins.shape[1]
-    W = np.zeros(_ROWS * _BLOCK, np.int64)
-    m0 = overlaps[c, 0]
-    m1 = overlaps[c, 1]
-    m2 = overlaps[c, 2] if P > 2 else 0
-    m3 = overlaps[c, 3] if P > 3 else 0
-    acc = 0
-    for t in range(n_sweeps):
-        _fill_draws(buf, N, c, sweep0 + t, 0, seed, stream)
-        for i0 in range(_u(0), _u(N), _u(_BLOCK)):
-            n = min(_BLOCK, N - np.int64(i0))
-            _lowrank4_prepare(spins, c, pats, W, buf, i0, n)
-            sp = spins[c, i0:]
-            for i in range(_u(0), _u(n - 1), _u(2)):
-                a, m0, m1, m2, m3 = _lowrank4_pair(W, i, sp, table, m0, m1, m2, m3, P)
-                acc += a
-            if n & 1:  # odd N: the last site alone
-                i = _u(n - 1)
-                k = -np.int64(_u(W[i + _U]) < table[_lowrank4_index(W, i, m0, m1, m2, m3, P)])
-                m0, m1, m2, m3 = _lowrank4_move(W, i, sp, k, m0, m1, m2, m3, P)
-                acc -= k
-    overlaps[c, 0] = m0
-    overlaps[c, 1] = m1
-    if P > 2:
-        overlaps[c, 2] = m2
-    if P > 3:
-        overlaps[c, 3] = m3
-    return acc
-
-
 @numba.njit(parallel=True, cache=True)
-def _lowrank_sweeps(spins, patterns, pats, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream,
+def _lowrank_sweeps(spins, patterns, rows, G, overlaps, table, table_m, use_table, beta, J, h, heatbath, seed, stream,
                     sweep0, n_sweeps):
     n_chains, N = spins.shape
     P = patterns.shape[0]
@@ -239,10 +123,10 @@ def _lowrank_sweeps(spins, patterns, pats, overlaps, table, table_m, use_table, 
         acc = 0
         if P == 1 and use_table:
             acc = _cw_chain(spins, c, patterns, overlaps, table_m, buf, seed, stream, sweep0, n_sweeps)
-        elif P <= 4 and use_table and len(pats) == P:
-            acc = _lowrank4_chain(spins, c, pats, overlaps, table, buf, seed, stream, sweep0, n_sweeps)
+        elif use_table and len(rows) == N:
+            acc = packed_chain(spins, c, rows, G, overlaps, table, buf, seed, stream, sweep0, n_sweeps)
         elif use_table:
-            # P > 4: a private copy of the overlaps, updated branch-free (no mispredicted branches at
+            # no packing: a private copy of the overlaps, updated branch-free (no mispredicted branches at
             # acceptance rates near 1/2).
             m = overlaps[c].copy()
             for t in range(n_sweeps):
@@ -385,6 +269,7 @@ def lowrank_tables(beta, J, h, P, N, heatbath):
 
 
 _NO_TABLE = np.zeros(1, np.uint64)
+_NO_ROWS = np.zeros((0, 4), np.int64)
 
 
 @_ml.bounded_cache
@@ -448,9 +333,9 @@ def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=
     P, N = patterns.shape
     table, use_table = lowrank_tables(beta, J, h, P, N, heatbath)
     table_m = lowrank_table_by_overlap(beta, J, h, N, bool(heatbath)) if use_table and P == 1 else _NO_TABLE
-    # rows as a tuple: its length (P) is a compile-time constant of the 2 <= P <= 4 path (see _lowrank4_chain)
-    pats = tuple(patterns) if use_table and 2 <= P <= 4 else (patterns[0], patterns[0])
-    return int(_lowrank_sweeps(spins, patterns, pats, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath),
+    layout = packed_layout(P, N) if use_table and P >= 2 else None
+    rows, G = (packed_rows(patterns, *layout), layout[1]) if layout else (_NO_ROWS, 0)
+    return int(_lowrank_sweeps(spins, patterns, rows, G, overlaps, table, table_m, use_table, beta, J, h, bool(heatbath),
                                seed, STREAM_MEANFIELD, sweep, n_sweeps))
 
 

@@ -123,9 +123,9 @@ def sk_couplings(N, seed, pm=False):
 @pytest.mark.parametrize("P, N, J, h, heatbath", [(1, 9, 1.0, 0.0, False), (1, 10, 1.0, 0.3, True),
                                                   (1, 7, -1.0, -0.2, False), (2, 9, 1.0, 0.2, False),
                                                   (3, 10, 1.5, 0.0, True), (4, 11, 1.0, 0.1, False),
-                                                  (5, 12, 1.0, -0.1, True),
-                                                  # several blocks of sites of the 2 <= P <= 4 kernel
-                                                  (3, 517, 1.0, 0.1, False), (4, 512, 1.0, 0.0, True)])
+                                                  (5, 12, 1.0, -0.1, True), (6, 13, 1.0, 0.2, False),
+                                                  (8, 14, 1.0, 0.0, True), (9, 11, 1.0, 0.1, False),
+                                                  (3, 301, 1.0, 0.1, False)])
 def test_lowrank_equals_naive(P, N, J, h, heatbath):
     patterns = np.ones((1, N), np.int8) if (P == 1 and J < 0) else pm1((P, N), P + N)
     fast = pm1((2, N), 1)
@@ -136,6 +136,60 @@ def test_lowrank_equals_naive(P, N, J, h, heatbath):
     np.testing.assert_array_equal(fast, slow)
     np.testing.assert_array_equal(overlaps, mc.compute_overlaps(fast, patterns))
     assert acc == acc_slow > 0
+
+
+# ------------------------------------------------------------------------ packed overlaps (2 <= P <= 8)
+
+@pytest.mark.parametrize("G", [2, 3, 4])
+def test_packed_extraction_exact_at_its_limit(G):
+    """The packed dot product is exact for every extreme overlap vector at N = packed_max_n(G), and the
+    limit is not vacuous: at a few times that N some extreme vector comes out wrong."""
+    from fastmf.kernels import lowrank_packed_cpu as lp
+
+    def wrap64(x):  # the kernel's words are int64 modulo 2**64
+        x &= 2 ** 64 - 1
+        return x - 2 ** 64 if x >= 2 ** 63 else x
+
+    def wrong_cases(N):
+        w = lp._width(G)
+        S = 1 + w * (G - 1)
+        bias = np.int64(1) << np.int64(S - 1)
+        bad = 0
+        for m in itertools.product([-N, -N + 1, 0, N - 1, N], repeat=G):
+            M = sum(int(mg) << (1 + w * g) for g, mg in enumerate(m))
+            for b in itertools.product([-2, 2], repeat=G):
+                q = sum(bg << (w * (G - 1 - g)) for g, bg in enumerate(b))
+                got = lp._extract(np.int64(wrap64(M)), np.int64(q), np.int64(S), bias)
+                bad += int(got) != sum(x * y for x, y in zip(m, b))
+        return bad
+
+    n_max = lp.packed_max_n(G)
+    assert n_max >= {2: 2 ** 27, 3: 10 ** 5, 4: 2000}[G]
+    assert wrong_cases(n_max) == 0
+    assert wrong_cases(8 * (n_max + 1)) > 0
+
+
+@pytest.mark.parametrize("P, N", [(4, 2047), (4, 2048), (8, 2047), (6, 3001)])
+def test_packed_kernel_equals_generic_loop_at_extreme_overlaps(P, N):
+    """Chains started on a pattern (overlap N, the largest field values) at low temperature, at the edge of
+    the one-word (P = 4, N = 2047) and two-word layouts: the packed kernel makes the generic loop's decisions
+    bit for bit (the generic loop equals the naive sweep, see test_lowrank_equals_naive)."""
+    from fastmf.kernels.lowrank_packed_cpu import packed_layout
+    patterns = pm1((P, N), N)
+    spins = np.stack([patterns[0], -patterns[P - 1], pm1(N, 3)])
+    generic = spins.copy()
+    overlaps = mc.compute_overlaps(spins, patterns)
+    ov_generic = overlaps.copy()
+    assert packed_layout(P, N) is not None
+    acc = mc.lowrank_sweep(spins, patterns, overlaps, 3.0, 1.0, 0.1, seed=5, sweep=2, n_sweeps=3)
+    table, _ = mc.lowrank_tables(3.0, 1.0, 0.1, P, N, False)
+    acc_generic = mc._lowrank_sweeps(generic, patterns, mc._NO_ROWS, 0, ov_generic, table, mc._NO_TABLE, True,
+                                     3.0, 1.0, 0.1, False, 5, mc.STREAM_MEANFIELD, 2, 3)
+    np.testing.assert_array_equal(spins, generic)
+    np.testing.assert_array_equal(overlaps, ov_generic)
+    np.testing.assert_array_equal(overlaps, mc.compute_overlaps(spins, patterns))
+    assert acc == acc_generic > 0
+    assert abs(overlaps[0, 0]) > 0.9 * N  # still near the pattern: large fields were exercised
 
 
 @pytest.mark.parametrize("P", [1, 2])
