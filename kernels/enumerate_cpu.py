@@ -1,0 +1,241 @@
+"""Exhaustive enumeration of q-state models with pairwise couplings (Numba, CPU).
+
+Model: ``x_i in 0..q-1``, level ``L(x) = -sum_{i<j} K_ij delta(x_i, x_j) - sum_i g[i, x_i]`` (the caller maps
+its energy to ``E = unit * L + const``; Ising spins are q = 2 with ``K = 2J``, ``g[i] = (-h_i, h_i)``). K is
+given as a symmetric CSR graph (``indptr``, ``indices``, ``weights``).
+
+Order: the ``q**N`` states are cut into chunks of ``q**c`` states that share their high digits (sites
+``c..N-1``, in odometer order of the chunk index); inside a chunk the low c digits follow the reflected q-ary
+Gray code, so one site changes per step and the level is updated from maintained local fields: O(degree)
+per step, or O(1) for "uniform" (all-to-all, equal K, site-independent g) models, whose level depends on
+the state counts only. The digit changed at step m -> m+1 is the number of trailing zeros of m+1 in base q,
+and every aligned run of ``q**k`` steps keeps the digits ``k..N-1`` fixed: that is what lets the entropy of
+the high sites be accumulated block by block without storing the distribution.
+
+Work is split over a fixed number of groups of consecutive chunks (``prange``), each with its own
+accumulators, combined in a fixed order: results do not depend on the number of threads.
+
+Two kernels share the walk: :func:`level_histogram` counts states per (level, number of sites in the
+reference state), integer and temperature-free (integer levels only); :func:`weighted_pass` accumulates
+Boltzmann weights (``wtab[L - L_lo]`` for integer levels, ``exp(-beta_u (L - L_ref))`` otherwise) with
+optional marginal table of the low sites, block entropies of the high sites, or the full table.
+"""
+import numba
+import numpy as np
+from numba import prange
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+__all__ = ["level_histogram", "min_level", "weighted_pass"]
+
+
+@numba.njit(cache=True, inline="always")
+def _tz(r, q):
+    """Trailing zeros of r >= 1 in base q: the digit that changes at Gray step r."""
+    if q == 2:
+        return np.int64(trailing_zeros(np.uint64(r)))
+    t = 0
+    while r % q == 0:
+        r //= q
+        t += 1
+    return t
+
+
+@numba.njit(cache=True, inline="always")
+def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform):
+    """State at the start of ``chunk``: low c digits 0 (directions +1), high digits from the chunk index.
+    Fills the local fields ``F[j q + a] = sum_k K_jk [x_k = a]`` (or the state counts when ``uniform``) and
+    returns ``(level, n_ref)``."""
+    r = chunk
+    for i in range(N):
+        o[i] = 1
+        if i < c:
+            x[i] = 0
+        else:
+            x[i] = r % q
+            r //= q
+    level = g[0, 0] * 0  # the dtype of the model (int64 levels or float64)
+    if uniform:
+        counts[:] = 0
+        for i in range(N):
+            counts[x[i]] += 1
+        for a in range(q):
+            level -= g[0, a] * counts[a]
+            if len(K):
+                level -= K[0] * (counts[a] * (counts[a] - 1) // 2)
+        return level, counts[ref]
+    F[:] = 0
+    n_ref = 0
+    for j in range(N):
+        a = x[j]
+        level -= g[j, a]
+        n_ref += a == ref
+        for e in range(indptr[j], indptr[j + 1]):
+            k = indices[e]
+            F[j * q + x[k]] += K[e]
+            if k > j and x[k] == a:
+                level -= K[e]
+    return level, n_ref
+
+
+@numba.njit(cache=True, inline="always")
+def _step(t, q, ref, indptr, indices, K, g, x, o, F, counts, level, n_ref, uniform):
+    """Move digit t one step along its direction; returns ``(level, n_ref, old, new)``."""
+    a = x[t]
+    b = a + o[t]
+    x[t] = b
+    if b == 0 or b == q - 1:
+        o[t] = -o[t]
+    if uniform:
+        k0 = K[0]
+        level += k0 * ((counts[a] - 1) - counts[b]) - (g[0, b] - g[0, a])
+        counts[a] -= 1
+        counts[b] += 1
+    else:
+        level -= (F[t * q + b] - F[t * q + a]) + (g[t, b] - g[t, a])
+        for e in range(indptr[t], indptr[t + 1]):
+            j = indices[e] * q
+            F[j + a] -= K[e]
+            F[j + b] += K[e]
+    n_ref += (b == ref) - (a == ref)
+    return level, n_ref, a, b
+
+
+@numba.njit(cache=True)
+def _group_bounds(grp, n_groups, n_chunks):
+    return grp * n_chunks // n_groups, (grp + 1) * n_chunks // n_groups
+
+
+@numba.njit(parallel=True, cache=True)
+def level_histogram(N, q, c, ref, indptr, indices, K, g, uniform, L_lo, n_levels, n_groups):
+    """Number of states per (level - L_lo, n_ref), summed over groups: int64 array (n_levels, N + 1).
+    Integer K and g only."""
+    n_chunks = q ** (N - c)
+    chunk_len = q ** c
+    out = np.zeros((n_groups, n_levels, N + 1), np.int64)
+    for grp in prange(n_groups):
+        x = np.zeros(N, np.int64)
+        o = np.ones(N, np.int64)
+        F = np.zeros(N * q, K.dtype)
+        counts = np.zeros(q, np.int64)
+        hist = out[grp]
+        c0, c1 = _group_bounds(grp, n_groups, n_chunks)
+        for chunk in range(c0, c1):
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            for m in range(1, chunk_len):
+                hist[level - L_lo, n_ref] += 1
+                level, n_ref, a, b = _step(_tz(m, q), q, ref, indptr, indices, K, g, x, o, F, counts, level,
+                                           n_ref, uniform)
+            hist[level - L_lo, n_ref] += 1
+    return out.sum(axis=0)
+
+
+@numba.njit(parallel=True, cache=True)
+def min_level(N, q, c, ref, indptr, indices, K, g, uniform, n_groups):
+    """Lowest level over all states (the reference of float-level weights)."""
+    n_chunks = q ** (N - c)
+    chunk_len = q ** c
+    out = np.zeros(n_groups, K.dtype)
+    for grp in prange(n_groups):
+        x = np.zeros(N, np.int64)
+        o = np.ones(N, np.int64)
+        F = np.zeros(N * q, K.dtype)
+        counts = np.zeros(q, np.int64)
+        c0, c1 = _group_bounds(grp, n_groups, n_chunks)
+        best = _init_chunk(c0, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)[0]
+        for chunk in range(c0, c1):
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            best = min(best, level)
+            for m in range(1, chunk_len):
+                level, n_ref, a, b = _step(_tz(m, q), q, ref, indptr, indices, K, g, x, o, F, counts, level,
+                                           n_ref, uniform)
+                best = min(best, level)
+        out[grp] = best
+    return out.min()
+
+
+@numba.njit(cache=True, inline="always")
+def _weight(level, wtab, L_lo, beta_u, L_ref, use_table):
+    if use_table:
+        return wtab[np.int64(level) - L_lo]
+    return np.exp(-beta_u * (level - L_ref))
+
+
+@numba.njit(parallel=True, cache=True)
+def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta_u, L_ref, n_low, track,
+                  want_full, n_groups):
+    """Boltzmann-weighted sums over all states, weight ``w = wtab[L - L_lo]`` if ``len(wtab)`` else
+    ``exp(-beta_u (L - L_ref))``.
+
+    Returns ``(Z, sum w L, sum w L**2, hist_ref, low_table, S_in, chunk_totals, full)``:
+
+    * ``hist_ref[n]``: weight of the states with n sites in the reference state;
+    * ``low_table[y]``: marginal weight of the low ``n_low`` digits, ``y = sum_{i < n_low} x_i q**i``;
+    * ``S_in[k]`` for ``track[k]`` and ``1 <= k <= c``: ``sum_B W_B log W_B`` over the blocks of digits
+      ``k..N-1`` (their marginal weights); ``chunk_totals`` gives the levels k > c to the caller;
+    * ``full[n]`` (if ``want_full``): ``log w`` of state n (plain index ``sum x_i q**i``).
+    """
+    n_chunks = q ** (N - c)
+    chunk_len = q ** c
+    use_table = len(wtab) > 0
+    Z = np.zeros(n_groups)
+    ZL = np.zeros(n_groups)
+    ZL2 = np.zeros(n_groups)
+    hist = np.zeros((n_groups, N + 1))
+    low = np.zeros((n_groups, q ** n_low))
+    S = np.zeros((n_groups, c + 1))
+    totals = np.zeros(n_chunks)
+    full = np.zeros(q ** N if want_full else 0)
+    for grp in prange(n_groups):
+        x = np.zeros(N, np.int64)
+        o = np.ones(N, np.int64)
+        F = np.zeros(N * q, K.dtype)
+        counts = np.zeros(q, np.int64)
+        acc = np.zeros(c + 2)
+        powers = np.ones(N, np.int64)
+        for i in range(1, N):
+            powers[i] = powers[i - 1] * q
+        c0, c1 = _group_bounds(grp, n_groups, n_chunks)
+        for chunk in range(c0, c1):
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            y = 0
+            idx = 0
+            for i in range(N):
+                idx += x[i] * powers[i]
+                if i < n_low:
+                    y += x[i] * powers[i]
+            z = 0.0
+            zl = 0.0
+            zl2 = 0.0
+            for m in range(1, chunk_len + 1):
+                w = _weight(level, wtab, L_lo, beta_u, L_ref, use_table)
+                lv = np.float64(level)
+                z += w
+                zl += w * lv
+                zl2 += w * lv * lv
+                hist[grp, n_ref] += w
+                if n_low > 0:
+                    low[grp, y] += w
+                if want_full:  # log w (the table holds exactly exp of this)
+                    full[idx] = -beta_u * (level - L_ref)
+                acc[1] += w
+                t = _tz(m, q)  # the digit that changes next; levels 1..t of blocks are complete
+                for k in range(1, min(t, c) + 1):
+                    wk = acc[k]
+                    if track[k] and wk > 0:
+                        S[grp, k] += wk * np.log(wk)
+                    acc[k + 1] += wk
+                    acc[k] = 0.0
+                if m == chunk_len:
+                    break
+                level, n_ref, a, b = _step(t, q, ref, indptr, indices, K, g, x, o, F, counts, level, n_ref,
+                                           uniform)
+                idx += (b - a) * powers[t]
+                if t < n_low:
+                    y += (b - a) * powers[t]
+            totals[chunk] = acc[c + 1] if c > 0 else acc[1]
+            acc[:] = 0.0
+            Z[grp] += z
+            ZL[grp] += zl
+            ZL2[grp] += zl2
+    # fixed-order combination over groups
+    return (Z.sum(), ZL.sum(), ZL2.sum(), hist.sum(axis=0), low.sum(axis=0), S.sum(axis=0), totals, full)
