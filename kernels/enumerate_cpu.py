@@ -28,10 +28,15 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 __all__ = ["level_histogram", "min_level", "weighted_pass"]
 
 
+# Walk modes (compile-time constants through ``numba.literally``): the general q-state update, and three
+# special cases whose steps are a few instructions.
+GENERIC, BINARY, UNIFORM_BINARY, UNIFORM = 0, 1, 2, 3
+
+
 @numba.njit(cache=True, inline="always")
-def _tz(r, q):
+def _tz(r, q, mode):
     """Trailing zeros of r >= 1 in base q: the digit that changes at Gray step r."""
-    if q == 2:
+    if mode == BINARY or mode == UNIFORM_BINARY:
         return np.int64(trailing_zeros(np.uint64(r)))
     t = 0
     while r % q == 0:
@@ -41,10 +46,11 @@ def _tz(r, q):
 
 
 @numba.njit(cache=True, inline="always")
-def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform):
+def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode):
     """State at the start of ``chunk``: low c digits 0 (directions +1), high digits from the chunk index.
-    Fills the local fields ``F[j q + a] = sum_k K_jk [x_k = a]`` (or the state counts when ``uniform``) and
-    returns ``(level, n_ref)``."""
+    Fills the local fields and returns ``(level, n_ref)``. Local fields: ``F[j q + a] = sum_k K_jk [x_k = a]``
+    (GENERIC); ``F[j] = sum_k K_jk (2 x_k - 1) + g[j, 1] - g[j, 0]`` (BINARY: a flip of j from a to
+    b = 1 - a changes the level by ``-(2b - 1) F[j]``); state counts (UNIFORM); ``lv[n_ref]`` (UNIFORM_BINARY)."""
     r = chunk
     for i in range(N):
         o[i] = 1
@@ -54,40 +60,57 @@ def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uni
             x[i] = r % q
             r //= q
     level = g[0, 0] * 0  # the dtype of the model (int64 levels or float64)
-    if uniform:
-        counts[:] = 0
-        for i in range(N):
-            counts[x[i]] += 1
+    n_ref = 0
+    counts[:] = 0
+    for i in range(N):
+        counts[x[i]] += 1
+    if mode == UNIFORM_BINARY:
+        return lv[counts[ref]], counts[ref]
+    if mode == UNIFORM:
         for a in range(q):
             level -= g[0, a] * counts[a]
             if len(K):
                 level -= K[0] * (counts[a] * (counts[a] - 1) // 2)
         return level, counts[ref]
     F[:] = 0
-    n_ref = 0
     for j in range(N):
         a = x[j]
         level -= g[j, a]
         n_ref += a == ref
         for e in range(indptr[j], indptr[j + 1]):
             k = indices[e]
-            F[j * q + x[k]] += K[e]
+            if mode == BINARY:
+                F[j] += K[e] * (2 * x[k] - 1)
+            else:
+                F[j * q + x[k]] += K[e]
             if k > j and x[k] == a:
                 level -= K[e]
+        if mode == BINARY:
+            F[j] += g[j, 1] - g[j, 0]
     return level, n_ref
 
 
 @numba.njit(cache=True, inline="always")
-def _step(t, q, ref, indptr, indices, K, g, x, o, F, counts, level, n_ref, uniform):
+def _step(t, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode):
     """Move digit t one step along its direction; returns ``(level, n_ref, old, new)``."""
     a = x[t]
+    if mode == BINARY or mode == UNIFORM_BINARY:
+        b = 1 - a
+        x[t] = b
+        n_ref += 2 * (b == ref) - 1
+        if mode == UNIFORM_BINARY:
+            return lv[n_ref], n_ref, a, b
+        sgn = 2 * b - 1
+        level -= sgn * F[t]
+        for e in range(indptr[t], indptr[t + 1]):
+            F[indices[e]] += 2 * sgn * K[e]
+        return level, n_ref, a, b
     b = a + o[t]
     x[t] = b
     if b == 0 or b == q - 1:
         o[t] = -o[t]
-    if uniform:
-        k0 = K[0]
-        level += k0 * ((counts[a] - 1) - counts[b]) - (g[0, b] - g[0, a])
+    if mode == UNIFORM:
+        level += K[0] * ((counts[a] - 1) - counts[b]) - (g[0, b] - g[0, a])
         counts[a] -= 1
         counts[b] += 1
     else:
@@ -106,12 +129,14 @@ def _group_bounds(grp, n_groups, n_chunks):
 
 
 @numba.njit(parallel=True, cache=True)
-def level_histogram(N, q, c, ref, indptr, indices, K, g, uniform, L_lo, n_levels, n_groups):
+def level_histogram(N, q, c, ref, indptr, indices, K, g, lv, mode, L_lo, n_levels, n_groups):
     """Number of states per (level - L_lo, n_ref), summed over groups: int64 array (n_levels, N + 1).
     Integer K and g only."""
+    numba.literally(mode)
     n_chunks = q ** (N - c)
     chunk_len = q ** c
-    out = np.zeros((n_groups, n_levels, N + 1), np.int64)
+    width = N + 1
+    out = np.zeros((n_groups, n_levels * width), np.int64)
     for grp in prange(n_groups):
         x = np.zeros(N, np.int64)
         o = np.ones(N, np.int64)
@@ -120,18 +145,19 @@ def level_histogram(N, q, c, ref, indptr, indices, K, g, uniform, L_lo, n_levels
         hist = out[grp]
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
         for chunk in range(c0, c1):
-            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
             for m in range(1, chunk_len):
-                hist[level - L_lo, n_ref] += 1
-                level, n_ref, a, b = _step(_tz(m, q), q, ref, indptr, indices, K, g, x, o, F, counts, level,
-                                           n_ref, uniform)
-            hist[level - L_lo, n_ref] += 1
-    return out.sum(axis=0)
+                hist[np.uint64((level - L_lo) * width + n_ref)] += 1
+                level, n_ref, a, b = _step(_tz(m, q, mode), q, ref, indptr, indices, K, g, lv, x, o, F, counts,
+                                           level, n_ref, mode)
+            hist[np.uint64((level - L_lo) * width + n_ref)] += 1
+    return out.sum(axis=0).reshape(n_levels, width)
 
 
 @numba.njit(parallel=True, cache=True)
-def min_level(N, q, c, ref, indptr, indices, K, g, uniform, n_groups):
+def min_level(N, q, c, ref, indptr, indices, K, g, lv, mode, n_groups):
     """Lowest level over all states (the reference of float-level weights)."""
+    numba.literally(mode)
     n_chunks = q ** (N - c)
     chunk_len = q ** c
     out = np.zeros(n_groups, K.dtype)
@@ -141,13 +167,13 @@ def min_level(N, q, c, ref, indptr, indices, K, g, uniform, n_groups):
         F = np.zeros(N * q, K.dtype)
         counts = np.zeros(q, np.int64)
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
-        best = _init_chunk(c0, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)[0]
+        best = _init_chunk(c0, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)[0]
         for chunk in range(c0, c1):
-            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
             best = min(best, level)
             for m in range(1, chunk_len):
-                level, n_ref, a, b = _step(_tz(m, q), q, ref, indptr, indices, K, g, x, o, F, counts, level,
-                                           n_ref, uniform)
+                level, n_ref, a, b = _step(_tz(m, q, mode), q, ref, indptr, indices, K, g, lv, x, o, F, counts,
+                                           level, n_ref, mode)
                 best = min(best, level)
         out[grp] = best
     return out.min()
@@ -161,12 +187,13 @@ def _weight(level, wtab, L_lo, beta_u, L_ref, use_table):
 
 
 @numba.njit(parallel=True, cache=True)
-def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta_u, L_ref, n_low, track,
+def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, mode, wtab, L_lo, beta_u, L_ref, n_low, track,
                   want_full, n_groups):
     """Boltzmann-weighted sums over all states, weight ``w = wtab[L - L_lo]`` if ``len(wtab)`` else
     ``exp(-beta_u (L - L_ref))``.
 
-    Returns ``(Z, sum w L, sum w L**2, hist_ref, low_table, S_in, chunk_totals, full)``:
+    Returns ``(Z, sum w L, sum w L**2, hist_ref, low_table, S_in, chunk_totals, full)``, the first six per
+    group (first axis):
 
     * ``hist_ref[n]``: weight of the states with n sites in the reference state;
     * ``low_table[y]``: marginal weight of the low ``n_low`` digits, ``y = sum_{i < n_low} x_i q**i``;
@@ -174,6 +201,7 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta
       ``k..N-1`` (their marginal weights); ``chunk_totals`` gives the levels k > c to the caller;
     * ``full[n]`` (if ``want_full``): ``log w`` of state n (plain index ``sum x_i q**i``).
     """
+    numba.literally(mode)
     n_chunks = q ** (N - c)
     chunk_len = q ** c
     use_table = len(wtab) > 0
@@ -196,7 +224,7 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta
             powers[i] = powers[i - 1] * q
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
         for chunk in range(c0, c1):
-            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, x, o, F, counts, uniform)
+            level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
             y = 0
             idx = 0
             for i in range(N):
@@ -208,17 +236,17 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta
             zl2 = 0.0
             for m in range(1, chunk_len + 1):
                 w = _weight(level, wtab, L_lo, beta_u, L_ref, use_table)
-                lv = np.float64(level)
+                lf = np.float64(level)
                 z += w
-                zl += w * lv
-                zl2 += w * lv * lv
+                zl += w * lf
+                zl2 += w * lf * lf
                 hist[grp, n_ref] += w
                 if n_low > 0:
                     low[grp, y] += w
                 if want_full:  # log w (the table holds exactly exp of this)
                     full[idx] = -beta_u * (level - L_ref)
                 acc[1] += w
-                t = _tz(m, q)  # the digit that changes next; levels 1..t of blocks are complete
+                t = _tz(m, q, mode)  # the digit that changes next; levels 1..t of blocks are complete
                 for k in range(1, min(t, c) + 1):
                     wk = acc[k]
                     if track[k] and wk > 0:
@@ -227,8 +255,8 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta
                     acc[k] = 0.0
                 if m == chunk_len:
                     break
-                level, n_ref, a, b = _step(t, q, ref, indptr, indices, K, g, x, o, F, counts, level, n_ref,
-                                           uniform)
+                level, n_ref, a, b = _step(t, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref,
+                                           mode)
                 idx += (b - a) * powers[t]
                 if t < n_low:
                     y += (b - a) * powers[t]
@@ -237,5 +265,6 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, uniform, wtab, L_lo, beta
             Z[grp] += z
             ZL[grp] += zl
             ZL2[grp] += zl2
-    # fixed-order combination over groups
-    return (Z.sum(), ZL.sum(), ZL2.sum(), hist.sum(axis=0), low.sum(axis=0), S.sum(axis=0), totals, full)
+    # per group: the caller combines them in a fixed order (a sum here would become a parallel reduction whose
+    # order depends on the number of threads)
+    return Z, ZL, ZL2, hist, low, S, totals, full

@@ -66,6 +66,8 @@ class _Prepared:
     unit: float
     L_lo: object
     L_hi: object
+    lv: np.ndarray
+    mode: int
 
     @property
     def integer(self):
@@ -97,10 +99,20 @@ def _prepare(model):
     indptr = np.concatenate([[0], np.cumsum(nz.sum(axis=1))]).astype(np.int64)
     indices = np.nonzero(nz)[1].astype(np.int64)
     weights = Ki[nz]
+    lv = np.zeros(1, gi.dtype)
     if model.uniform:  # energy from the state counts: the kernel reads K[0] only
         weights = np.array([Ki[0, 1]], dtype=Ki.dtype)
+        mode = _k.UNIFORM
+        if model.q == 2:  # level as a function of n_ref
+            n = np.arange(model.N + 1)
+            counts = np.stack([n, model.N - n] if model.ref == 0 else [model.N - n, n], axis=1)
+            lv = -(Ki[0, 1] * (counts * (counts - 1) // 2).sum(axis=1) + (gi[0] * counts).sum(axis=1))
+            lv = lv.astype(gi.dtype)
+            mode = _k.UNIFORM_BINARY
+    else:
+        mode = _k.BINARY if model.q == 2 else _k.GENERIC
     return _Prepared(model, indptr, indices, np.ascontiguousarray(weights), np.ascontiguousarray(gi), const, unit,
-                     lo, hi)
+                     lo, hi, lv, mode)
 
 
 def _chunking(N, q):
@@ -208,7 +220,7 @@ def _histogram(prep):
     c, n_groups = _chunking(m.N, m.q)
     n_levels = prep.L_hi - prep.L_lo + 1
     n_groups = max(1, min(n_groups, _MEMORY_BUDGET // (8 * n_levels * (m.N + 1))))
-    return _k.level_histogram(m.N, m.q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, m.uniform,
+    return _k.level_histogram(m.N, m.q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, prep.lv, prep.mode,
                               prep.L_lo, n_levels, n_groups)
 
 
@@ -225,9 +237,10 @@ def _weighted(prep, beta, L_ref, n_low=0, track=None, want_full=False):
     else:
         wtab = np.zeros(0)
     tr = np.zeros(N + 1, np.bool_) if track is None else np.asarray(track, np.bool_)
-    Z, ZL, ZL2, hist, low, S_in, totals, full = _k.weighted_pass(
-        N, q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, m.uniform, wtab, int(prep.L_lo) if
+    *per_group, totals, full = _k.weighted_pass(
+        N, q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, prep.lv, prep.mode, wtab, int(prep.L_lo) if
         prep.integer else 0, beta_u, float(L_ref), n_low, tr[:c + 1].copy(), want_full, n_groups)
+    Z, ZL, ZL2, hist, low, S_in = (np.sum(a, axis=0) for a in per_group)
     S = np.zeros(N + 1)
     S[:c + 1] = S_in
     for k in range(c + 1, N + 1):  # blocks of q**(k-c) consecutive chunks
@@ -245,7 +258,7 @@ def _ground_level(prep):
         return prep.L_lo + int(np.nonzero(hist.sum(axis=1))[0][0]), hist
     m = prep.model
     c, n_groups = _chunking(m.N, m.q)
-    return float(_k.min_level(m.N, m.q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, m.uniform,
+    return float(_k.min_level(m.N, m.q, c, m.ref, prep.indptr, prep.indices, prep.K, prep.g, prep.lv, prep.mode,
                               n_groups)), None
 
 

@@ -81,7 +81,8 @@ def entropy(log_p):
     """Shannon entropy ``-sum p log p`` of the (normalised) table."""
     lp = normalize(log_p)
     p = np.exp(lp)
-    return float(-np.sum(np.where(p > 0, p * lp, 0.0)))
+    support = p > 0  # states of probability 0 (log p = -inf) contribute 0
+    return float(-np.sum(p[support] * lp[support]))
 
 
 def marginal(log_p, sites, q=2):
