@@ -28,16 +28,15 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 __all__ = ["level_histogram", "min_level", "weighted_pass"]
 
 
-# Walk modes (compile-time constants through ``numba.literally``): the general q-state update, and three
-# special cases whose steps are a few instructions.
+# Walk modes: the general q-state update, and three special cases whose steps are a few instructions. Kernels
+# take the mode as the length of a tuple ``kind = (0,) * mode``: a tuple's length is part of its type, so the
+# mode is a constant in the compiled code and each mode gets its own loop without the others' branches (an
+# integer argument, even ``numba.literally``, left them in and made the walk 3-10 times slower).
 GENERIC, BINARY, UNIFORM_BINARY, UNIFORM = 0, 1, 2, 3
 
 
 @numba.njit(cache=True, inline="always")
-def _tz(r, q, mode):
-    """Trailing zeros of r >= 1 in base q: the digit that changes at Gray step r."""
-    if mode == BINARY or mode == UNIFORM_BINARY:
-        return np.int64(trailing_zeros(np.uint64(r)))
+def _tz_q(r, q):
     t = 0
     while r % q == 0:
         r //= q
@@ -46,6 +45,16 @@ def _tz(r, q, mode):
 
 
 @numba.njit(cache=True, inline="always")
+def _tz(r, q, mode):
+    """Trailing zeros of r >= 1 in base q: the digit that changes at Gray step r."""
+    if mode == GENERIC:
+        return _tz_q(r, q)
+    if mode == UNIFORM:
+        return _tz_q(r, q)
+    return np.int64(trailing_zeros(np.uint64(r)))
+
+
+@numba.njit(cache=True)
 def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode):
     """State at the start of ``chunk``: low c digits 0 (directions +1), high digits from the chunk index.
     Fills the local fields and returns ``(level, n_ref)``. Local fields: ``F[j q + a] = sum_k K_jk [x_k = a]``
@@ -91,20 +100,22 @@ def _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts,
 
 
 @numba.njit(cache=True, inline="always")
-def _step(t, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode):
-    """Move digit t one step along its direction; returns ``(level, n_ref, old, new)``."""
-    a = x[t]
-    if mode == BINARY or mode == UNIFORM_BINARY:
-        b = 1 - a
-        x[t] = b
+def _step(t, m, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode):
+    """Step m of the chunk: move digit t one step along its direction; returns ``(level, n_ref, old, new)``.
+    Binary: the new value of bit t is bit t of the Gray code ``m ^ (m >> 1)`` (no state kept in memory)."""
+    if mode == UNIFORM_BINARY:
+        b = ((m ^ (m >> 1)) >> t) & 1
         n_ref += 2 * (b == ref) - 1
-        if mode == UNIFORM_BINARY:
-            return lv[n_ref], n_ref, a, b
+        return lv[np.uint64(n_ref)], n_ref, 1 - b, b
+    if mode == BINARY:
+        b = ((m ^ (m >> 1)) >> t) & 1
+        n_ref += 2 * (b == ref) - 1
         sgn = 2 * b - 1
         level -= sgn * F[t]
         for e in range(indptr[t], indptr[t + 1]):
             F[indices[e]] += 2 * sgn * K[e]
-        return level, n_ref, a, b
+        return level, n_ref, 1 - b, b
+    a = x[t]
     b = a + o[t]
     x[t] = b
     if b == 0 or b == q - 1:
@@ -128,15 +139,59 @@ def _group_bounds(grp, n_groups, n_chunks):
     return grp * n_chunks // n_groups, (grp + 1) * n_chunks // n_groups
 
 
+_LOW_BITS = 8
+
+
+@numba.njit(cache=True)
+def _low_tables(n_low, ref, indptr, indices, K):
+    """For the low sites 0..n_low-1 and each subset Y (bitmask) of them: ``pair[Y] = sum_{i<j in Y} 2 K_ij``
+    and ``dn[Y]``, the change of n_ref when the sites of Y go from 0 to 1."""
+    n = 1 << n_low
+    pair = np.zeros(n, K.dtype)
+    dn = np.zeros(n, np.int64)
+    for Y in range(n):
+        for i in range(n_low):
+            if Y >> i & 1:
+                dn[Y] += 1 if ref == 1 else -1
+                for e in range(indptr[i], indptr[i + 1]):
+                    j = indices[e]
+                    if j < i and Y >> j & 1:
+                        pair[Y] += 2 * K[e]
+    return pair, dn
+
+
+@numba.njit(cache=True, inline="always")
+def _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, level, n_ref, L_lo, width):
+    """Histogram one chunk of a binary model by blocks of its ``2**n_low`` low configurations: the outer Gray
+    walk moves bits n_low..c-1 (low bits 0); the levels of a block are then ``level - sum_{i in Y} F_i -
+    pair[Y]`` (flipping i from 0 to 1 costs ``-F_i``, and each earlier flipped neighbour j adds ``2 K_ij`` to
+    it), a subset-sum table built in ``2**n_low`` adds: no serial dependency between states."""
+    nb = 1 << n_low
+    for u in range(1 << (c - n_low)):
+        if u > 0:  # bit n_low + t of the Gray code of u << n_low
+            level, n_ref, a, b = _step(n_low + np.int64(trailing_zeros(np.uint64(u))), u << n_low, 2, ref, indptr,
+                                       indices, K, K, K, K, K, F, K, level, n_ref, BINARY)
+        S[0] = 0
+        for i in range(n_low):
+            fi = F[i]
+            half = 1 << i
+            for Y in range(half):
+                S[Y + half] = S[Y] + fi
+        base = (level - L_lo) * width + n_ref
+        for Y in range(nb):
+            hist[np.uint64(base - (S[Y] + pair[Y]) * width + dn[Y])] += 1
+
+
 @numba.njit(parallel=True, cache=True)
-def level_histogram(N, q, c, ref, indptr, indices, K, g, lv, mode, L_lo, n_levels, n_groups):
+def level_histogram(N, q, c, ref, indptr, indices, K, g, lv, kind, L_lo, n_levels, n_groups):
     """Number of states per (level - L_lo, n_ref), summed over groups: int64 array (n_levels, N + 1).
     Integer K and g only."""
-    numba.literally(mode)
+    mode = len(kind)  # a compile-time constant: each kind of walk compiles to its own loop
     n_chunks = q ** (N - c)
     chunk_len = q ** c
     width = N + 1
     out = np.zeros((n_groups, n_levels * width), np.int64)
+    n_low = min(c, _LOW_BITS)
     for grp in prange(n_groups):
         x = np.zeros(N, np.int64)
         o = np.ones(N, np.int64)
@@ -144,20 +199,27 @@ def level_histogram(N, q, c, ref, indptr, indices, K, g, lv, mode, L_lo, n_level
         counts = np.zeros(q, np.int64)
         hist = out[grp]
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
+        if mode == BINARY:
+            pair, dn = _low_tables(n_low, ref, indptr, indices, K)
+            S = np.zeros(1 << n_low, K.dtype)
         for chunk in range(c0, c1):
             level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
+            if mode == BINARY:
+                _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, level, n_ref, L_lo,
+                               width)
+                continue
             for m in range(1, chunk_len):
                 hist[np.uint64((level - L_lo) * width + n_ref)] += 1
-                level, n_ref, a, b = _step(_tz(m, q, mode), q, ref, indptr, indices, K, g, lv, x, o, F, counts,
+                level, n_ref, a, b = _step(_tz(m, q, mode), m, q, ref, indptr, indices, K, g, lv, x, o, F, counts,
                                            level, n_ref, mode)
             hist[np.uint64((level - L_lo) * width + n_ref)] += 1
     return out.sum(axis=0).reshape(n_levels, width)
 
 
 @numba.njit(parallel=True, cache=True)
-def min_level(N, q, c, ref, indptr, indices, K, g, lv, mode, n_groups):
+def min_level(N, q, c, ref, indptr, indices, K, g, lv, kind, n_groups):
     """Lowest level over all states (the reference of float-level weights)."""
-    numba.literally(mode)
+    mode = len(kind)  # a compile-time constant: each kind of walk compiles to its own loop
     n_chunks = q ** (N - c)
     chunk_len = q ** c
     out = np.zeros(n_groups, K.dtype)
@@ -172,7 +234,7 @@ def min_level(N, q, c, ref, indptr, indices, K, g, lv, mode, n_groups):
             level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
             best = min(best, level)
             for m in range(1, chunk_len):
-                level, n_ref, a, b = _step(_tz(m, q, mode), q, ref, indptr, indices, K, g, lv, x, o, F, counts,
+                level, n_ref, a, b = _step(_tz(m, q, mode), m, q, ref, indptr, indices, K, g, lv, x, o, F, counts,
                                            level, n_ref, mode)
                 best = min(best, level)
         out[grp] = best
@@ -187,7 +249,7 @@ def _weight(level, wtab, L_lo, beta_u, L_ref, use_table):
 
 
 @numba.njit(parallel=True, cache=True)
-def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, mode, wtab, L_lo, beta_u, L_ref, n_low, track,
+def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, kind, wtab, L_lo, beta_u, L_ref, n_low, track,
                   want_full, n_groups):
     """Boltzmann-weighted sums over all states, weight ``w = wtab[L - L_lo]`` if ``len(wtab)`` else
     ``exp(-beta_u (L - L_ref))``.
@@ -201,7 +263,7 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, mode, wtab, L_lo, bet
       ``k..N-1`` (their marginal weights); ``chunk_totals`` gives the levels k > c to the caller;
     * ``full[n]`` (if ``want_full``): ``log w`` of state n (plain index ``sum x_i q**i``).
     """
-    numba.literally(mode)
+    mode = len(kind)  # a compile-time constant: each kind of walk compiles to its own loop
     n_chunks = q ** (N - c)
     chunk_len = q ** c
     use_table = len(wtab) > 0
@@ -255,7 +317,7 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, mode, wtab, L_lo, bet
                     acc[k] = 0.0
                 if m == chunk_len:
                     break
-                level, n_ref, a, b = _step(t, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref,
+                level, n_ref, a, b = _step(t, m, q, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref,
                                            mode)
                 idx += (b - a) * powers[t]
                 if t < n_low:
