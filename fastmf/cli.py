@@ -4,6 +4,8 @@
     fastmf simulate ising2d --L 24 [--M 24] --T 2.6 [--J 1] [--h 0] [--q 2] --n-samples 2000
                             [--sampler metropolis|heatbath|wolff|multispin] [--backend auto|cpu|cuda|cupy]
                             --seed 7 --out FILE.npz
+    fastmf exact ising2d|curie-weiss|hopfield|potts|sk|ea [model parameters as in simulate] --T 2.0
+                 [--json] [--profile contiguous|half|none] [--method auto|enumerate|count] [--max-states N]
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
 Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
@@ -87,16 +89,7 @@ def build_parser():
 
     simulate = sub.add_parser("simulate", help="draw equilibrium samples of a model")
     models = simulate.add_subparsers(dest="model", required=True)
-    ising = models.add_parser("ising2d", help="Ising (q = 2) or Potts (q > 2) model on an L x M periodic lattice")
-    ising.add_argument("--L", type=_positive_int, required=True, help="rows")
-    ising.add_argument("--M", type=_positive_int, help="columns (default: L)")
-    ising.add_argument("--T", type=_temperature, required=True, help="temperature (> 0)")
-    ising.add_argument("--J", type=_finite_float, default=1.0, help="coupling (J > 0 ferro, J < 0 antiferro)")
-    ising.add_argument("--h", type=_finite_float, default=0.0, help="uniform field (favours state 0 for Potts)")
-    ising.add_argument("--q", type=int, default=2, help="number of states: 2 = Ising, > 2 = Potts")
-    ising.add_argument("--disorder", choices=("pm", "gaussian"),
-                       help="quenched random couplings of scale J (Edwards-Anderson spin glass)")
-    ising.add_argument("--disorder-seed", type=_nonnegative_int, default=0)
+    ising = _ising2d_parser(models)
     ising.add_argument("--n-samples", type=_positive_int, required=True)
     ising.add_argument("--sampler", choices=_SAMPLERS, default="metropolis")
     ising.add_argument("--order", choices=("checkerboard", "sequential"), default="checkerboard",
@@ -111,7 +104,15 @@ def build_parser():
     ising.add_argument("--out", type=_out_file, required=True, help="output .npz file")
     ising.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    _add_meanfield_parsers(models)
+    for p in _add_meanfield_parsers(models).values():
+        _common_meanfield(p)
+
+    exact = sub.add_parser("exact", help="exact log Z, entropy, energy and mutual-information cut profile "
+                           "(enumeration, or counting for Curie-Weiss / Hopfield at large N)")
+    exact_models = exact.add_subparsers(dest="model", required=True)
+    parsers = {"ising2d": _ising2d_parser(exact_models), **_add_meanfield_parsers(exact_models, maier_saupe=False)}
+    for name, p in parsers.items():
+        _exact_arguments(p, with_temperature=name != "ising2d")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -119,6 +120,32 @@ def build_parser():
     verify.add_argument("--quick", action="store_true", help="fewer, smaller checks")
     verify.add_argument("--seed", type=_nonnegative_int, default=12345)
     return parser
+
+
+def _ising2d_parser(models):
+    ising = models.add_parser("ising2d", help="Ising (q = 2) or Potts (q > 2) model on an L x M periodic lattice")
+    ising.add_argument("--L", type=_positive_int, required=True, help="rows")
+    ising.add_argument("--M", type=_positive_int, help="columns (default: L)")
+    ising.add_argument("--T", type=_temperature, required=True, help="temperature (> 0)")
+    ising.add_argument("--J", type=_finite_float, default=1.0, help="coupling (J > 0 ferro, J < 0 antiferro)")
+    ising.add_argument("--h", type=_finite_float, default=0.0, help="uniform field (favours state 0 for Potts)")
+    ising.add_argument("--q", type=int, default=2, help="number of states: 2 = Ising, > 2 = Potts")
+    ising.add_argument("--disorder", choices=("pm", "gaussian"),
+                       help="quenched random couplings of scale J (Edwards-Anderson spin glass)")
+    ising.add_argument("--disorder-seed", type=_nonnegative_int, default=0)
+    return ising
+
+
+def _exact_arguments(p, with_temperature):
+    if with_temperature:
+        p.add_argument("--T", type=_temperature, required=True, help="temperature (> 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--profile", choices=("contiguous", "half", "none"), default="contiguous",
+                   help="mutual-information cuts: A = sites 0..k-1 (mi_profile), named half-half cuts, or none")
+    p.add_argument("--method", choices=("auto", "enumerate", "count"), default="auto",
+                   help="auto: enumeration up to --max-states states, counting for Curie-Weiss / Hopfield above")
+    p.add_argument("--max-states", type=_positive_int, default=2 ** 31,
+                   help="largest number of states to enumerate (default 2**31)")
 
 
 def _common_meanfield(p, sampler_default="auto"):
@@ -134,7 +161,8 @@ def _common_meanfield(p, sampler_default="auto"):
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _add_meanfield_parsers(models):
+def _add_meanfield_parsers(models, maier_saupe=True):
+    """The model parameters of the fully connected models, by name (simulate and exact add the rest)."""
     cw = models.add_parser("curie-weiss", help="Curie-Weiss model E = -(J/2N) M^2 - h M")
     cw.add_argument("--N", type=_positive_int, required=True)
     cw.add_argument("--J", type=_finite_float, default=1.0)
@@ -146,10 +174,13 @@ def _add_meanfield_parsers(models):
     hop.add_argument("--pattern-seed", type=_nonnegative_int, default=0)
     hop.add_argument("--J", type=_finite_float, default=1.0)
     hop.add_argument("--h", type=_finite_float, default=0.0)
-    ms = models.add_parser("maier-saupe", help="Maier-Saupe nematic model (unit vectors, or --axes)")
-    ms.add_argument("--N", type=_positive_int, required=True)
-    ms.add_argument("--J", type=_finite_float, default=1.0)
-    ms.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy file of unit axes (discretised variant)")
+    parsers = {"curie-weiss": cw, "hopfield": hop}
+    if maier_saupe:
+        ms = models.add_parser("maier-saupe", help="Maier-Saupe nematic model (unit vectors, or --axes)")
+        ms.add_argument("--N", type=_positive_int, required=True)
+        ms.add_argument("--J", type=_finite_float, default=1.0)
+        ms.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy file of unit axes (discretised variant)")
+        parsers["maier-saupe"] = ms
     potts = models.add_parser("potts", help="mean-field q-state Potts model E = -(J/2N) sum_k n_k^2 - h n_0")
     potts.add_argument("--N", type=_positive_int, required=True)
     potts.add_argument("--q", type=int, default=3)
@@ -164,8 +195,8 @@ def _add_meanfield_parsers(models):
         p.add_argument("--h", type=_finite_float, default=0.0, help="uniform site field")
         p.add_argument("--couplings", choices=("gaussian", "pm"), default=default)
         p.add_argument("--disorder-seed", type=_nonnegative_int, default=0)
-    for p in (cw, hop, ms, potts, sk, ea):
-        _common_meanfield(p)
+    parsers.update({"potts": potts, "sk": sk, "ea": ea})
+    return parsers
 
 
 def _load_npy(path, what):
@@ -216,15 +247,19 @@ def _cmd_simulate_meanfield(args):
     return 0
 
 
-def _cmd_simulate_ising2d(args):
+def _lattice_model(args):
     from .lattice import LatticeModel
-    from .simulate import simulate_lattice
 
     if args.disorder:
-        model = LatticeModel.spin_glass(args.L, args.M, kind=args.disorder, J=args.J, h=args.h,
-                                        seed=args.disorder_seed)
-    else:
-        model = LatticeModel(L=args.L, M=args.M, J=args.J, h=args.h, q=args.q)
+        return LatticeModel.spin_glass(args.L, args.M, kind=args.disorder, J=args.J, h=args.h,
+                                       seed=args.disorder_seed)
+    return LatticeModel(L=args.L, M=args.M, J=args.J, h=args.h, q=args.q)
+
+
+def _cmd_simulate_ising2d(args):
+    from .simulate import simulate_lattice
+
+    model = _lattice_model(args)
     samples = simulate_lattice(model, args.T, args.n_samples, seed=args.seed, method=args.sampler,
                                backend=args.backend, order=args.order, n_replicas=args.n_replicas,
                                burn_in=args.burn_in, thin=args.thin, progress=False if args.no_progress else None,
@@ -235,6 +270,72 @@ def _cmd_simulate_ising2d(args):
           f"(sampler={meta['sampler']}, backend={meta['backend']}, burn-in={meta['burn_in']}, "
           f"thin={meta['thin']}, tau_int_max={meta['tau_int_max']:.2f} {meta['step_unit']}s, "
           f"<E>/N={samples['energy'].mean() / model.n_sites:.4f})")
+    return 0
+
+
+def _exact_by_counting(args, model, beta):
+    from .exact import symmetric
+
+    if args.model == "curie-weiss":
+        res = symmetric.curie_weiss_info(model.N, beta, model.J, model.h)
+        mi = res.mutual_information
+        profile = res.cut_profile() if args.profile == "contiguous" else None
+        half = (lambda A: mi(len(A)))
+    elif args.model == "hopfield":
+        res = symmetric.hopfield_info(model.patterns, beta, model.J, model.h)
+        profile = res.cut_profile() if args.profile == "contiguous" else None
+        half = res.mutual_information
+    else:
+        raise ValueError(f"counting applies to curie-weiss and hopfield only, not {args.model}; "
+                         "use --method enumerate (small N)")
+    out = {"log_z": res.log_z, "free_energy": res.free_energy, "entropy": res.entropy,
+           "mean_energy": res.mean_energy, "energy_variance": res.energy_variance}
+    if profile is not None:
+        out["mi_profile"] = [[k, float(profile[k])] for k in range(1, model.N)]
+    return out, half
+
+
+def _cmd_exact(args):
+    import json
+    import time
+
+    from .exact import enumeration as en
+    from .exact.pairwise import PairwiseModel
+
+    t0 = time.perf_counter()
+    model = _lattice_model(args) if args.model == "ising2d" else _meanfield_model(args)
+    beta = 1.0 / args.T
+    pairwise = PairwiseModel.from_model(model)
+    method = args.method
+    if method == "auto":
+        too_many = pairwise.q ** pairwise.N > args.max_states
+        method = "count" if too_many and args.model in ("curie-weiss", "hopfield") else "enumerate"
+    if method == "count":
+        out, mi = _exact_by_counting(args, model, beta)
+    else:
+        r = en.enumerate_model(pairwise, beta, max_states=args.max_states)
+        out = {"log_z": r.log_z, "free_energy": r.free_energy, "entropy": r.entropy, "mean_energy": r.mean_energy,
+               "energy_variance": r.energy_variance, "order_parameter": r.order_parameter,
+               "ground_energy": r.ground_energy, "levels": r.method}
+        if args.profile == "contiguous":
+            out["mi_profile"] = [[k, I] for k, I in en.cut_profile(pairwise, beta, max_states=args.max_states)]
+
+        def mi(A):
+            return en.mutual_information(pairwise, beta, A, max_states=args.max_states)
+    if args.profile == "half":
+        out["mi_half_cuts"] = {name: {"A": A, "I": float(mi(A))} for name, A in en.half_cuts(pairwise.N).items()}
+    out = {"model": args.model, "N": pairwise.N, "q": pairwise.q, "T": args.T, "method": method, **out,
+           "seconds": time.perf_counter() - t0}
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{args.model} N={pairwise.N} q={pairwise.q} T={args.T} ({method}, {out['seconds']:.2f} s)")
+    for key in ("log_z", "free_energy", "entropy", "mean_energy", "energy_variance"):
+        print(f"  {key:<16} {out[key]: .10g}")
+    for k, I in out.get("mi_profile", []):
+        print(f"  I(0..{k - 1} ; {k}..{pairwise.N - 1}) = {I:.6g} nats")
+    for name, cut in out.get("mi_half_cuts", {}).items():
+        print(f"  I(half {name}) = {cut['I']:.6g} nats")
     return 0
 
 
@@ -254,7 +355,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
-                "verify": _cmd_verify, "demo": _cmd_demo}
+                "exact": _cmd_exact, "verify": _cmd_verify, "demo": _cmd_demo}
     try:
         return handlers[args.command](args)
     except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:

@@ -190,3 +190,51 @@ def test_verify_quick_passes(capsys):
     out = capsys.readouterr().out
     assert "passed" in out and " 0 failed" in out
     assert "FAIL " not in out
+
+
+# ------------------------------------------------------------------------------------------ fastmf exact
+
+def test_exact_json_matches_the_library(capsys):
+    from fastmf.exact import enumeration as en, kaufman
+    from fastmf.exact.pairwise import PairwiseModel
+
+    assert main(["exact", "ising2d", "--L", "4", "--T", "2.5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "enumerate" and out["N"] == 16
+    assert out["log_z"] == pytest.approx(kaufman.log_partition_function(4, 4, 1 / 2.5), abs=1e-11)
+    model = PairwiseModel.ising_lattice(4, 4)
+    assert [k for k, _ in out["mi_profile"]] == list(range(1, 16))
+    for k, I in out["mi_profile"]:
+        assert I == pytest.approx(en.mutual_information(model, 0.4, range(k)), abs=1e-12)
+    r = en.enumerate_model(model, 0.4)
+    assert out["entropy"] == pytest.approx(r.entropy) and out["mean_energy"] == pytest.approx(r.mean_energy)
+
+
+def test_exact_counts_large_mean_field_models(capsys):
+    from fastmf.exact import symmetric
+
+    assert main(["exact", "curie-weiss", "--N", "500", "--T", "0.9", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "count" and len(out["mi_profile"]) == 499
+    cw = symmetric.curie_weiss_info(500, 1 / 0.9)
+    assert out["mi_profile"][249][1] == pytest.approx(cw.mutual_information(250), abs=1e-10)
+    assert main(["exact", "hopfield", "--N", "14", "--P", "2", "--T", "0.7", "--method", "count",
+                 "--profile", "half", "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert main(["exact", "hopfield", "--N", "14", "--P", "2", "--T", "0.7", "--profile", "half", "--json"]) == 0
+    enumerated = json.loads(capsys.readouterr().out)
+    assert enumerated["method"] == "enumerate"
+    assert counted["log_z"] == pytest.approx(enumerated["log_z"], abs=1e-10)
+    for name, cut in counted["mi_half_cuts"].items():
+        assert cut["I"] == pytest.approx(enumerated["mi_half_cuts"][name]["I"], abs=1e-10)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["exact", "sk", "--N", "40", "--T", "1"], "estimated"),
+    (["exact", "sk", "--N", "10", "--T", "1", "--method", "count"], "counting applies"),
+    (["exact", "potts", "--N", "6", "--q", "1", "--T", "1"], "q"),
+])
+def test_exact_bad_input(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
