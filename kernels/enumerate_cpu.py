@@ -161,6 +161,17 @@ def _low_tables(n_low, ref, indptr, indices, K):
 
 
 @numba.njit(cache=True, inline="always")
+def _subset_sums(F, n_low, S):
+    """``S[Y] = sum_{i in Y} F[i]`` for every subset Y of the low sites, in ``2**n_low`` adds."""
+    S[0] = 0
+    for i in range(n_low):
+        fi = F[i]
+        half = 1 << i
+        for Y in range(half):
+            S[Y + half] = S[Y] + fi
+
+
+@numba.njit(cache=True, inline="always")
 def _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, level, n_ref, L_lo, width):
     """Histogram one chunk of a binary model by blocks of its ``2**n_low`` low configurations: the outer Gray
     walk moves bits n_low..c-1 (low bits 0); the levels of a block are then ``level - sum_{i in Y} F_i -
@@ -171,12 +182,7 @@ def _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, leve
         if u > 0:  # bit n_low + t of the Gray code of u << n_low
             level, n_ref, a, b = _step(n_low + np.int64(trailing_zeros(np.uint64(u))), u << n_low, 2, ref, indptr,
                                        indices, K, K, K, K, K, F, K, level, n_ref, BINARY)
-        S[0] = 0
-        for i in range(n_low):
-            fi = F[i]
-            half = 1 << i
-            for Y in range(half):
-                S[Y + half] = S[Y] + fi
+        _subset_sums(F, n_low, S)
         base = (level - L_lo) * width + n_ref
         for Y in range(nb):
             hist[np.uint64(base - (S[Y] + pair[Y]) * width + dn[Y])] += 1
@@ -230,9 +236,21 @@ def min_level(N, q, c, ref, indptr, indices, K, g, lv, kind, n_groups):
         counts = np.zeros(q, np.int64)
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
         best = _init_chunk(c0, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)[0]
+        bits = min(c, _LOW_BITS)
+        pair, dn = _low_tables(bits if mode == BINARY else 0, ref, indptr, indices, K)
+        Sb = np.zeros(1 << bits, K.dtype)
         for chunk in range(c0, c1):
             level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
             best = min(best, level)
+            if mode == BINARY:  # by blocks of the low sites, as level_histogram
+                for u in range(1 << (c - bits)):
+                    if u > 0:
+                        level, n_ref, a, b = _step(bits + np.int64(trailing_zeros(np.uint64(u))), u << bits, 2, ref,
+                                                   indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode)
+                    _subset_sums(F, bits, Sb)
+                    for Y in range(1 << bits):
+                        best = min(best, level - (Sb[Y] + pair[Y]))
+                continue
             for m in range(1, chunk_len):
                 level, n_ref, a, b = _step(_tz(m, q, mode), m, q, ref, indptr, indices, K, g, lv, x, o, F, counts,
                                            level, n_ref, mode)
@@ -285,8 +303,35 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, kind, wtab, L_lo, bet
         for i in range(1, N):
             powers[i] = powers[i - 1] * q
         c0, c1 = _group_bounds(grp, n_groups, n_chunks)
+        # thermodynamics only, binary: by blocks of the low sites (as level_histogram), no walk state per state
+        blocks = mode == BINARY and n_low == 0 and not want_full and not track.any()
+        bits = min(c, _LOW_BITS)
+        pair, dn = _low_tables(bits if blocks else 0, ref, indptr, indices, K)
+        Sb = np.zeros(1 << bits, K.dtype)
         for chunk in range(c0, c1):
             level, n_ref = _init_chunk(chunk, c, N, q, ref, indptr, indices, K, g, lv, x, o, F, counts, mode)
+            if blocks:
+                z = 0.0
+                zl = 0.0
+                zl2 = 0.0
+                for u in range(1 << (c - bits)):
+                    if u > 0:
+                        level, n_ref, a, b = _step(bits + np.int64(trailing_zeros(np.uint64(u))), u << bits, 2, ref,
+                                                   indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode)
+                    _subset_sums(F, bits, Sb)
+                    for Y in range(1 << bits):
+                        lY = level - (Sb[Y] + pair[Y])
+                        w = _weight(lY, wtab, L_lo, beta_u, L_ref, use_table)
+                        lf = np.float64(lY)
+                        z += w
+                        zl += w * lf
+                        zl2 += w * lf * lf
+                        hist[grp, n_ref + dn[Y]] += w
+                totals[chunk] = z
+                Z[grp] += z
+                ZL[grp] += zl
+                ZL2[grp] += zl2
+                continue
             y = 0
             idx = 0
             for i in range(N):
