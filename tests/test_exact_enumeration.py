@@ -210,3 +210,20 @@ def test_bad_input():
         en.max_bipartition(PairwiseModel.curie_weiss(17), 1.0)
     with pytest.raises(TypeError, match="cannot enumerate"):
         en.enumerate_model(meanfield.MaierSaupe(N=4), 1.0)
+
+
+def test_multi_chunk_float_and_integer_models_equal_brute_force():
+    """N = 18: several chunks, blocks of 256 low configurations, both level kinds; MI and profile as well."""
+    rng = np.random.default_rng(5)
+    for model in (PairwiseModel.ising(sym(rng.normal(size=(18, 18))) / 4, rng.normal(size=18) * 0.2),
+                  PairwiseModel.ising(sym(rng.choice([-1.0, 0.0, 1.0], size=(18, 18))), 0.5)):
+        lp, E = naive_log_probs(model, 0.6)
+        r = en.enumerate_model(model, 0.6)
+        assert r.log_z == pytest.approx(logsumexp(-0.6 * E), abs=1e-10)
+        assert r.mean_energy == pytest.approx(np.exp(lp) @ E, abs=1e-9)
+        assert r.ground_energy == pytest.approx(E.min(), abs=1e-10)
+        assert en.mutual_information(model, 0.6, [0, 5, 17]) == pytest.approx(
+            info.mutual_information(lp, [0, 5, 17]), abs=1e-10)
+        profile = en.cut_profile(model, 0.6)
+        for k in (1, 9, 17):
+            assert profile[k - 1][1] == pytest.approx(info.mutual_information(lp, list(range(k))), abs=1e-10)
