@@ -172,6 +172,18 @@ def _subset_sums(F, n_low, S):
 
 
 @numba.njit(cache=True, inline="always")
+def _next_block(u, n_low, ref, indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, S):
+    """Block u of a binary chunk: for u > 0 flip the high bit that the Gray code of ``u << n_low`` changes
+    (low bits stay 0), then fill ``S[Y] = sum_{i in Y} F_i``; returns ``(level, n_ref)`` of the block's first
+    state."""
+    if u > 0:
+        level, n_ref, a, b = _step(n_low + np.int64(trailing_zeros(np.uint64(u))), u << n_low, 2, ref, indptr,
+                                   indices, K, g, lv, x, o, F, counts, level, n_ref, BINARY)
+    _subset_sums(F, n_low, S)
+    return level, n_ref
+
+
+@numba.njit(cache=True, inline="always")
 def _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, level, n_ref, L_lo, width):
     """Histogram one chunk of a binary model by blocks of its ``2**n_low`` low configurations: the outer Gray
     walk moves bits n_low..c-1 (low bits 0); the levels of a block are then ``level - sum_{i in Y} F_i -
@@ -179,10 +191,7 @@ def _binary_blocks(c, n_low, ref, indptr, indices, K, F, pair, dn, S, hist, leve
     it), a subset-sum table built in ``2**n_low`` adds: no serial dependency between states."""
     nb = 1 << n_low
     for u in range(1 << (c - n_low)):
-        if u > 0:  # bit n_low + t of the Gray code of u << n_low
-            level, n_ref, a, b = _step(n_low + np.int64(trailing_zeros(np.uint64(u))), u << n_low, 2, ref, indptr,
-                                       indices, K, K, K, K, K, F, K, level, n_ref, BINARY)
-        _subset_sums(F, n_low, S)
+        level, n_ref = _next_block(u, n_low, ref, indptr, indices, K, K, K, K, K, F, K, level, n_ref, S)
         base = (level - L_lo) * width + n_ref
         for Y in range(nb):
             hist[np.uint64(base - (S[Y] + pair[Y]) * width + dn[Y])] += 1
@@ -244,10 +253,8 @@ def min_level(N, q, c, ref, indptr, indices, K, g, lv, kind, n_groups):
             best = min(best, level)
             if mode == BINARY:  # by blocks of the low sites, as level_histogram
                 for u in range(1 << (c - bits)):
-                    if u > 0:
-                        level, n_ref, a, b = _step(bits + np.int64(trailing_zeros(np.uint64(u))), u << bits, 2, ref,
-                                                   indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode)
-                    _subset_sums(F, bits, Sb)
+                    level, n_ref = _next_block(u, bits, ref, indptr, indices, K, g, lv, x, o, F, counts, level,
+                                               n_ref, Sb)
                     for Y in range(1 << bits):
                         best = min(best, level - (Sb[Y] + pair[Y]))
                 continue
@@ -315,10 +322,8 @@ def weighted_pass(N, q, c, ref, indptr, indices, K, g, lv, kind, wtab, L_lo, bet
                 zl = 0.0
                 zl2 = 0.0
                 for u in range(1 << (c - bits)):
-                    if u > 0:
-                        level, n_ref, a, b = _step(bits + np.int64(trailing_zeros(np.uint64(u))), u << bits, 2, ref,
-                                                   indptr, indices, K, g, lv, x, o, F, counts, level, n_ref, mode)
-                    _subset_sums(F, bits, Sb)
+                    level, n_ref = _next_block(u, bits, ref, indptr, indices, K, g, lv, x, o, F, counts, level,
+                                               n_ref, Sb)
                     for Y in range(1 << bits):
                         lY = level - (Sb[Y] + pair[Y])
                         w = _weight(lY, wtab, L_lo, beta_u, L_ref, use_table)
