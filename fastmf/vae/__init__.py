@@ -1,0 +1,8 @@
+"""The lean VAE: NumPy + autograd, fused Numba decoder-likelihood kernels (:mod:`fastmf.kernels.vae_cpu`).
+
+``VAE(latent_dim=1).fit(spins)``; see :class:`VAE`. Pure functions of the model: :mod:`.nets`; optimizers:
+:mod:`.optim`; data formats: :mod:`.data`; convolutional encoder: :mod:`.conv`.
+"""
+from .model import VAE, load_vae
+
+__all__ = ["VAE", "load_vae"]

@@ -1,0 +1,380 @@
+"""The lean VAE: scikit-learn-style estimator around the pure functions of :mod:`.nets`.
+
+``VAE(latent_dim=2).fit(spins)`` returns the fitted estimator; learned attributes end with ``_``
+(``params_``, ``history_``, ``input_shape_``, ...). All randomness comes from ``seed``: one
+``np.random.Generator`` draws the validation split, the minibatch order and the reparameterisation noise, and
+its state is saved in checkpoints, so an interrupted ``fit(..., checkpoint=FILE)`` resumes bit for bit.
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+from autograd import value_and_grad
+
+from .. import __version__
+from ..kernels.validation import check_int, check_real
+from ..samples import atomic_savez
+from . import data as _data
+from . import nets
+from .optim import OPTIMIZERS
+
+__all__ = ["VAE", "load_vae"]
+
+_HYPER = ("latent_dim", "hidden", "decoder_hidden", "decoder", "encoder", "conv_channels", "beta", "n_states",
+          "axes", "dtype", "optimizer", "lr", "batch_size", "epochs", "validation_fraction", "patience",
+          "kl_warmup", "seed")
+
+
+def _positive_ints(name, value):
+    vals = tuple(value) if value is not None else ()
+    if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in vals):
+        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
+    return tuple(int(v) for v in vals)
+
+
+class VAE:
+    """Variational autoencoder with a conditionally independent (mean-field) decoder.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Dimension of z (>= 1).
+    hidden : sequence of int
+        Encoder hidden layer widths (tanh); the decoder mirrors them unless ``decoder_hidden`` is given.
+    decoder : {"bernoulli", "beta2", "categorical", "nematic", "gaussian"}
+        Likelihood of the data given z (see :mod:`.nets`): ±1 spins, ±1 spins with per-site inverse
+        temperatures (beta^2-VAE), q-state data (uint8 states), orientations over a fixed set of ``axes``,
+        real data.
+    decoder_hidden : sequence of int, optional
+        Decoder hidden widths; ``()`` gives the mean-field decoder (outputs affine in z).
+    mean_field : bool
+        Shorthand for ``decoder_hidden=()``.
+    encoder : {"mlp", "conv"}
+        ``conv``: periodic convolutional layers (``conv_channels``) before the dense layers, for lattice data
+        of shape (n, L, M).
+    beta : float
+        Weight of the rate (KL) term: the beta-VAE objective ``distortion + beta * rate``.
+    n_states : int, optional
+        q for categorical data (default: the largest state in the data + 1).
+    axes : array (D, 3), optional
+        Unit axes of the nematic decoder (data: axis indices, or unit vectors assigned to the nearest axis).
+    dtype : {"float64", "float32"}
+    optimizer : {"adam", "sgd"}
+    lr, batch_size, epochs : training settings.
+    validation_fraction : float
+        Held-out fraction for early stopping and the validation curves (0 for none).
+    patience : int, optional
+        Stop after this many epochs without a better validation loss (and keep the best parameters).
+    kl_warmup : int
+        Epochs over which the KL weight rises linearly from 0 to beta.
+    seed : int
+    progress : bool, optional
+        Progress bar with the live rate and distortion (default: on a terminal).
+    """
+
+    def __init__(self, latent_dim=2, hidden=(256,), decoder="bernoulli", decoder_hidden=None, mean_field=False,
+                 encoder="mlp", conv_channels=(16, 32), beta=1.0, n_states=None, axes=None, dtype="float64",
+                 optimizer="adam", lr=1e-3, batch_size=128, epochs=50, validation_fraction=0.1, patience=None,
+                 kl_warmup=0, seed=0, progress=None):
+        self.latent_dim = check_int("latent_dim", latent_dim, 1)
+        self.hidden = _positive_ints("hidden", hidden)
+        if decoder not in nets.DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(nets.DECODERS)}, got {decoder!r}")
+        self.decoder = decoder
+        self.decoder_hidden = () if mean_field else (
+            tuple(reversed(self.hidden)) if decoder_hidden is None else _positive_ints("decoder_hidden",
+                                                                                      decoder_hidden))
+        if encoder not in ("mlp", "conv"):
+            raise ValueError(f"encoder must be 'mlp' or 'conv', got {encoder!r}")
+        self.encoder = encoder
+        self.conv_channels = _positive_ints("conv_channels", conv_channels)
+        self.beta = check_real("beta", beta, nonnegative=True)
+        self.n_states = None if n_states is None else check_int("n_states", n_states, 2, 255)
+        self.axes = None if axes is None else _data.check_axes(axes)
+        if decoder == "nematic" and self.axes is None:
+            raise ValueError("the nematic decoder needs axes, an array (D, 3) of unit vectors")
+        if str(dtype) not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = str(dtype)
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        self.optimizer = optimizer
+        self.lr = check_real("lr", lr, positive=True)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.epochs = check_int("epochs", epochs, 0)
+        self.validation_fraction = check_real("validation_fraction", validation_fraction, nonnegative=True)
+        if self.validation_fraction >= 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
+        self.patience = None if patience is None else check_int("patience", patience, 1)
+        self.kl_warmup = check_int("kl_warmup", kl_warmup, 0)
+        self.seed = check_int("seed", seed, 0)
+        self.progress = progress
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _hyper(self):
+        d = {k: getattr(self, k) for k in _HYPER}
+        d["axes"] = None if self.axes is None else self.axes.tolist()
+        return d
+
+    def _trunk(self):
+        if self.encoder != "conv":
+            return None
+        from .conv import conv_trunk
+        return conv_trunk(self.input_shape_, len(self.conv_channels))
+
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise RuntimeError("this VAE is not fitted yet: call fit(data) or load a saved model")
+
+    def _prepare(self, X, fitting=False):
+        return _data.prepare(self, X, fitting)
+
+    def _loss_and_grad(self, params, x_in, x, eps, beta, report):
+        return value_and_grad(nets.loss)(params, x_in, x, eps, beta, self.decoder, self.n_sites_, self._trunk(),
+                                         report)
+
+    # ------------------------------------------------------------------------------------------ training
+    def fit(self, X, checkpoint=None):
+        """Train on data X (n, N) or lattice data (n, L, M); returns self.
+
+        ``checkpoint``: a ``.npz`` path written atomically after every epoch; if it exists when ``fit`` starts
+        (same data and settings), training resumes from it and ends exactly as an uninterrupted run would.
+        A non-finite loss stops training with ``FloatingPointError``; the parameters (and the checkpoint)
+        stay those of the last completed epoch.
+        """
+        x_in, x = self._prepare(X, fitting=True)
+        n = len(x)
+        rng = np.random.default_rng(self.seed)
+        perm = rng.permutation(n)
+        n_val = int(round(self.validation_fraction * n)) if n >= 10 else 0
+        val, train = perm[:n_val], perm[n_val:]
+        dtype = np.dtype(self.dtype)
+        trunk_params = None
+        if self.encoder == "conv":
+            from .conv import conv_params
+            trunk_params, n_in = conv_params(rng, self.input_shape_, self.conv_channels, dtype)
+        else:
+            n_in = x_in.shape[1]
+        self.params_ = nets.init_params(rng, n_in, self.n_sites_, self.n_states_ if self.decoder in
+                                        ("categorical", "nematic") else 1, self.latent_dim, self.hidden,
+                                        self.decoder_hidden, self.decoder, dtype, trunk_params)
+        opt_init, opt_step = OPTIMIZERS[self.optimizer]
+        opt_state = opt_init(self.params_)
+        self.history_ = []
+        best = {"loss": math.inf, "params": None, "epoch": -1}
+        start = 0
+        if checkpoint is not None and os.path.exists(checkpoint):
+            start, rng, opt_state, best = self._load_checkpoint(checkpoint, opt_state)
+        val_eps = np.random.default_rng([self.seed, 1]).standard_normal((n_val, self.latent_dim)).astype(dtype)
+        bar = self._progress_bar(start)
+        for epoch in range(start, self.epochs):
+            beta = self.beta * min(1.0, (epoch + 1) / self.kl_warmup) if self.kl_warmup else self.beta
+            order = train[rng.permutation(len(train))]
+            sums = {"rate": 0.0, "distortion": 0.0}
+            for s in range(0, len(order), self.batch_size):
+                idx = order[s:s + self.batch_size]
+                eps = rng.standard_normal((len(idx), self.latent_dim)).astype(dtype)
+                report = {}
+                value, grads = self._loss_and_grad(self.params_, x_in[idx], x[idx], eps, beta, report)
+                if not (np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())):
+                    self._restore_last_good(checkpoint, best)
+                    raise FloatingPointError(
+                        f"non-finite loss or gradient at epoch {epoch}, batch {s // self.batch_size}: training "
+                        "stopped; the parameters are those of the last completed epoch"
+                        + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
+                opt_step(self.params_, grads, opt_state, self.lr)
+                for k in sums:
+                    sums[k] += report[k] * len(idx)
+            record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),
+                      "distortion": sums["distortion"] / len(order)}
+            if n_val:
+                r, dist = self._evaluate(x_in[val], x[val], val_eps)
+                record.update(val_rate=r, val_distortion=dist, val_loss=dist + beta * r)
+                if record["val_loss"] < best["loss"]:
+                    best = {"loss": record["val_loss"], "params": {k: v.copy() for k, v in self.params_.items()},
+                            "epoch": epoch}
+            self.history_.append(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(rate=f"{record['rate']:.3f}", distortion=f"{record['distortion']:.3f}")
+            stop = self.patience is not None and n_val and epoch - best["epoch"] >= self.patience
+            self._last_good = {k: v.copy() for k, v in self.params_.items()}
+            if checkpoint is not None:
+                self._save_checkpoint(checkpoint, epoch + 1, rng, opt_state, best)
+            if stop:
+                break
+        if bar is not None:
+            bar.close()
+        if self.patience is not None and best["params"] is not None:
+            self.params_ = best["params"]
+        return self
+
+    def _progress_bar(self, start):
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        if not show or self.epochs == 0:
+            return None
+        from tqdm import tqdm
+        return tqdm(total=self.epochs, initial=start, desc="VAE", unit="epoch")
+
+    def _evaluate(self, x_in, x, eps):
+        report = {}
+        nets.loss(self.params_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report)
+        return report["rate"], report["distortion"]
+
+    def _restore_last_good(self, checkpoint, best):
+        if getattr(self, "_last_good", None) is not None:
+            self.params_ = {k: v.copy() for k, v in self._last_good.items()}
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def _state_arrays(self, prefix, d):
+        return {f"{prefix}{k}": v for k, v in d.items()}
+
+    def _save_checkpoint(self, path, next_epoch, rng, opt_state, best):
+        meta = {"next_epoch": next_epoch, "rng": rng.bit_generator.state, "history": self.history_,
+                "best_loss": best["loss"], "best_epoch": best["epoch"], "hyper": self._hyper(),
+                "data": self._data_meta(), "version": __version__}
+        arrays = {**self._state_arrays("p:", self.params_), **self._state_arrays("o:", opt_state)}
+        if best["params"] is not None:
+            arrays.update(self._state_arrays("b:", best["params"]))
+        atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
+
+    def _load_checkpoint(self, path, opt_state):
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta["hyper"] != json.loads(json.dumps(self._hyper(), default=_json_default)) or \
+                    meta["data"] != json.loads(json.dumps(self._data_meta(), default=_json_default)):
+                raise ValueError(f"checkpoint {path!r} was written with other settings or data; delete it or "
+                                 "use another path")
+            self.params_ = {k[2:]: f[k] for k in f.files if k.startswith("p:")}
+            opt_state = {k[2:]: f[k] for k in f.files if k.startswith("o:")}
+            best_params = {k[2:]: f[k] for k in f.files if k.startswith("b:")} or None
+        rng = np.random.default_rng()
+        rng.bit_generator.state = meta["rng"]
+        self.history_ = meta["history"]
+        best = {"loss": meta["best_loss"], "params": best_params, "epoch": meta["best_epoch"]}
+        return meta["next_epoch"], rng, opt_state, best
+
+    # ------------------------------------------------------------------------------------------ inference
+    def encode(self, X):
+        """Posterior means and log-variances (n, latent_dim) of data X."""
+        self._check_fitted()
+        x_in, _ = self._prepare(X)
+        mu, logvar = nets.encode(self.params_, x_in, self._trunk())
+        return np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
+
+    def decode(self, Z):
+        """Decoder means for latents Z (n, latent_dim): ``P(s = +1)`` per site (bernoulli, beta2), state
+        probabilities (n, N, q) (categorical, nematic) or means (gaussian), in the data's site shape."""
+        self._check_fitted()
+        out = nets.decoder_outputs(self.params_, self._latents(Z), self.decoder, self.n_sites_)
+        return _data.decoder_means(self, out)
+
+    def fields(self, Z):
+        """The decoder's effective fields at latents Z: the logits (bernoulli, categorical, nematic; for
+        beta2 the tempered logits ``beta h``), shape (n, N) or (n, N, q)."""
+        self._check_fitted()
+        out = nets.decoder_outputs(self.params_, self._latents(Z), self.decoder, self.n_sites_)
+        return _data.effective_fields(self, out)
+
+    def _latents(self, Z):
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim or not np.isfinite(Z).all():
+            raise ValueError(f"latents must be a finite array (n, {self.latent_dim}), got shape {Z.shape}")
+        return Z.astype(self.dtype)
+
+    def sample(self, n_samples, seed=0):
+        """Generate ``n_samples`` configurations: z ~ N(0, I), then each site from the decoder (the data's
+        format: int8 +-1 spins, uint8 states or axis indices, float values)."""
+        self._check_fitted()
+        n_samples = check_int("n_samples", n_samples, 1)
+        rng = np.random.default_rng(check_int("seed", seed, 0))
+        z = rng.standard_normal((n_samples, self.latent_dim))
+        return _data.draw(self, nets.decoder_outputs(self.params_, z.astype(self.dtype), self.decoder,
+                                                     self.n_sites_), rng)
+
+    def rate(self, X):
+        """Per-sample rate ``KL(q(z|x) || N(0, I))`` (nats)."""
+        mu, logvar = self.encode(X)
+        return np.asarray(nets.kl_normal(mu, logvar))
+
+    def elbo(self, X, n_draws=1, seed=0):
+        """Per-sample evidence lower bound ``E_q log p(x|z) - KL`` (beta = 1), averaged over ``n_draws``."""
+        self._check_fitted()
+        x_in, x = self._prepare(X)
+        rng = np.random.default_rng(check_int("seed", seed, 0))
+        mu, logvar = nets.encode(self.params_, x_in, self._trunk())
+        ll = 0.0
+        for _ in range(check_int("n_draws", n_draws, 1)):
+            z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape).astype(mu.dtype)
+            ll = ll + nets.log_likelihood(nets.decoder_outputs(self.params_, z, self.decoder, self.n_sites_), x,
+                                          self.decoder)
+        return np.asarray(ll / n_draws - nets.kl_normal(mu, logvar), np.float64)
+
+    def iwae(self, X, k=100, seed=0):
+        """Importance-weighted estimate of ``log p(x)`` per sample with k posterior draws (IWAE bound)."""
+        self._check_fitted()
+        x_in, x = self._prepare(X)
+        rng = np.random.default_rng(check_int("seed", seed, 0))
+        mu, logvar = (np.asarray(a, np.float64) for a in nets.encode(self.params_, x_in, self._trunk()))
+        terms = np.empty((check_int("k", k, 1), len(x)))
+        for j in range(k):
+            e = rng.standard_normal(mu.shape)
+            z = mu + np.exp(0.5 * logvar) * e
+            ll = nets.log_likelihood(nets.decoder_outputs(self.params_, z.astype(self.dtype), self.decoder,
+                                                          self.n_sites_), x, self.decoder)
+            log_prior = -0.5 * np.sum(z * z + np.log(2 * np.pi), axis=1)
+            log_q = -0.5 * np.sum(e * e + logvar + np.log(2 * np.pi), axis=1)
+            terms[j] = np.asarray(ll, np.float64) + log_prior - log_q
+        m = terms.max(axis=0)
+        return m + np.log(np.mean(np.exp(terms - m), axis=0))
+
+    # ------------------------------------------------------------------------------------------ files
+    def _data_meta(self):
+        return {"input_shape": list(self.input_shape_), "n_states": self.n_states_, "data_kind": self.data_kind_}
+
+    def save(self, path):
+        """Write the fitted model (parameters, settings, data format, history) to one ``.npz`` atomically."""
+        self._check_fitted()
+        meta = {"hyper": self._hyper(), "data": self._data_meta(), "history": self.history_,
+                "version": __version__, "format": "fastmf-vae-1"}
+        atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)),
+                     **self._state_arrays("p:", self.params_))
+
+    @classmethod
+    def load(cls, path):
+        """A VAE saved by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                params = {k[2:]: f[k] for k in f.files if k.startswith("p:")}
+        except (OSError, KeyError, ValueError) as exc:
+            raise ValueError(f"{path!r} is not a fastmf VAE file: {exc}") from exc
+        if meta.get("format") != "fastmf-vae-1":
+            raise ValueError(f"{path!r} is not a fastmf VAE file (format {meta.get('format')!r})")
+        hyper = meta["hyper"]
+        vae = cls(**{k: v for k, v in hyper.items() if k != "n_states"}, n_states=hyper["n_states"])
+        vae.params_ = params
+        vae.history_ = meta["history"]
+        vae.input_shape_ = tuple(meta["data"]["input_shape"])
+        vae.n_states_ = meta["data"]["n_states"]
+        vae.data_kind_ = meta["data"]["data_kind"]
+        vae.n_sites_ = int(np.prod(vae.input_shape_))
+        return vae
+
+
+def load_vae(path):
+    return VAE.load(path)
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
