@@ -22,8 +22,8 @@ Layouts (documented choices):
   layer is column ``(i * W + j) * C + c``. The single-channel input ``(n, L, M)`` is therefore just
   ``x.reshape(n, L * M)``, and the trunk's output ``(n, out_dim)`` with ``out_dim = H_out * W_out * C_last``
   is in this order;
-* weights are **channels-first** like PyTorch's ``(C_out, C_in, k, k)``, flattened: ``W[o, c * k * k + a * k + b]``
-  multiplies input channel ``c`` at kernel offset ``(a, b)``.
+* weights are **channels-first** like PyTorch's ``(C_out, C_in, k, k)``, flattened:
+  ``W[o, c * k * k + a * k + b]`` multiplies input channel ``c`` at kernel offset ``(a, b)``.
 
 Parameters are a list of ``{"W": (C_out, C_in * k * k), "b": (C_out,)}`` dicts, one per layer (a pytree that
 ``autograd.grad`` and the optimizers in ``autograd.misc.optimizers`` accept).
@@ -39,7 +39,7 @@ from autograd.tracer import getval
 
 from ..kernels.validation import check_int, check_real
 
-__all__ = ["conv_init", "conv_apply", "conv_output_shapes", "im2col_indices"]
+__all__ = ["conv_apply", "conv_init", "conv_output_shapes", "im2col_indices"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ def _check_input_shape(input_shape):
         raise ValueError(f"input_shape must be a pair (L, M), got {input_shape!r}") from None
     if len(shape) != 2:
         raise ValueError(f"input_shape must be a pair (L, M), got {input_shape!r}")
-    return tuple(check_int(name, v, minimum=1) for name, v in zip(("input_shape[0]", "input_shape[1]"), shape))
+    return tuple(check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(shape))
 
 
 def conv_output_shapes(input_shape, n_layers, stride=2):
@@ -274,7 +274,9 @@ def conv_apply(params, x, input_shape, kernel=3, stride=2, activation=anp.tanh):
         dtype = np.result_type(getval(getval(params)[0]["W"]), np.float32)
         x = xv = np.asarray(x, dtype=dtype)
     shape = np.shape(xv)
-    if not (len(shape) == 3 and shape[1:] == (height, width)) and not (len(shape) == 2 and shape[1] == height * width):
+    as_grid = len(shape) == 3 and shape[1:] == (height, width)
+    as_flat = len(shape) == 2 and shape[1] == height * width
+    if not (as_grid or as_flat):
         raise ValueError(f"x must have shape (n, {height}, {width}) or (n, {height * width}) for "
                          f"input_shape={(height, width)}, got {shape}")
     if not np.all(np.isfinite(xv)):

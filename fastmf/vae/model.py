@@ -162,6 +162,7 @@ class VAE:
                                         self.decoder_hidden, self.decoder, dtype, trunk_params)
         opt_init, opt_step = OPTIMIZERS[self.optimizer]
         opt_state = opt_init(self.params_)
+        self._last_good = {k: v.copy() for k, v in self.params_.items()}  # before any completed epoch: the start
         self.history_ = []
         best = {"loss": math.inf, "params": None, "epoch": -1}
         start = 0
@@ -243,7 +244,10 @@ class VAE:
     def _load_checkpoint(self, path, opt_state):
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
-            if meta["hyper"] != json.loads(json.dumps(self._hyper(), default=_json_default)) or \
+            same = {k: v for k, v in meta["hyper"].items() if k != "epochs"}  # more epochs may be asked for
+            mine = {k: v for k, v in json.loads(json.dumps(self._hyper(), default=_json_default)).items()
+                    if k != "epochs"}
+            if same != mine or \
                     meta["data"] != json.loads(json.dumps(self._data_meta(), default=_json_default)):
                 raise ValueError(f"checkpoint {path!r} was written with other settings or data; delete it or "
                                  "use another path")
