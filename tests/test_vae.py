@@ -242,3 +242,16 @@ def test_other_decoders_train(decoder):
 def test_bad_input(make, message):
     with pytest.raises((ValueError, RuntimeError), match=message):
         make()
+
+
+def test_conv_encoder_on_lattice_data():
+    rng = np.random.default_rng(2)
+    up = np.ones((100, 8, 8), np.int8)
+    x = np.concatenate([up, -up, rng.choice(np.array([-1, 1], np.int8), size=(100, 8, 8))])
+    vae = VAE(latent_dim=2, hidden=(16,), encoder="conv", conv_channels=(4, 8), epochs=8, lr=3e-3, seed=0).fit(x)
+    assert vae.history_[-1]["distortion"] < vae.history_[0]["distortion"]
+    assert vae.sample(3).shape == (3, 8, 8)
+    mu, _ = vae.encode(x[:2])
+    assert mu.shape == (2, 2)
+    with pytest.raises(ValueError, match="lattice data"):
+        VAE(encoder="conv").fit(np.ones((5, 9), np.int8))

@@ -119,10 +119,16 @@ class VAE:
         return d
 
     def _trunk(self):
+        """The convolutional layers as ``trunk(params, x)`` (conv encoder), else None."""
         if self.encoder != "conv":
             return None
-        from .conv import conv_trunk
-        return conv_trunk(self.input_shape_, len(self.conv_channels))
+        from .conv import conv_apply
+        shape, n = self.input_shape_, len(self.conv_channels)
+
+        def trunk(params, x):
+            layers = [{"W": params[f"conv{k}.W"], "b": params[f"conv{k}.b"]} for k in range(n)]
+            return conv_apply(layers, x, shape)
+        return trunk
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
@@ -153,8 +159,9 @@ class VAE:
         dtype = np.dtype(self.dtype)
         trunk_params = None
         if self.encoder == "conv":
-            from .conv import conv_params
-            trunk_params, n_in = conv_params(rng, self.input_shape_, self.conv_channels, dtype)
+            from .conv import conv_init
+            layers, n_in = conv_init(rng, self.input_shape_, self.conv_channels, dtype=dtype)
+            trunk_params = {f"conv{k}.{name}": layer[name] for k, layer in enumerate(layers) for name in ("W", "b")}
         else:
             n_in = x_in.shape[1]
         self.params_ = nets.init_params(rng, n_in, self.n_sites_, self.n_states_ if self.decoder in
