@@ -17,8 +17,8 @@ import numba
 import numpy as np
 from numba import prange
 
-__all__ = ["bernoulli_ll", "bernoulli_grad", "tempered_ll", "tempered_grad", "categorical_ll", "categorical_grad",
-           "gaussian_ll", "gaussian_grad"]
+__all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad", "categorical_ll", "categorical_grad",
+           "gaussian_ll", "gaussian_grad", "adam_update"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -48,6 +48,47 @@ def bernoulli_ll(logits, x):
             acc += x[b, i] * g - _softplus(g)
         out[b] = acc
     return out
+
+
+@numba.njit(cache=True, inline="always")
+def _bernoulli_row(logits, x, out, resid, b):
+    one = logits.dtype.type(1)
+    acc = 0.0
+    for i in range(logits.shape[1]):
+        g = logits[b, i]
+        e = math.exp(-abs(g))  # in the logits' precision (float32: expf)
+        acc += np.float64(x[b, i] * g - (max(g, 0) + math.log1p(e)))
+        resid[b, i] = x[b, i] - (one / (one + e) if g >= 0 else e / (one + e))
+    out[b] = acc
+
+
+@numba.njit(parallel=True, cache=True)
+def _bernoulli_ll_resid_parallel(logits, x):
+    out = np.empty(logits.shape[0], logits.dtype)
+    resid = np.empty_like(logits)
+    for b in prange(logits.shape[0]):
+        _bernoulli_row(logits, x, out, resid, b)
+    return out, resid
+
+
+@numba.njit(cache=True)
+def _bernoulli_ll_resid_serial(logits, x):
+    out = np.empty(logits.shape[0], logits.dtype)
+    resid = np.empty_like(logits)
+    for b in range(logits.shape[0]):
+        _bernoulli_row(logits, x, out, resid, b)
+    return out, resid
+
+
+# Below this many elements a parallel region costs more to start than it saves.
+PARALLEL_MIN_SIZE = 1 << 16
+
+
+def bernoulli_ll_resid(logits, x):
+    """``(ll, x - sigmoid(logits))``: the log-likelihood and, from the same ``exp``, the per-site gradient."""
+    if logits.size >= PARALLEL_MIN_SIZE:
+        return _bernoulli_ll_resid_parallel(logits, x)
+    return _bernoulli_ll_resid_serial(logits, x)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -156,3 +197,37 @@ def gaussian_grad(mean, logvar, x, up):
             dm[b, i] = u * d * iv
             dv[b, i] = u * 0.5 * (d * d * iv - 1.0)
     return dm, dv
+
+
+@numba.njit(cache=True, inline="always")
+def _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, i0, i1):
+    t = p.dtype.type
+    beta1, beta2, c = t(b1), t(b2), t(c2)
+    lr = t(lr_t)
+    e = t(eps)
+    for i in range(i0, i1):
+        gi = g[i]
+        mi = beta1 * m[i] + (t(1) - beta1) * gi
+        vi = beta2 * v[i] + (t(1) - beta2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= lr * mi / (math.sqrt(vi / c) + e)
+
+
+@numba.njit(parallel=True, cache=True)
+def _adam_parallel(p, g, m, v, lr_t, b1, b2, c2, eps):
+    n_chunks = 64
+    for k in prange(n_chunks):
+        _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, k * p.size // n_chunks, (k + 1) * p.size // n_chunks)
+
+
+@numba.njit(cache=True)
+def _adam_serial(p, g, m, v, lr_t, b1, b2, c2, eps):
+    _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, 0, p.size)
+
+
+def adam_update(p, g, m, v, lr_t, b1, b2, c2, eps):
+    """One Adam step in place on flat arrays (element-wise, so the result does not depend on the split):
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``, ``p -= lr_t m / (sqrt(v / c2) + eps)`` with the
+    first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype."""
+    (_adam_parallel if p.size >= PARALLEL_MIN_SIZE else _adam_serial)(p, g, m, v, lr_t, b1, b2, c2, eps)

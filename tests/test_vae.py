@@ -70,31 +70,74 @@ def test_float32_kernels_track_float64(case):
     np.testing.assert_allclose(out, fast(*args), rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("decoder, mean_field", [("bernoulli", False), ("bernoulli", True), ("beta2", False),
-                                                 ("categorical", False), ("gaussian", False)])
-def test_whole_loss_gradient_equals_pure_autograd(decoder, mean_field, monkeypatch):
-    """The gradient of the full beta-VAE loss with the kernels equals the one autograd derives alone."""
+def naive_loss(params, x_in, x, eps, beta, decoder, n_sites, trunk=None):
+    """The beta-VAE loss in plain autograd.numpy on the parameter dict (no fused primitives)."""
+    h = trunk(params, x_in) if trunk is not None else x_in
+    k = 0
+    while f"enc{k}.W" in params:
+        h = anp.tanh(anp.dot(h, params[f"enc{k}.W"]) + params[f"enc{k}.b"])
+        k += 1
+    o = anp.dot(h, params["head.W"]) + params["head.b"]
+    d = o.shape[1] // 2
+    mu, logvar = o[:, :d], o[:, d:]
+    h = mu + anp.exp(0.5 * logvar) * eps
+    k = 0
+    while f"dec{k}.W" in params:
+        h = anp.tanh(anp.dot(h, params[f"dec{k}.W"]) + params[f"dec{k}.b"])
+        k += 1
+    out = anp.dot(h, params["out.W"]) + params["out.b"]
+    if decoder == "bernoulli":
+        ll = naive_bernoulli(out, x)
+    elif decoder == "beta2":
+        ll = naive_tempered(out, anp.dot(h, params["temp.W"]) + params["temp.b"], x)
+    elif decoder == "categorical":
+        ll = naive_categorical(anp.reshape(out, (out.shape[0], n_sites, -1)), x)
+    else:
+        ll = naive_gaussian(out, out * 0 + params["logvar_x"], x)
+    kl = 0.5 * anp.sum(mu * mu + anp.exp(logvar) - 1.0 - logvar, axis=1)
+    return anp.mean(-ll + beta * kl)
+
+
+@pytest.mark.parametrize("decoder, mean_field, conv", [("bernoulli", False, False), ("bernoulli", True, False),
+                                                       ("beta2", False, False), ("categorical", False, False),
+                                                       ("gaussian", False, False), ("bernoulli", False, True)])
+def test_whole_loss_gradient_equals_pure_autograd(decoder, mean_field, conv):
+    """The gradient of the full beta-VAE loss through the fused primitives and kernels (with respect to the
+    flat parameter vector) equals the one autograd derives from the plain expression."""
+    from fastmf.vae.conv import conv_apply, conv_init
     rng = np.random.default_rng(3)
     q = 3 if decoder == "categorical" else 1
-    params = nets.init_params(rng, N * q, N, q, 2, (8,), () if mean_field else (8,), decoder, np.float64)
+    shape = (4, 3)  # N = 12 sites for the conv case
+    n = 12 if conv else N
+    trunk = trunk_params = None
+    if conv:
+        layers, n_in = conv_init(rng, shape, (2, 3))
+        trunk_params = {f"conv{k}.{w}": layer[w] for k, layer in enumerate(layers) for w in ("W", "b")}
+
+        def trunk(p, x):
+            return conv_apply([{"W": p[f"conv{k}.W"], "b": p[f"conv{k}.b"]} for k in range(2)], x, shape)
+    else:
+        n_in = n * q
+    params = nets.init_params(rng, n_in, n, q, 2, (8,), () if mean_field else (8,), decoder, np.float64,
+                              trunk_params)
     for k in params:
         params[k] = params[k] + 0.1 * rng.normal(size=params[k].shape)
     if decoder == "categorical":
-        x = rng.integers(0, q, size=(B, N))
-        x_in = np.eye(q)[x].reshape(B, N * q)
+        x = rng.integers(0, q, size=(B, n))
+        x_in = np.eye(q)[x].reshape(B, n * q)
     elif decoder == "gaussian":
-        x = x_in = rng.normal(size=(B, N))
+        x = x_in = rng.normal(size=(B, n))
     else:
-        x_in = rng.choice([-1.0, 1.0], size=(B, N))
+        x_in = rng.choice([-1.0, 1.0], size=(B, n))
         x = (x_in + 1) / 2
     eps = rng.normal(size=(B, 2))
-    fast = grad(nets.loss)(params, x_in, x, eps, 1.7, decoder, N)
-    monkeypatch.setattr(nets, "lk", type("naive", (), {
-        "bernoulli_ll": staticmethod(naive_bernoulli), "tempered_ll": staticmethod(naive_tempered),
-        "categorical_ll": staticmethod(naive_categorical), "gaussian_ll": staticmethod(naive_gaussian)}))
-    slow = grad(nets.loss)(params, x_in, x, eps, 1.7, decoder, N)
-    for k in params:
-        assert rel_err(fast[k], slow[k]) <= 1e-8, k
+    layout = nets.Layout(params)
+    theta = layout.pack(params, np.float64)
+    value = nets.loss(theta, layout, x_in, x, eps, 1.7, decoder, n, trunk)
+    assert value == pytest.approx(naive_loss(params, x_in, x, eps, 1.7, decoder, n, trunk), rel=1e-12)
+    fast = grad(nets.loss)(theta, layout, x_in, x, eps, 1.7, decoder, n, trunk)
+    slow = layout.pack(grad(naive_loss)(params, x_in, x, eps, 1.7, decoder, n, trunk), np.float64)
+    assert rel_err(fast, slow) <= 1e-8
 
 
 # ------------------------------------------------------------------------------ training against exact results
@@ -255,3 +298,24 @@ def test_conv_encoder_on_lattice_data():
     assert mu.shape == (2, 2)
     with pytest.raises(ValueError, match="lattice data"):
         VAE(encoder="conv").fit(np.ones((5, 9), np.int8))
+
+
+def test_parallel_and_serial_kernels_agree_bitwise():
+    from fastmf.kernels import vae_cpu as k
+    rng = np.random.default_rng(8)
+    for dtype in (np.float32, np.float64):
+        g = (rng.normal(size=(300, 400)) * 3).astype(dtype)  # 120 000 >= PARALLEL_MIN_SIZE elements
+        x = rng.integers(0, 2, size=g.shape).astype(dtype)
+        assert g.size >= k.PARALLEL_MIN_SIZE
+        for a, b in zip(k._bernoulli_ll_resid_parallel(g, x), k._bernoulli_ll_resid_serial(g, x)):
+            np.testing.assert_array_equal(a, b)
+        ll, r = k.bernoulli_ll_resid(g, x)
+        np.testing.assert_allclose(ll, k.bernoulli_ll(g, x), rtol=1e-5 if dtype == np.float32 else 1e-13)
+        np.testing.assert_allclose(r, k.bernoulli_grad(g, x, np.ones(300, dtype)), atol=1e-6)
+        p1, p2 = (rng.normal(size=70000).astype(dtype) for _ in range(2))
+        state = [p1.copy(), np.zeros_like(p1), np.zeros_like(p1)]
+        other = [p1.copy(), np.zeros_like(p1), np.zeros_like(p1)]
+        k._adam_parallel(state[0], p2, state[1], state[2], 1e-3, 0.9, 0.999, 0.001, 1e-8)
+        k._adam_serial(other[0], p2, other[1], other[2], 1e-3, 0.9, 0.999, 0.001, 1e-8)
+        for a, b in zip(state, other):
+            np.testing.assert_array_equal(a, b)

@@ -130,16 +130,22 @@ class VAE:
             return conv_apply(layers, x, shape)
         return trunk
 
+    def _set_theta(self, theta, layout):
+        """All parameters as one flat vector ``theta_``; ``params_`` holds named views of it."""
+        self.layout_ = layout
+        self.theta_ = theta
+        self.params_ = layout.views(theta)
+
     def _check_fitted(self):
-        if not hasattr(self, "params_"):
+        if not hasattr(self, "theta_"):
             raise RuntimeError("this VAE is not fitted yet: call fit(data) or load a saved model")
 
     def _prepare(self, X, fitting=False):
         return _data.prepare(self, X, fitting)
 
-    def _loss_and_grad(self, params, x_in, x, eps, beta, report):
-        return value_and_grad(nets.loss)(params, x_in, x, eps, beta, self.decoder, self.n_sites_, self._trunk(),
-                                         report)
+    def _loss_and_grad(self, x_in, x, eps, beta, report):
+        return value_and_grad(nets.loss)(self.theta_, self.layout_, x_in, x, eps, beta, self.decoder, self.n_sites_,
+                                         self._trunk(), report)
 
     # ------------------------------------------------------------------------------------------ training
     def fit(self, X, checkpoint=None):
@@ -164,12 +170,14 @@ class VAE:
             trunk_params = {f"conv{k}.{name}": layer[name] for k, layer in enumerate(layers) for name in ("W", "b")}
         else:
             n_in = x_in.shape[1]
-        self.params_ = nets.init_params(rng, n_in, self.n_sites_, self.n_states_ if self.decoder in
-                                        ("categorical", "nematic") else 1, self.latent_dim, self.hidden,
-                                        self.decoder_hidden, self.decoder, dtype, trunk_params)
+        params = nets.init_params(rng, n_in, self.n_sites_, self.n_states_ if self.decoder in
+                                  ("categorical", "nematic") else 1, self.latent_dim, self.hidden,
+                                  self.decoder_hidden, self.decoder, dtype, trunk_params)
+        layout = nets.Layout(params)
+        self._set_theta(layout.pack(params, dtype), layout)
         opt_init, opt_step = OPTIMIZERS[self.optimizer]
-        opt_state = opt_init(self.params_)
-        self._last_good = {k: v.copy() for k, v in self.params_.items()}  # before any completed epoch: the start
+        opt_state = opt_init({"theta": self.theta_})
+        self._last_good = self.theta_.copy()  # before any completed epoch: the start
         self.history_ = []
         best = {"loss": math.inf, "params": None, "epoch": -1}
         start = 0
@@ -185,14 +193,14 @@ class VAE:
                 idx = order[s:s + self.batch_size]
                 eps = rng.standard_normal((len(idx), self.latent_dim)).astype(dtype)
                 report = {}
-                value, grads = self._loss_and_grad(self.params_, x_in[idx], x[idx], eps, beta, report)
-                if not (np.isfinite(value) and all(np.isfinite(g).all() for g in grads.values())):
+                value, grad = self._loss_and_grad(x_in[idx], x[idx], eps, beta, report)
+                if not (np.isfinite(value) and np.isfinite(grad).all()):
                     self._restore_last_good(checkpoint, best)
                     raise FloatingPointError(
                         f"non-finite loss or gradient at epoch {epoch}, batch {s // self.batch_size}: training "
                         "stopped; the parameters are those of the last completed epoch"
                         + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
-                opt_step(self.params_, grads, opt_state, self.lr)
+                opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, self.lr)
                 for k in sums:
                     sums[k] += report[k] * len(idx)
             record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),
@@ -201,14 +209,13 @@ class VAE:
                 r, dist = self._evaluate(x_in[val], x[val], val_eps)
                 record.update(val_rate=r, val_distortion=dist, val_loss=dist + beta * r)
                 if record["val_loss"] < best["loss"]:
-                    best = {"loss": record["val_loss"], "params": {k: v.copy() for k, v in self.params_.items()},
-                            "epoch": epoch}
+                    best = {"loss": record["val_loss"], "params": self.theta_.copy(), "epoch": epoch}
             self.history_.append(record)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(rate=f"{record['rate']:.3f}", distortion=f"{record['distortion']:.3f}")
             stop = self.patience is not None and n_val and epoch - best["epoch"] >= self.patience
-            self._last_good = {k: v.copy() for k, v in self.params_.items()}
+            self._last_good = self.theta_.copy()
             if checkpoint is not None:
                 self._save_checkpoint(checkpoint, epoch + 1, rng, opt_state, best)
             if stop:
@@ -216,7 +223,7 @@ class VAE:
         if bar is not None:
             bar.close()
         if self.patience is not None and best["params"] is not None:
-            self.params_ = best["params"]
+            self.theta_[:] = best["params"]
         return self
 
     def _progress_bar(self, start):
@@ -228,12 +235,12 @@ class VAE:
 
     def _evaluate(self, x_in, x, eps):
         report = {}
-        nets.loss(self.params_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report)
+        nets.loss(self.theta_, self.layout_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report)
         return report["rate"], report["distortion"]
 
     def _restore_last_good(self, checkpoint, best):
         if getattr(self, "_last_good", None) is not None:
-            self.params_ = {k: v.copy() for k, v in self._last_good.items()}
+            self.theta_[:] = self._last_good
 
     # ------------------------------------------------------------------------------------------ checkpoints
     def _state_arrays(self, prefix, d):
@@ -243,9 +250,9 @@ class VAE:
         meta = {"next_epoch": next_epoch, "rng": rng.bit_generator.state, "history": self.history_,
                 "best_loss": best["loss"], "best_epoch": best["epoch"], "hyper": self._hyper(),
                 "data": self._data_meta(), "version": __version__}
-        arrays = {**self._state_arrays("p:", self.params_), **self._state_arrays("o:", opt_state)}
+        arrays = {"theta": self.theta_, **self._state_arrays("o:", opt_state)}
         if best["params"] is not None:
-            arrays.update(self._state_arrays("b:", best["params"]))
+            arrays["best"] = best["params"]
         atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
 
     def _load_checkpoint(self, path, opt_state):
@@ -258,9 +265,9 @@ class VAE:
                     meta["data"] != json.loads(json.dumps(self._data_meta(), default=_json_default)):
                 raise ValueError(f"checkpoint {path!r} was written with other settings or data; delete it or "
                                  "use another path")
-            self.params_ = {k[2:]: f[k] for k in f.files if k.startswith("p:")}
+            self.theta_[:] = f["theta"]
             opt_state = {k[2:]: f[k] for k in f.files if k.startswith("o:")}
-            best_params = {k[2:]: f[k] for k in f.files if k.startswith("b:")} or None
+            best_params = f["best"] if "best" in f.files else None
         rng = np.random.default_rng()
         rng.bit_generator.state = meta["rng"]
         self.history_ = meta["history"]
@@ -272,21 +279,21 @@ class VAE:
         """Posterior means and log-variances (n, latent_dim) of data X."""
         self._check_fitted()
         x_in, _ = self._prepare(X)
-        mu, logvar = nets.encode(self.params_, x_in, self._trunk())
+        mu, logvar = nets.encode(self.theta_, self.layout_, x_in, self._trunk())
         return np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
 
     def decode(self, Z):
         """Decoder means for latents Z (n, latent_dim): ``P(s = +1)`` per site (bernoulli, beta2), state
         probabilities (n, N, q) (categorical, nematic) or means (gaussian), in the data's site shape."""
         self._check_fitted()
-        out = nets.decoder_outputs(self.params_, self._latents(Z), self.decoder, self.n_sites_)
+        out = nets.decoder_outputs(self.theta_, self.layout_, self._latents(Z), self.decoder, self.n_sites_)
         return _data.decoder_means(self, out)
 
     def fields(self, Z):
         """The decoder's effective fields at latents Z: the logits (bernoulli, categorical, nematic; for
         beta2 the tempered logits ``beta h``), shape (n, N) or (n, N, q)."""
         self._check_fitted()
-        out = nets.decoder_outputs(self.params_, self._latents(Z), self.decoder, self.n_sites_)
+        out = nets.decoder_outputs(self.theta_, self.layout_, self._latents(Z), self.decoder, self.n_sites_)
         return _data.effective_fields(self, out)
 
     def _latents(self, Z):
@@ -302,7 +309,7 @@ class VAE:
         n_samples = check_int("n_samples", n_samples, 1)
         rng = np.random.default_rng(check_int("seed", seed, 0))
         z = rng.standard_normal((n_samples, self.latent_dim))
-        return _data.draw(self, nets.decoder_outputs(self.params_, z.astype(self.dtype), self.decoder,
+        return _data.draw(self, nets.decoder_outputs(self.theta_, self.layout_, z.astype(self.dtype), self.decoder,
                                                      self.n_sites_), rng)
 
     def rate(self, X):
@@ -315,11 +322,11 @@ class VAE:
         self._check_fitted()
         x_in, x = self._prepare(X)
         rng = np.random.default_rng(check_int("seed", seed, 0))
-        mu, logvar = nets.encode(self.params_, x_in, self._trunk())
+        mu, logvar = nets.encode(self.theta_, self.layout_, x_in, self._trunk())
         ll = 0.0
         for _ in range(check_int("n_draws", n_draws, 1)):
             z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape).astype(mu.dtype)
-            ll = ll + nets.log_likelihood(nets.decoder_outputs(self.params_, z, self.decoder, self.n_sites_), x,
+            ll = ll + nets.log_likelihood(nets.decoder_outputs(self.theta_, self.layout_, z, self.decoder, self.n_sites_), x,
                                           self.decoder)
         return np.asarray(ll / n_draws - nets.kl_normal(mu, logvar), np.float64)
 
@@ -328,12 +335,12 @@ class VAE:
         self._check_fitted()
         x_in, x = self._prepare(X)
         rng = np.random.default_rng(check_int("seed", seed, 0))
-        mu, logvar = (np.asarray(a, np.float64) for a in nets.encode(self.params_, x_in, self._trunk()))
+        mu, logvar = (np.asarray(a, np.float64) for a in nets.encode(self.theta_, self.layout_, x_in, self._trunk()))
         terms = np.empty((check_int("k", k, 1), len(x)))
         for j in range(k):
             e = rng.standard_normal(mu.shape)
             z = mu + np.exp(0.5 * logvar) * e
-            ll = nets.log_likelihood(nets.decoder_outputs(self.params_, z.astype(self.dtype), self.decoder,
+            ll = nets.log_likelihood(nets.decoder_outputs(self.theta_, self.layout_, z.astype(self.dtype), self.decoder,
                                                           self.n_sites_), x, self.decoder)
             log_prior = -0.5 * np.sum(z * z + np.log(2 * np.pi), axis=1)
             log_q = -0.5 * np.sum(e * e + logvar + np.log(2 * np.pi), axis=1)
@@ -366,7 +373,8 @@ class VAE:
             raise ValueError(f"{path!r} is not a fastmf VAE file (format {meta.get('format')!r})")
         hyper = meta["hyper"]
         vae = cls(**{k: v for k, v in hyper.items() if k != "n_states"}, n_states=hyper["n_states"])
-        vae.params_ = params
+        layout = nets.Layout(params)
+        vae._set_theta(layout.pack(params, np.dtype(vae.dtype)), layout)
         vae.history_ = meta["history"]
         vae.input_shape_ = tuple(meta["data"]["input_shape"])
         vae.n_states_ = meta["data"]["n_states"]

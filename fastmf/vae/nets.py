@@ -1,7 +1,7 @@
 """The VAE as small pure functions over an explicit parameter dict (HIPS autograd style).
 
-Parameters are a flat dict ``name -> array``: ``enc{k}.W/b`` (encoder hidden layers, input -> hidden), ``mu.W/b``
-and ``logvar.W/b`` (the Gaussian posterior heads), ``dec{k}.W/b`` (decoder hidden layers), and the decoder
+Parameters are a flat dict ``name -> array``: ``enc{k}.W/b`` (encoder hidden layers, input -> hidden), ``head.W/b``
+(the Gaussian posterior: columns ``[mu | logvar]``), ``dec{k}.W/b`` (decoder hidden layers), and the decoder
 heads below. Hidden layers use ``tanh``. ``z = mu + exp(logvar / 2) eps`` with ``eps`` drawn by the caller.
 
 Decoders (the output ``heads`` of the last decoder layer, ``h``):
@@ -21,9 +21,11 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval
 
+from . import layers as ly
 from . import likelihood as lk
 
-__all__ = ["init_params", "encode", "decoder_outputs", "log_likelihood", "kl_normal", "loss", "DECODERS"]
+__all__ = ["init_params", "Layout", "encoder_output", "encode", "decoder_outputs", "log_likelihood", "kl_normal",
+           "loss", "DECODERS"]
 
 DECODERS = ("bernoulli", "beta2", "categorical", "nematic", "gaussian")
 
@@ -43,8 +45,9 @@ def init_params(rng, n_in, n_sites, n_states, latent_dim, hidden, decoder_hidden
     for k, n in enumerate(hidden):
         p[f"enc{k}.W"], p[f"enc{k}.b"] = _dense(rng, width, n, dtype)
         width = n
-    p["mu.W"], p["mu.b"] = _dense(rng, width, latent_dim, dtype)
-    p["logvar.W"], p["logvar.b"] = _dense(rng, width, latent_dim, dtype, scale=0.1)
+    mu_W, mu_b = _dense(rng, width, latent_dim, dtype)
+    lv_W, lv_b = _dense(rng, width, latent_dim, dtype, scale=0.1)
+    p["head.W"], p["head.b"] = np.concatenate([mu_W, lv_W], axis=1), np.concatenate([mu_b, lv_b])
     width = latent_dim
     for k, n in enumerate(decoder_hidden):
         p[f"dec{k}.W"], p[f"dec{k}.b"] = _dense(rng, width, n, dtype)
@@ -57,42 +60,97 @@ def init_params(rng, n_in, n_sites, n_states, latent_dim, hidden, decoder_hidden
     return p
 
 
-def _n_layers(params, prefix):
-    k = 0
-    while f"{prefix}{k}.W" in params:
-        k += 1
-    return k
+class Layout:
+    """Where each named parameter lives in the flat vector ``theta`` (training differentiates with respect to
+    ``theta`` alone, so the gradient is one vector and the optimizer one fused pass)."""
+
+    def __init__(self, params):
+        self.slots = {}
+        off = 0
+        for name, value in params.items():
+            self.slots[name] = (off, tuple(value.shape))
+            off += value.size
+        self.size = off
+
+    def pack(self, params, dtype):
+        theta = np.empty(self.size, dtype)
+        for name, (off, shape) in self.slots.items():
+            theta[off:off + int(np.prod(shape))] = np.asarray(params[name]).ravel()
+        return theta
+
+    def views(self, theta):
+        return {name: theta[off:off + int(np.prod(shape))].reshape(shape) for name, (off, shape) in
+                self.slots.items()}
+
+    def layers(self, names, all_tanh=False):
+        """The ``mlp`` description of dense layers ``names`` (prefixes of ``.W`` / ``.b``): tanh after each layer
+        but the last (after every layer with ``all_tanh``)."""
+        out = []
+        for k, name in enumerate(names):
+            w_off, (n_in, n_out) = self.slots[f"{name}.W"]
+            b_off, _ = self.slots[f"{name}.b"]
+            out.append((w_off, n_in, n_out, b_off, all_tanh or k < len(names) - 1))
+        return tuple(out)
+
+    def count(self, prefix):
+        k = 0
+        while f"{prefix}{k}.W" in self.slots:
+            k += 1
+        return k
+
+    def take(self, theta, name):
+        off, shape = self.slots[name]
+        return ly.take(theta, off, shape)
 
 
-def encode(params, x, trunk=None):
-    """Posterior mean and log-variance (B, latent_dim) of encoder inputs x (B, n_in); ``trunk(params, x)`` first
-    when given (e.g. the convolutional layers)."""
-    h = trunk(params, x) if trunk is not None else x
-    for k in range(_n_layers(params, "enc")):
-        h = anp.tanh(anp.dot(h, params[f"enc{k}.W"]) + params[f"enc{k}.b"])
-    return anp.dot(h, params["mu.W"]) + params["mu.b"], anp.dot(h, params["logvar.W"]) + params["logvar.b"]
+class _Taken:
+    """``params[name]`` for a trunk (e.g. the conv layers): slices of theta through the ``take`` primitive."""
+
+    def __init__(self, theta, layout):
+        self.theta, self.layout = theta, layout
+
+    def __getitem__(self, name):
+        return self.layout.take(self.theta, name)
 
 
-def decoder_outputs(params, z, decoder, n_sites):
+def encoder_output(theta, layout, x, trunk=None):
+    """``[mu | logvar]`` (B, 2 latent_dim): trunk (optional), tanh hidden layers, linear head."""
+    h = trunk(_Taken(theta, layout), x) if trunk is not None else x
+    names = [f"enc{k}" for k in range(layout.count("enc"))] + ["head"]
+    return ly.mlp(theta, h, layout.layers(names))
+
+
+def encode(theta, layout, x, trunk=None):
+    """Posterior mean and log-variance (B, latent_dim)."""
+    o = encoder_output(theta, layout, x, trunk)
+    d = o.shape[1] // 2
+    return o[:, :d], o[:, d:]
+
+
+def _decoder_names(layout):
+    return [f"dec{k}" for k in range(layout.count("dec"))]
+
+
+def decoder_outputs(theta, layout, z, decoder, n_sites):
     """The decoder heads for latents z (B, d): a dict with ``logits`` (bernoulli, categorical, nematic),
     ``h`` and ``t`` (beta2), or ``mean`` and ``logvar`` (gaussian)."""
-    h = z
-    for k in range(_n_layers(params, "dec")):
-        h = anp.tanh(anp.dot(h, params[f"dec{k}.W"]) + params[f"dec{k}.b"])
-    out = anp.dot(h, params["out.W"]) + params["out.b"]
-    if decoder == "bernoulli":
-        return {"logits": out}
-    if decoder == "beta2":
-        return {"h": out, "t": anp.dot(h, params["temp.W"]) + params["temp.b"]}
-    if decoder in ("categorical", "nematic"):
+    hidden = _decoder_names(layout)
+    if decoder in ("bernoulli", "categorical", "nematic"):
+        out = ly.mlp(theta, z, layout.layers(hidden + ["out"]))
+        if decoder == "bernoulli":
+            return {"logits": out}
         return {"logits": anp.reshape(out, (out.shape[0], n_sites, -1))}
-    return {"mean": out, "logvar": out * 0 + params["logvar_x"]}
+    h = ly.mlp(theta, z, layout.layers(hidden, all_tanh=True)) if hidden else z
+    out = ly.mlp(theta, h, layout.layers(["out"]))
+    if decoder == "beta2":
+        return {"h": out, "t": ly.mlp(theta, h, layout.layers(["temp"]))}
+    return {"mean": out, "logvar": out * 0 + layout.take(theta, "logvar_x")}
 
 
 def log_likelihood(outputs, x, decoder):
     """Per-sample ``log p(x | z)`` (B,) through the fused kernels; x is the decoder's target array."""
     if decoder == "bernoulli":
-        return lk.bernoulli_ll(outputs["logits"], x)
+        return ly.bernoulli_ll(outputs["logits"], x)
     if decoder == "beta2":
         return lk.tempered_ll(outputs["h"], outputs["t"], x)
     if decoder in ("categorical", "nematic"):
@@ -105,14 +163,13 @@ def kl_normal(mu, logvar):
     return 0.5 * anp.sum(mu * mu + anp.exp(logvar) - 1.0 - logvar, axis=1)
 
 
-def loss(params, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None):
+def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None):
     """Mean over the batch of ``distortion + beta * rate`` (``-log p(x|z)`` with one reparameterised z, and the
     analytic KL). ``report``, a dict, receives the batch means of ``rate`` and ``distortion`` (values only)."""
-    mu, logvar = encode(params, x_in, trunk)
-    z = mu + anp.exp(0.5 * logvar) * eps
-    distortion = -log_likelihood(decoder_outputs(params, z, decoder, n_sites), x, decoder)
-    rate = kl_normal(mu, logvar)
+    o = encoder_output(theta, layout, x_in, trunk)
+    rate = ly.kl_rows(o)
+    ll = log_likelihood(decoder_outputs(theta, layout, ly.reparameterize(o, eps), decoder, n_sites), x, decoder)
     if report is not None:
         report["rate"] = float(np.mean(getval(rate)))
-        report["distortion"] = float(np.mean(getval(distortion)))
-    return anp.mean(distortion + beta * rate)
+        report["distortion"] = -float(np.mean(getval(ll)))
+    return ly.objective(ll, rate, beta)
