@@ -6,6 +6,9 @@
                             --seed 7 --out FILE.npz
     fastmf exact ising2d|curie-weiss|hopfield|potts|sk|ea [model parameters as in simulate] --T 2.0
                  [--json] [--profile contiguous|half|none] [--method auto|enumerate|count] [--max-states N]
+    fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
+                 [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
+    fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
 Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
@@ -46,6 +49,27 @@ def _finite_float(text):
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _nonnegative_float(text):
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _int_list(text):
+    try:
+        return tuple(_positive_int(t) for t in text.split(",") if t.strip())
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}") from None
 
 
 def _temperature(text):
@@ -113,6 +137,34 @@ def build_parser():
     parsers = {"ising2d": _ising2d_parser(exact_models), **_add_meanfield_parsers(exact_models, maier_saupe=False)}
     for name, p in parsers.items():
         _exact_arguments(p, with_temperature=name != "ising2d")
+
+    train = sub.add_parser("train", help="train a VAE on a sample file (from simulate or your own .npz with "
+                           "'spins')")
+    train.add_argument("samples", type=pathlib.Path, help="sample file (.npz with a 'spins' array)")
+    train.add_argument("--latent-dim", type=_positive_int, required=True)
+    train.add_argument("--beta", type=_nonnegative_float, default=1.0, help="weight of the rate (beta-VAE)")
+    train.add_argument("--decoder", choices=("bernoulli", "categorical", "gaussian", "nematic", "beta2"),
+                       default="bernoulli")
+    train.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z (no hidden layers)")
+    train.add_argument("--encoder", choices=("mlp", "conv"), default="mlp", help="conv: lattice data (n, L, M)")
+    train.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy unit axes of the nematic decoder")
+    train.add_argument("--hidden", type=_int_list, default=(256,), help="hidden widths, e.g. 256,256")
+    train.add_argument("--epochs", type=_nonnegative_int, default=50)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--kl-warmup", type=_nonnegative_int, default=0, help="epochs of linear KL warm-up")
+    train.add_argument("--patience", type=_positive_int, help="early stopping on the validation loss")
+    train.add_argument("--dtype", choices=("float64", "float32"), default="float32")
+    train.add_argument("--seed", type=_nonnegative_int, required=True)
+    train.add_argument("--checkpoint", type=_out_file, help="resumable checkpoint (.npz), written every epoch")
+    train.add_argument("--out", type=_out_file, required=True, help="model file (.npz)")
+    train.add_argument("--no-progress", action="store_true")
+
+    generate = sub.add_parser("generate", help="draw configurations from a trained VAE (simulate's file format)")
+    generate.add_argument("model", type=pathlib.Path, help="model file written by fastmf train")
+    generate.add_argument("--n-samples", type=_positive_int, required=True)
+    generate.add_argument("--seed", type=_nonnegative_int, required=True)
+    generate.add_argument("--out", type=_out_file, required=True)
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -339,6 +391,38 @@ def _cmd_exact(args):
     return 0
 
 
+def _cmd_train(args):
+    from .samples import load_samples
+    from .vae import VAE
+
+    samples = load_samples(args.samples)
+    axes = _load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
+    vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=args.mean_field,
+              encoder=args.encoder, beta=args.beta, axes=axes, dtype=args.dtype, lr=args.lr,
+              batch_size=args.batch_size, epochs=args.epochs, patience=args.patience, kl_warmup=args.kl_warmup,
+              seed=args.seed, progress=False if args.no_progress else None)
+    vae.fit(samples.spins, checkpoint=args.checkpoint)
+    vae.save(args.out, metadata={"training_file": str(args.samples), "training_metadata": samples.metadata})
+    last = vae.history_[-1] if vae.history_ else {}
+    print(f"trained on {len(samples)} samples of shape {samples.spins.shape[1:]}: {len(vae.history_)} epochs, "
+          f"rate {last.get('rate', float('nan')):.4f}, distortion {last.get('distortion', float('nan')):.4f}; "
+          f"wrote {args.out}")
+    return 0
+
+
+def _cmd_generate(args):
+    from .samples import SampleSet
+    from .vae import VAE
+
+    vae = VAE.load(args.model)
+    spins = vae.sample(args.n_samples, seed=args.seed)
+    meta = {"model": "vae", "sampler": "vae", "vae_file": str(args.model), "seed": args.seed,
+            "latent_dim": vae.latent_dim, "decoder": vae.decoder, "beta": vae.beta}
+    SampleSet(spins, meta).save(args.out)
+    print(f"wrote {len(spins)} samples of shape {spins.shape[1:]} from {args.model} to {args.out}")
+    return 0
+
+
 def _cmd_verify(args):
     from .verify import run_verification
 
@@ -355,7 +439,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
-                "exact": _cmd_exact, "verify": _cmd_verify, "demo": _cmd_demo}
+                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "verify": _cmd_verify,
+                "demo": _cmd_demo}
     try:
         return handlers[args.command](args)
     except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:

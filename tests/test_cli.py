@@ -238,3 +238,47 @@ def test_exact_bad_input(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------------ fastmf train / generate
+
+def test_train_and_generate(tmp_path, capsys):
+    from fastmf.vae import VAE
+
+    data = tmp_path / "cw.npz"
+    assert main(["simulate", "curie-weiss", "--N", "16", "--T", "0.9", "--n-samples", "600", "--seed", "1",
+                 "--out", str(data), "--no-progress"]) == 0
+    model = tmp_path / "vae.npz"
+    argv = ["train", str(data), "--latent-dim", "1", "--hidden", "16", "--epochs", "3", "--seed", "4", "--out",
+            str(model), "--no-progress"]
+    assert main(argv) == 0
+    vae = VAE.load(model)
+    assert vae.latent_dim == 1 and vae.hidden == (16,) and len(vae.history_) == 3
+    assert vae.metadata_["training_metadata"]["model"] == "curie-weiss"
+    again = tmp_path / "again.npz"
+    assert main(argv[:-2] + [str(again), "--no-progress"]) == 0  # same seed: the same model
+    np.testing.assert_array_equal(VAE.load(again).theta_, vae.theta_)
+    out = tmp_path / "gen.npz"
+    assert main(["generate", str(model), "--n-samples", "50", "--seed", "3", "--out", str(out)]) == 0
+    gen = load_samples(out)
+    assert gen.spins.shape == (50, 16) and gen.spins.dtype == np.int8 and gen.metadata["sampler"] == "vae"
+    np.testing.assert_array_equal(gen.spins, vae.sample(50, seed=3))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "missing.npz", "--latent-dim", "1", "--seed", "0", "--out", "m.npz"], "no such sample file"),
+    (["train", "x.npz", "--latent-dim", "1", "--seed", "0", "--out", "m.npz", "--hidden", "8,0"], "positive"),
+    (["generate", "nothing.npz", "--n-samples", "3", "--seed", "0", "--out", "g.npz"], "not a fastmf VAE"),
+])
+def test_train_generate_bad_input(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "--hidden" in argv else _nullcontext():
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.npz").exists() and not (tmp_path / "g.npz").exists()
+
+
+def _nullcontext():
+    import contextlib
+    return contextlib.nullcontext()

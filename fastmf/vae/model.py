@@ -352,11 +352,12 @@ class VAE:
     def _data_meta(self):
         return {"input_shape": list(self.input_shape_), "n_states": self.n_states_, "data_kind": self.data_kind_}
 
-    def save(self, path):
-        """Write the fitted model (parameters, settings, data format, history) to one ``.npz`` atomically."""
+    def save(self, path, metadata=None):
+        """Write the fitted model (parameters, settings, data format, history, and ``metadata``, a JSON-able
+        dict of your own, e.g. where the training data came from) to one ``.npz`` atomically."""
         self._check_fitted()
         meta = {"hyper": self._hyper(), "data": self._data_meta(), "history": self.history_,
-                "version": __version__, "format": "fastmf-vae-1"}
+                "version": __version__, "format": "fastmf-vae-1", "metadata": metadata or {}}
         atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)),
                      **self._state_arrays("p:", self.params_))
 
@@ -376,6 +377,7 @@ class VAE:
         layout = nets.Layout(params)
         vae._set_theta(layout.pack(params, np.dtype(vae.dtype)), layout)
         vae.history_ = meta["history"]
+        vae.metadata_ = meta.get("metadata", {})
         vae.input_shape_ = tuple(meta["data"]["input_shape"])
         vae.n_states_ = meta["data"]["n_states"]
         vae.data_kind_ = meta["data"]["data_kind"]
