@@ -17,19 +17,21 @@ import numba
 import numpy as np
 from numba import prange
 
+from ._fastmath import softplus_parts
+
 __all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad", "categorical_ll", "categorical_grad",
            "gaussian_ll", "gaussian_grad", "adam_update"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _softplus(g):
     """``log(1 + e^g)`` without overflow."""
     return max(g, 0.0) + math.log1p(math.exp(-abs(g)))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _sigmoid(g):
     if g >= 0:
         return 1.0 / (1.0 + math.exp(-g))
@@ -37,7 +39,7 @@ def _sigmoid(g):
     return e / (1.0 + e)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def bernoulli_ll(logits, x):
     B, N = logits.shape
     out = np.empty(B, logits.dtype)
@@ -50,33 +52,50 @@ def bernoulli_ll(logits, x):
     return out
 
 
-@numba.njit(cache=True, inline="always")
-def _bernoulli_row(logits, x, out, resid, b):
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _bernoulli_row(logits, x, out, resid, terms, b):
+    """Row b: the per-site terms and residuals in one loop without a reduction (so it vectorises), then the
+    row sum with eight float64 partial sums in a fixed order."""
     one = logits.dtype.type(1)
-    acc = 0.0
-    for i in range(logits.shape[1]):
+    zero = logits.dtype.type(0)
+    n = np.uint64(logits.shape[1])
+    for i in range(n):
         g = logits[b, i]
-        e = math.exp(-abs(g))  # in the logits' precision (float32: expf)
-        acc += np.float64(x[b, i] * g - (max(g, 0) + math.log1p(e)))
-        resid[b, i] = x[b, i] - (one / (one + e) if g >= 0 else e / (one + e))
-    out[b] = acc
+        e, lp = softplus_parts(g)  # float32: vectorisable polynomials (kernels._fastmath)
+        terms[b, i] = x[b, i] * g - (max(g, zero) + lp)
+        resid[b, i] = x[b, i] - (one / (one + e) if g >= zero else e / (one + e))
+    out[b] = _row_sum(terms, b, n)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _row_sum(a, b, n):
+    acc = np.zeros(8)
+    m = n - n % np.uint64(8)
+    for i in range(np.uint64(0), m, np.uint64(8)):
+        for k in range(8):
+            acc[k] += a[b, i + np.uint64(k)]
+    for i in range(m, n):
+        acc[0] += a[b, i]
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _bernoulli_ll_resid_parallel(logits, x):
     out = np.empty(logits.shape[0], logits.dtype)
     resid = np.empty_like(logits)
+    terms = np.empty_like(logits)
     for b in prange(logits.shape[0]):
-        _bernoulli_row(logits, x, out, resid, b)
+        _bernoulli_row(logits, x, out, resid, terms, b)
     return out, resid
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _bernoulli_ll_resid_serial(logits, x):
     out = np.empty(logits.shape[0], logits.dtype)
     resid = np.empty_like(logits)
+    terms = np.empty_like(logits)
     for b in range(logits.shape[0]):
-        _bernoulli_row(logits, x, out, resid, b)
+        _bernoulli_row(logits, x, out, resid, terms, b)
     return out, resid
 
 
@@ -91,7 +110,7 @@ def bernoulli_ll_resid(logits, x):
     return _bernoulli_ll_resid_serial(logits, x)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def bernoulli_grad(logits, x, up):
     B, N = logits.shape
     out = np.empty_like(logits)
@@ -102,7 +121,7 @@ def bernoulli_grad(logits, x, up):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def tempered_ll(h, t, x):
     B, N = h.shape
     out = np.empty(B, h.dtype)
@@ -115,7 +134,7 @@ def tempered_ll(h, t, x):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def tempered_grad(h, t, x, up):
     """Gradients with respect to h and t of ``sum_b up[b] ll[b]``: ``r beta`` and ``r h beta (1 - beta)`` with
     ``r = x - sigmoid(beta h)``."""
@@ -133,7 +152,7 @@ def tempered_grad(h, t, x, up):
     return dh, dt
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def categorical_ll(logits, x):
     B, N, q = logits.shape
     out = np.empty(B, logits.dtype)
@@ -151,7 +170,7 @@ def categorical_ll(logits, x):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def categorical_grad(logits, x, up):
     B, N, q = logits.shape
     out = np.empty_like(logits)
@@ -170,7 +189,7 @@ def categorical_grad(logits, x, up):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def gaussian_ll(mean, logvar, x):
     B, N = mean.shape
     out = np.empty(B, mean.dtype)
@@ -184,7 +203,7 @@ def gaussian_ll(mean, logvar, x):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def gaussian_grad(mean, logvar, x, up):
     B, N = mean.shape
     dm = np.empty_like(mean)
@@ -199,13 +218,13 @@ def gaussian_grad(mean, logvar, x, up):
     return dm, dv
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, i0, i1):
     t = p.dtype.type
     beta1, beta2, c = t(b1), t(b2), t(c2)
     lr = t(lr_t)
     e = t(eps)
-    for i in range(i0, i1):
+    for i in range(np.uint64(i0), np.uint64(i1)):  # unsigned: no negative-index code, the loop vectorises
         gi = g[i]
         mi = beta1 * m[i] + (t(1) - beta1) * gi
         vi = beta2 * v[i] + (t(1) - beta2) * gi * gi
@@ -214,14 +233,14 @@ def _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, i0, i1):
         p[i] -= lr * mi / (math.sqrt(vi / c) + e)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _adam_parallel(p, g, m, v, lr_t, b1, b2, c2, eps):
     n_chunks = 64
     for k in prange(n_chunks):
         _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, k * p.size // n_chunks, (k + 1) * p.size // n_chunks)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _adam_serial(p, g, m, v, lr_t, b1, b2, c2, eps):
     _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, 0, p.size)
 
@@ -229,5 +248,6 @@ def _adam_serial(p, g, m, v, lr_t, b1, b2, c2, eps):
 def adam_update(p, g, m, v, lr_t, b1, b2, c2, eps):
     """One Adam step in place on flat arrays (element-wise, so the result does not depend on the split):
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``, ``p -= lr_t m / (sqrt(v / c2) + eps)`` with the
-    first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype."""
-    (_adam_parallel if p.size >= PARALLEL_MIN_SIZE else _adam_serial)(p, g, m, v, lr_t, b1, b2, c2, eps)
+    first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype. Always the parallel
+    kernel: only there does the compiler know the four arrays do not overlap and vectorise the loop (7x)."""
+    _adam_parallel(p, g, m, v, lr_t, b1, b2, c2, eps)
