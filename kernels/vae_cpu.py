@@ -20,7 +20,8 @@ from numba import prange
 from ._fastmath import softplus_parts
 
 __all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad", "categorical_ll", "categorical_grad",
-           "gaussian_ll", "gaussian_grad", "adam_update"]
+           "gaussian_ll", "gaussian_grad", "adam_update",
+           "tanh_backward"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -53,17 +54,19 @@ def bernoulli_ll(logits, x):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _bernoulli_row(logits, x, out, resid, terms, b):
+def _bernoulli_row(logits, x, out, resid, terms, b, pm1):
     """Row b: the per-site terms and residuals in one loop without a reduction (so it vectorises), then the
-    row sum with eight float64 partial sums in a fixed order."""
+    row sum with eight float64 partial sums in a fixed order. ``pm1``: x holds ±1 spins, target (x + 1) / 2."""
     one = logits.dtype.type(1)
     zero = logits.dtype.type(0)
+    half = logits.dtype.type(0.5)
     n = np.uint64(logits.shape[1])
     for i in range(n):
         g = logits[b, i]
+        xi = (x[b, i] + one) * half if pm1 else x[b, i]
         e, lp = softplus_parts(g)  # float32: vectorisable polynomials (kernels._fastmath)
-        terms[b, i] = x[b, i] * g - (max(g, zero) + lp)
-        resid[b, i] = x[b, i] - (one / (one + e) if g >= zero else e / (one + e))
+        terms[b, i] = xi * g - (max(g, zero) + lp)
+        resid[b, i] = xi - (one / (one + e) if g >= zero else e / (one + e))
     out[b] = _row_sum(terms, b, n)
 
 
@@ -80,34 +83,41 @@ def _row_sum(a, b, n):
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def _bernoulli_ll_resid_parallel(logits, x):
+def _bernoulli_ll_resid_parallel(logits, x, pm1):
     out = np.empty(logits.shape[0], logits.dtype)
     resid = np.empty_like(logits)
     terms = np.empty_like(logits)
     for b in prange(logits.shape[0]):
-        _bernoulli_row(logits, x, out, resid, terms, b)
+        if pm1:
+            _bernoulli_row(logits, x, out, resid, terms, b, True)
+        else:
+            _bernoulli_row(logits, x, out, resid, terms, b, False)
     return out, resid
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _bernoulli_ll_resid_serial(logits, x):
+def _bernoulli_ll_resid_serial(logits, x, pm1):
     out = np.empty(logits.shape[0], logits.dtype)
     resid = np.empty_like(logits)
     terms = np.empty_like(logits)
     for b in range(logits.shape[0]):
-        _bernoulli_row(logits, x, out, resid, terms, b)
+        if pm1:
+            _bernoulli_row(logits, x, out, resid, terms, b, True)
+        else:
+            _bernoulli_row(logits, x, out, resid, terms, b, False)
     return out, resid
 
 
-# Below this many elements a parallel region costs more to start than it saves.
+# Below this many elements a parallel region costs more to start than it saves (and, with BLAS threads
+# spinning on the same cores, far more).
 PARALLEL_MIN_SIZE = 1 << 16
 
 
-def bernoulli_ll_resid(logits, x):
-    """``(ll, x - sigmoid(logits))``: the log-likelihood and, from the same ``exp``, the per-site gradient."""
-    if logits.size >= PARALLEL_MIN_SIZE:
-        return _bernoulli_ll_resid_parallel(logits, x)
-    return _bernoulli_ll_resid_serial(logits, x)
+def bernoulli_ll_resid(logits, x, pm1=False):
+    """``(ll, target - sigmoid(logits))``: the log-likelihood and, from the same ``exp``, the per-site gradient.
+    The target is x (0/1), or ``(x + 1) / 2`` for ±1 spins with ``pm1=True``."""
+    kernel = _bernoulli_ll_resid_parallel if logits.size >= PARALLEL_MIN_SIZE else _bernoulli_ll_resid_serial
+    return kernel(logits, x, bool(pm1))
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -220,34 +230,58 @@ def gaussian_grad(mean, logvar, x, up):
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, i0, i1):
+    """Adam on elements i0..i1-1; returns how many gradients there were not finite (those elements then hold
+    garbage: the caller restores the parameters)."""
     t = p.dtype.type
     beta1, beta2, c = t(b1), t(b2), t(c2)
     lr = t(lr_t)
     e = t(eps)
+    bad = 0
     for i in range(np.uint64(i0), np.uint64(i1)):  # unsigned: no negative-index code, the loop vectorises
         gi = g[i]
+        bad += not (abs(gi) < np.inf)  # NaN or inf
         mi = beta1 * m[i] + (t(1) - beta1) * gi
         vi = beta2 * v[i] + (t(1) - beta2) * gi * gi
         m[i] = mi
         v[i] = vi
         p[i] -= lr * mi / (math.sqrt(vi / c) + e)
+    return bad
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _adam_parallel(p, g, m, v, lr_t, b1, b2, c2, eps):
     n_chunks = 64
+    bad = np.zeros(n_chunks, np.int64)
     for k in prange(n_chunks):
-        _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, k * p.size // n_chunks, (k + 1) * p.size // n_chunks)
+        bad[k] = _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, k * p.size // n_chunks,
+                             (k + 1) * p.size // n_chunks)
+    return bad.sum()
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _adam_serial(p, g, m, v, lr_t, b1, b2, c2, eps):
-    _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, 0, p.size)
+    return _adam_range(p, g, m, v, lr_t, b1, b2, c2, eps, 0, p.size)
 
 
 def adam_update(p, g, m, v, lr_t, b1, b2, c2, eps):
     """One Adam step in place on flat arrays (element-wise, so the result does not depend on the split):
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``, ``p -= lr_t m / (sqrt(v / c2) + eps)`` with the
-    first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype. Always the parallel
-    kernel: only there does the compiler know the four arrays do not overlap and vectorise the loop (7x)."""
-    _adam_parallel(p, g, m, v, lr_t, b1, b2, c2, eps)
+    first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype. ``error_model="numpy"``
+    (no division-by-zero branch) lets the loop vectorise. Returns True if every gradient was finite."""
+    kernel = _adam_parallel if p.size >= PARALLEL_MIN_SIZE else _adam_serial
+    return kernel(p, g, m, v, lr_t, b1, b2, c2, eps) == 0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def tanh_backward(g, h):
+    """``(g (1 - h**2), column sums of it)`` in one pass: the gradient through ``h = tanh(a)`` and the bias
+    gradient of the layer."""
+    out = np.empty_like(g)
+    col = np.zeros(g.shape[1], g.dtype)
+    one = g.dtype.type(1)
+    for b in range(g.shape[0]):
+        for j in range(np.uint64(g.shape[1])):
+            v = g[b, j] * (one - h[b, j] * h[b, j])
+            out[b, j] = v
+            col[j] += v
+    return out, col

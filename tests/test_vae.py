@@ -307,8 +307,10 @@ def test_parallel_and_serial_kernels_agree_bitwise():
         g = (rng.normal(size=(300, 400)) * 3).astype(dtype)  # 120 000 >= PARALLEL_MIN_SIZE elements
         x = rng.integers(0, 2, size=g.shape).astype(dtype)
         assert g.size >= k.PARALLEL_MIN_SIZE
-        for a, b in zip(k._bernoulli_ll_resid_parallel(g, x), k._bernoulli_ll_resid_serial(g, x)):
+        for a, b in zip(k._bernoulli_ll_resid_parallel(g, x, False), k._bernoulli_ll_resid_serial(g, x, False)):
             np.testing.assert_array_equal(a, b)
+        for a, b in zip(k.bernoulli_ll_resid(g, 2 * x - 1, pm1=True), k.bernoulli_ll_resid(g, x)):
+            np.testing.assert_array_equal(a, b)  # ±1 spins read as (s + 1) / 2
         ll, r = k.bernoulli_ll_resid(g, x)
         np.testing.assert_allclose(ll, k.bernoulli_ll(g, x), rtol=1e-5 if dtype == np.float32 else 1e-13)
         np.testing.assert_allclose(r, k.bernoulli_grad(g, x, np.ones(300, dtype)), atol=1e-6)
@@ -319,3 +321,13 @@ def test_parallel_and_serial_kernels_agree_bitwise():
         k._adam_serial(other[0], p2, other[1], other[2], 1e-3, 0.9, 0.999, 0.001, 1e-8)
         for a, b in zip(state, other):
             np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_keeps_the_best_parameters():
+    x = sample_curie_weiss(16, 1.1, n_samples=400, seed=6)[0]
+    vae = VAE(latent_dim=1, hidden=(16,), epochs=200, lr=3e-2, patience=2, seed=0).fit(x)
+    h = vae.history_
+    best = min(range(len(h)), key=lambda k: h[k]["val_loss"])
+    assert len(h) < 200 and len(h) - 1 - best == 2  # stopped two epochs after the best validation loss
+    ref = VAE(latent_dim=1, hidden=(16,), epochs=best + 1, lr=3e-2, seed=0).fit(x)
+    np.testing.assert_array_equal(vae.theta_, ref.theta_)  # the parameters of the best epoch

@@ -44,7 +44,7 @@ def prepare(vae, X, fitting=False):
     N = vae.n_sites_
     kind = vae.decoder
     if kind in ("bernoulli", "beta2"):
-        if X.dtype.kind not in "iub" or not np.isin(X, (-1, 1)).all():
+        if X.dtype.kind not in "iub" or not _all_pm1(X):
             raise ValueError(f"the {kind} decoder needs ±1 integer spins (for 0/1 data use 2 * x - 1)")
         s = X.reshape(n, N).astype(dtype)
         if fitting:
@@ -80,6 +80,11 @@ def prepare(vae, X, fitting=False):
     onehot = np.zeros((n, N, q), dtype)
     np.put_along_axis(onehot, states[:, :, None], 1, axis=2)
     return onehot.reshape(n, N * q), states
+
+
+def _all_pm1(X):
+    """Every entry is -1 or +1 (``|x| == 1``; for int8, abs(-128) = -128 is rejected too)."""
+    return bool(np.all(np.abs(X) == 1))
 
 
 def _integer_states(X, q, what):

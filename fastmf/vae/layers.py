@@ -10,17 +10,18 @@ the one autograd derives from the plain NumPy expression (``tests/test_vae.py``)
 * ``mlp(theta, x, layers)``: dense layers ``h <- h W + b`` with tanh where flagged;
 * ``take(theta, offset, shape)``: a parameter array (for the conv trunk and per-site constants);
 * ``reparameterize(o, eps)``: ``z = mu + exp(logvar / 2) eps`` with ``o = [mu | logvar]``;
-* ``kl_rows(o)``: ``KL(N(mu, e^logvar) || N(0, I))`` per row;
 * ``bernoulli_ll(logits, x)``: the fused kernel, which also returns ``x - sigmoid(logits)`` for the backward
   pass (one ``exp`` per site in total);
-* ``objective(ll, kl, beta)``: ``mean(-ll + beta kl)``.
+* ``decode_bernoulli(theta, o, eps, spins, layers)``: reparameterisation, decoder layers and Bernoulli
+  likelihood in one node (the training path of the default decoder);
+* ``objective(ll, o, beta)``: ``mean(beta KL - ll)`` with the KL of ``o = [mu | logvar]``.
 """
 import numpy as np
 from autograd.extend import SparseObject, defvjp_argnums, primitive, vspace
 
 from ..kernels import vae_cpu as _k
 
-__all__ = ["mlp", "take", "reparameterize", "kl_rows", "bernoulli_ll", "objective"]
+__all__ = ["mlp", "take", "reparameterize", "kl_rows", "bernoulli_ll", "decode_bernoulli", "objective"]
 
 # Values handed from a primitive's forward pass to its VJP maker, which autograd calls right after the forward
 # pass of the same node (keyed by the output's id; one entry per primitive: nothing builds up).
@@ -65,9 +66,10 @@ def mlp(theta, x, layers):
     return h
 
 
-def _mlp_vjp(argnums, ans, args, kwargs):
+def _mlp_vjp(argnums, ans, args, kwargs, acts=None):
     theta, x, layers = args
-    acts = _get("mlp", ans)
+    if acts is None:
+        acts = _get("mlp", ans)
     if acts is None:
         acts = _mlp_forward(theta, x, layers)[1]
 
@@ -76,10 +78,12 @@ def _mlp_vjp(argnums, ans, args, kwargs):
         for k in range(len(layers) - 1, -1, -1):
             w_off, n_in, n_out, b_off, tanh = layers[k]
             if tanh:
-                g = g * (1 - acts[k + 1] * acts[k + 1])
+                g, g_b = _k.tanh_backward(g, acts[k + 1])
+            else:
+                g_b = g.sum(axis=0)
             if 0 in argnums:
                 pieces.append((w_off, (acts[k].T @ g).ravel()))
-                pieces.append((b_off, g.sum(axis=0)))
+                pieces.append((b_off, g_b))
             if k > 0 or 1 in argnums:
                 g = g @ theta[w_off:w_off + n_in * n_out].reshape(n_in, n_out).T
         return tuple(_sparse(theta, pieces) if a == 0 else g for a in argnums)
@@ -118,23 +122,15 @@ def _reparameterize_vjp(argnums, ans, args, kwargs):
 defvjp_argnums(reparameterize, _reparameterize_vjp)
 
 
-@primitive
 def kl_rows(o):
+    """``KL(N(mu, e^logvar) || N(0, I))`` per row of ``o = [mu | logvar]`` (plain NumPy: for reports)."""
     mu, logvar = _split(o)
     return 0.5 * np.sum(mu * mu + np.exp(logvar) - 1 - logvar, axis=1)
 
 
-def _kl_vjp(argnums, ans, args, kwargs):
-    mu, logvar = _split(args[0])
-    return lambda g: (g[:, None] * np.concatenate([mu, 0.5 * (np.exp(logvar) - 1)], axis=1),)
-
-
-defvjp_argnums(kl_rows, _kl_vjp)
-
-
 @primitive
 def bernoulli_ll(logits, x):
-    """``sum_i x_i g_i - softplus(g_i)``, with the residual ``x - sigmoid(g)`` kept for the VJP."""
+    """``sum_i x_i g_i - softplus(g_i)`` (x in {0, 1}), with the residual ``x - sigmoid(g)`` kept for the VJP."""
     ll, r = _k.bernoulli_ll_resid(logits, x)
     _put("bernoulli", ll, r)
     return ll
@@ -150,17 +146,64 @@ def _bernoulli_vjp(argnums, ans, args, kwargs):
 defvjp_argnums(bernoulli_ll, _bernoulli_vjp)
 
 
+def _decode_forward(theta, o, eps, spins, layers):
+    mu, logvar = _split(o)
+    sd = np.exp(0.5 * logvar)
+    z = mu + sd * eps
+    logits, acts = _mlp_forward(theta, z, layers)
+    ll, r = _k.bernoulli_ll_resid(logits, spins, pm1=True)
+    return ll, (sd, acts, r)
+
+
 @primitive
-def objective(ll, kl, beta):
-    return np.mean(beta * kl - ll)
+def decode_bernoulli(theta, o, eps, spins, layers):
+    """The Bernoulli decoder path in one node: ``z = mu + exp(logvar / 2) eps`` from ``o = [mu | logvar]``, the
+    decoder layers, and ``log p(spins | z)`` for ±1 spins (B,). One node instead of four: on small models
+    autograd's per-node bookkeeping costs as much as the arithmetic."""
+    ll, saved = _decode_forward(theta, o, eps, spins, layers)
+    _put("decode", ll, saved)
+    return ll
+
+
+def _decode_vjp(argnums, ans, args, kwargs):
+    theta, o, eps, spins, layers = args
+    saved = _get("decode", ans)
+    if saved is None:
+        saved = _decode_forward(theta, o, eps, spins, layers)[1]
+    sd, acts, r = saved
+    backward = _mlp_vjp((0, 1), None, (theta, acts[0], layers), {}, acts)
+
+    def vjp(g):
+        g_theta, g_z = backward(r * g[:, None].astype(r.dtype))
+        return tuple(g_theta if a == 0 else np.concatenate([g_z, 0.5 * g_z * sd * eps], axis=1) for a in argnums)
+    return vjp
+
+
+defvjp_argnums(decode_bernoulli, _decode_vjp)
+
+
+@primitive
+def objective(ll, o, beta):
+    """``mean(beta KL(o) - ll)``: the beta-VAE loss of the batch, with the KL of ``o = [mu | logvar]``."""
+    return np.mean(beta * kl_rows(o) - ll)
 
 
 def _objective_vjp(argnums, ans, args, kwargs):
-    ll, kl, beta = args
+    ll, o, beta = args
     n = len(ll)
-    return lambda g: tuple(np.full(n, -g / n, ll.dtype) if a == 0 else
-                           (np.full(n, g * beta / n, kl.dtype) if a == 1 else np.sum(kl) * g / n)
-                           for a in argnums)
+    mu, logvar = _split(o)
+
+    def vjp(g):
+        out = []
+        for a in argnums:
+            if a == 0:
+                out.append(np.full(n, -g / n, ll.dtype))
+            elif a == 1:
+                out.append((g * beta / n) * np.concatenate([mu, 0.5 * (np.exp(logvar) - 1)], axis=1))
+            else:
+                out.append(np.sum(kl_rows(o)) * g / n)
+        return tuple(out)
+    return vjp
 
 
 defvjp_argnums(objective, _objective_vjp)

@@ -185,6 +185,7 @@ class VAE:
             start, rng, opt_state, best = self._load_checkpoint(checkpoint, opt_state)
         val_eps = np.random.default_rng([self.seed, 1]).standard_normal((n_val, self.latent_dim)).astype(dtype)
         bar = self._progress_bar(start)
+        fused = self.decoder == "bernoulli"
         for epoch in range(start, self.epochs):
             beta = self.beta * min(1.0, (epoch + 1) / self.kl_warmup) if self.kl_warmup else self.beta
             order = train[rng.permutation(len(train))]
@@ -193,14 +194,15 @@ class VAE:
                 idx = order[s:s + self.batch_size]
                 eps = rng.standard_normal((len(idx), self.latent_dim)).astype(dtype)
                 report = {}
-                value, grad = self._loss_and_grad(x_in[idx], x[idx], eps, beta, report)
-                if not (np.isfinite(value) and np.isfinite(grad).all()):
+                # the Bernoulli path reads its target from the ±1 input: no second gather
+                value, grad = self._loss_and_grad(x_in[idx], None if fused else x[idx], eps, beta, report)
+                finite = np.isfinite(value) and opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, self.lr)
+                if not finite:  # the optimizer checked the gradient in its own pass
                     self._restore_last_good(checkpoint, best)
                     raise FloatingPointError(
                         f"non-finite loss or gradient at epoch {epoch}, batch {s // self.batch_size}: training "
                         "stopped; the parameters are those of the last completed epoch"
                         + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
-                opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, self.lr)
                 for k in sums:
                     sums[k] += report[k] * len(idx)
             record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),

@@ -71,6 +71,7 @@ class Layout:
             self.slots[name] = (off, tuple(value.shape))
             off += value.size
         self.size = off
+        self._layers = {}
 
     def pack(self, params, dtype):
         theta = np.empty(self.size, dtype)
@@ -84,7 +85,13 @@ class Layout:
 
     def layers(self, names, all_tanh=False):
         """The ``mlp`` description of dense layers ``names`` (prefixes of ``.W`` / ``.b``): tanh after each layer
-        but the last (after every layer with ``all_tanh``)."""
+        but the last (after every layer with ``all_tanh``). Cached."""
+        key = (tuple(names), all_tanh)
+        if key not in self._layers:
+            self._layers[key] = self._make_layers(names, all_tanh)
+        return self._layers[key]
+
+    def _make_layers(self, names, all_tanh):
         out = []
         for k, name in enumerate(names):
             w_off, (n_in, n_out) = self.slots[f"{name}.W"]
@@ -165,11 +172,14 @@ def kl_normal(mu, logvar):
 
 def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None):
     """Mean over the batch of ``distortion + beta * rate`` (``-log p(x|z)`` with one reparameterised z, and the
-    analytic KL). ``report``, a dict, receives the batch means of ``rate`` and ``distortion`` (values only)."""
+    analytic KL). ``report``, a dict, receives the batch means of ``rate`` and ``distortion`` (values only).
+    For the Bernoulli decoder x may be None: the target is taken from the ±1 encoder input."""
     o = encoder_output(theta, layout, x_in, trunk)
-    rate = ly.kl_rows(o)
-    ll = log_likelihood(decoder_outputs(theta, layout, ly.reparameterize(o, eps), decoder, n_sites), x, decoder)
+    if decoder == "bernoulli":  # three nodes: encoder, decoder + likelihood, objective
+        ll = ly.decode_bernoulli(theta, o, eps, x_in, layout.layers(_decoder_names(layout) + ["out"]))
+    else:
+        ll = log_likelihood(decoder_outputs(theta, layout, ly.reparameterize(o, eps), decoder, n_sites), x, decoder)
     if report is not None:
-        report["rate"] = float(np.mean(getval(rate)))
+        report["rate"] = float(np.mean(ly.kl_rows(getval(o))))
         report["distortion"] = -float(np.mean(getval(ll)))
-    return ly.objective(ll, rate, beta)
+    return ly.objective(ll, o, beta)

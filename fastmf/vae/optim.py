@@ -2,7 +2,7 @@
 checkpoints and resumes bit for bit.
 
 ``state = adam_init(params)``; ``adam_step(params, grads, state, lr)`` updates ``params`` and ``state`` in
-place. Arithmetic runs in the parameters' dtype (float32 or float64).
+place and returns whether every gradient was finite (checked in the same pass). Arithmetic runs in the parameters' dtype (float32 or float64).
 """
 import numpy as np
 
@@ -17,14 +17,17 @@ def adam_init(params):
 
 
 def adam_step(params, grads, state, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """Returns False if a gradient was not finite (the parameters are then damaged: restore them)."""
     state["t"] += 1
     t = int(state["t"])
     c1 = 1.0 - b1 ** t
     c2 = 1.0 - b2 ** t
+    finite = True
     for k, p in params.items():  # one fused pass per array (kernels.vae_cpu.adam_update)
         g = np.ascontiguousarray(grads[k], dtype=p.dtype)
-        _k.adam_update(p.reshape(-1), g.reshape(-1), state[f"m:{k}"].reshape(-1), state[f"v:{k}"].reshape(-1),
-                       lr / c1, b1, b2, c2, eps)
+        finite &= _k.adam_update(p.reshape(-1), g.reshape(-1), state[f"m:{k}"].reshape(-1),
+                                 state[f"v:{k}"].reshape(-1), lr / c1, b1, b2, c2, eps)
+    return finite
 
 
 def sgd_init(params):
@@ -33,8 +36,11 @@ def sgd_init(params):
 
 def sgd_step(params, grads, state, lr):
     state["t"] += 1
+    finite = True
     for k, p in params.items():
+        finite &= bool(np.isfinite(np.sum(grads[k])))
         p -= p.dtype.type(lr) * grads[k]
+    return finite
 
 
 OPTIMIZERS = {"adam": (adam_init, adam_step), "sgd": (sgd_init, sgd_step)}

@@ -1,0 +1,108 @@
+"""asv benchmarks of VAE training throughput: fastmf's NumPy + autograd VAE against the same model in PyTorch.
+
+Architecture of both (the issue's benchmark setting): N ±1 inputs -> dense 256 (tanh) -> [mu | logvar] (2 + 2);
+z = mu + exp(logvar / 2) eps; decoder 2 -> 256 (tanh) -> N Bernoulli logits; loss = mean over the batch of
+the Bernoulli negative log-likelihood plus the analytic KL; Adam (lr 1e-3), batch 128, float32, one
+epochs over the data per timed call. PyTorch (the ``bench`` extra) uses the same number of threads as Numba,
+and the BLAS libraries under NumPy and PyTorch are limited to it too (``report_vae.py`` sets
+``OPENBLAS_NUM_THREADS`` etc. before importing them: per-core figures).
+``samples_per_second`` is shared with ``report_vae.py``.
+"""
+import time
+
+import numba
+import numpy as np
+
+from fastmf.vae import VAE
+
+SIZES = (64, 256, 1024, 4096)
+HIDDEN, LATENT, BATCH, LR = 256, 2, 128, 1e-3
+
+
+def make_data(N, seed=0):
+    """Random ±1 configurations, 2**22 / N of them (2048 to 16384)."""
+    n = max(2048, min(16384, 2 ** 22 // N))
+    return np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), size=(n, N))
+
+
+EPOCHS = 3  # per timed run: steady-state training, setup (model, data checks) amortised as in real use
+
+
+def fastmf_epoch(X, seed=0, epochs=EPOCHS):
+    VAE(latent_dim=LATENT, hidden=(HIDDEN,), dtype="float32", batch_size=BATCH, lr=LR, epochs=epochs,
+        validation_fraction=0.0, seed=seed, progress=False).fit(X)
+
+
+def torch_epoch(X, seed=0, epochs=EPOCHS):
+    import torch
+
+    torch.manual_seed(seed)
+    N = X.shape[1]
+    enc = torch.nn.Sequential(torch.nn.Linear(N, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 2 * LATENT))
+    dec = torch.nn.Sequential(torch.nn.Linear(LATENT, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, N))
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=LR)
+    x = torch.from_numpy(X.astype(np.float32))
+    target = (x + 1) / 2
+    for _ in range(epochs):
+        _torch_epoch(x, target, enc, dec, opt)
+
+
+def _torch_epoch(x, target, enc, dec, opt):
+    import torch
+
+    perm = torch.randperm(len(x))
+    for s in range(0, len(x), BATCH):
+        idx = perm[s:s + BATCH]
+        h = enc(x[idx])
+        mu, logvar = h[:, :LATENT], h[:, LATENT:]
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        rec = torch.nn.functional.binary_cross_entropy_with_logits(dec(z), target[idx], reduction="none").sum(1)
+        kl = 0.5 * (mu * mu + logvar.exp() - 1 - logvar).sum(1)
+        loss = (rec + kl).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def samples_per_second(epoch, X, repeats=3):
+    """Best training throughput (samples x epochs per second) over ``repeats`` timed runs of EPOCHS epochs, after
+    a warm-up run on a slice."""
+    epoch(X[:256], epochs=1)
+    best = 0.0
+    for r in range(repeats):
+        t = time.perf_counter()
+        epoch(X, seed=r)
+        best = max(best, EPOCHS * len(X) / (time.perf_counter() - t))
+    return best
+
+
+def set_threads(n):
+    numba.set_num_threads(n)
+    try:
+        import torch
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
+class TrainVAE:
+    params = (list(SIZES), ["fastmf", "torch"])
+    param_names = ["N", "implementation"]
+    timeout = 600
+
+    def setup(self, N, impl):
+        if impl == "torch":
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                raise NotImplementedError("PyTorch is not installed (pip install -e '.[bench]')")
+        self.X = make_data(N)
+        self.epoch = fastmf_epoch if impl == "fastmf" else torch_epoch
+        self.epoch(self.X[:256], epochs=1)
+
+    def time_epoch(self, N, impl):
+        self.epoch(self.X)
+
+    def track_samples_per_second(self, N, impl):
+        return samples_per_second(self.epoch, self.X, repeats=1)
+    track_samples_per_second.unit = "samples/s"

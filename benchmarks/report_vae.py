@@ -1,0 +1,87 @@
+"""Training throughput of fastmf's VAE against the same model in PyTorch, one process.
+
+Usage::
+
+    python benchmarks/report_vae.py [--sizes 64,256,1024,4096] [--threads 1] [--repeats 3]
+
+Needs PyTorch (``pip install -e '.[bench]'``). Model, optimizer and data: see ``bench_vae.py`` (hidden 256,
+latent 2, batch 128, float32, Adam). Both implementations are timed in interleaved rounds, best of
+``--repeats`` runs of 3 epochs each. NumPy's and PyTorch's BLAS run on ``--threads`` threads (set before
+they load). Targets: >= 1x PyTorch at every size, >= 2x at N <= 256. Also prints where
+fastmf's time goes at each size (one profiled epoch).
+"""
+import argparse
+import cProfile
+import os
+import pathlib
+import pstats
+import sys
+
+
+def _threads_from_argv(argv):
+    for k, a in enumerate(argv):
+        if a == "--threads" and k + 1 < len(argv):
+            return argv[k + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# BLAS thread pools are sized when NumPy / PyTorch load: limit them first, so that figures are per core.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv(sys.argv[1:])
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from benchmarks.bench_vae import fastmf_epoch, make_data, samples_per_second, set_threads, torch_epoch  # noqa: E402
+from benchmarks.report import machine_info  # noqa: E402
+
+_PARTS = {"mlp forward (BLAS matmuls, tanh)": "_mlp_forward", "mlp backward (BLAS matmuls)": "vjp",
+          "likelihood kernel": "bernoulli_ll_resid", "Adam kernel": "_adam_parallel"}
+
+
+def where_time_goes(X):
+    prof = cProfile.Profile()
+    prof.enable()
+    fastmf_epoch(X, epochs=1)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = max(v[3] for v in stats.values())
+    parts = {}
+    for label, name in _PARTS.items():
+        parts[label] = sum(v[2] for k, v in stats.items() if k[2] == name) / total
+    parts["rest (autograd bookkeeping, batching, Python)"] = max(0.0, 1 - sum(parts.values()))
+    return ", ".join(f"{k} {100 * v:.0f}%" for k, v in parts.items())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="64,256,1024,4096")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    set_threads(args.threads)
+    info = machine_info()
+    import torch
+    print(f"# {info['cpu']}, numba {info['numba']}, numpy {info['numpy']}, torch {torch.__version__}, "
+          f"{info['date']}; {args.threads} thread(s)")
+    print(f"{'N':>5} {'fastmf samples/s':>17} {'torch samples/s':>16} {'ratio':>6}")
+    misses, profiles = [], []
+    for N in (int(n) for n in args.sizes.split(",")):
+        X = make_data(N)
+        best = {"fastmf": 0.0, "torch": 0.0}
+        for _ in range(args.repeats):
+            for name, epoch in (("fastmf", fastmf_epoch), ("torch", torch_epoch)):
+                best[name] = max(best[name], samples_per_second(epoch, X, repeats=1))
+        ratio = best["fastmf"] / best["torch"]
+        print(f"{N:>5} {best['fastmf']:>17.0f} {best['torch']:>16.0f} {ratio:>5.2f}x")
+        if ratio < (2.0 if N <= 256 else 1.0):
+            misses.append(f"N={N}: {ratio:.2f}x")
+        profiles.append(f"N={N}: {where_time_goes(X)}")
+    print("targets (>= 1x everywhere, >= 2x at N <= 256): " + ("met" if not misses else "MISSED " + "; ".join(misses)))
+    print("where fastmf's time goes (one profiled epoch):")
+    for line in profiles:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
