@@ -48,7 +48,7 @@ def main(argv=None):
             model = make_model(kind, N)
             result = {}
 
-            def run():
+            def run(model=model, result=result):
                 result["r"] = en.enumerate_model(model, BETA)
             ns = ns_per_state(run, 2 ** N) * args.threads
             r = result["r"]

@@ -51,18 +51,19 @@ def _finite_float(text):
     return value
 
 
-def _nonnegative_float(text):
-    value = _finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+def _float_bound(minimum, strict, what):
+    """argparse type: a finite number above ``minimum`` (``strict``: > minimum, else >=)."""
+    def parse(text):
+        value = _finite_float(text)
+        if value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
+        return value
+    return parse
 
 
-def _positive_float(text):
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+_nonnegative_float = _float_bound(0.0, False, "expected a number >= 0")
+_positive_float = _float_bound(0.0, True, "expected a number > 0")
+_temperature = _float_bound(0.0, True, "temperature must be > 0")
 
 
 def _int_list(text):
@@ -70,13 +71,6 @@ def _int_list(text):
         return tuple(_positive_int(t) for t in text.split(",") if t.strip())
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}") from None
-
-
-def _temperature(text):
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"temperature must be > 0, got {value}")
-    return value
 
 
 def _out_file(text):

@@ -82,29 +82,27 @@ def _row_sum(a, b, n):
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _bernoulli_any(logits, x, out, resid, terms, b, pm1):
+    if pm1:  # literal flags below: each compiled loop has one kind of target
+        _bernoulli_row(logits, x, out, resid, terms, b, True)
+    else:
+        _bernoulli_row(logits, x, out, resid, terms, b, False)
+
+
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _bernoulli_ll_resid_parallel(logits, x, pm1):
-    out = np.empty(logits.shape[0], logits.dtype)
-    resid = np.empty_like(logits)
-    terms = np.empty_like(logits)
+    out, resid, terms = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits), np.empty_like(logits)
     for b in prange(logits.shape[0]):
-        if pm1:
-            _bernoulli_row(logits, x, out, resid, terms, b, True)
-        else:
-            _bernoulli_row(logits, x, out, resid, terms, b, False)
+        _bernoulli_any(logits, x, out, resid, terms, b, pm1)
     return out, resid
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _bernoulli_ll_resid_serial(logits, x, pm1):
-    out = np.empty(logits.shape[0], logits.dtype)
-    resid = np.empty_like(logits)
-    terms = np.empty_like(logits)
+    out, resid, terms = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits), np.empty_like(logits)
     for b in range(logits.shape[0]):
-        if pm1:
-            _bernoulli_row(logits, x, out, resid, terms, b, True)
-        else:
-            _bernoulli_row(logits, x, out, resid, terms, b, False)
+        _bernoulli_any(logits, x, out, resid, terms, b, pm1)
     return out, resid
 
 
@@ -162,6 +160,18 @@ def tempered_grad(h, t, x, up):
     return dh, dt
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _max_and_sum(logits, b, i, q):
+    """``(m, sum_a exp(g_a - m))`` over the q logits of site i of row b, m their maximum (stable softmax)."""
+    m = np.float64(logits[b, i, 0])
+    for a in range(1, q):
+        m = max(m, np.float64(logits[b, i, a]))
+    s = 0.0
+    for a in range(q):
+        s += math.exp(np.float64(logits[b, i, a]) - m)
+    return m, s
+
+
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def categorical_ll(logits, x):
     B, N, q = logits.shape
@@ -169,12 +179,7 @@ def categorical_ll(logits, x):
     for b in prange(B):
         acc = 0.0
         for i in range(N):
-            m = np.float64(logits[b, i, 0])
-            for a in range(1, q):
-                m = max(m, np.float64(logits[b, i, a]))
-            s = 0.0
-            for a in range(q):
-                s += math.exp(np.float64(logits[b, i, a]) - m)
+            m, s = _max_and_sum(logits, b, i, q)
             acc += np.float64(logits[b, i, x[b, i]]) - m - math.log(s)
         out[b] = acc
     return out
@@ -187,12 +192,7 @@ def categorical_grad(logits, x, up):
     for b in prange(B):
         u = np.float64(up[b])
         for i in range(N):
-            m = np.float64(logits[b, i, 0])
-            for a in range(1, q):
-                m = max(m, np.float64(logits[b, i, a]))
-            s = 0.0
-            for a in range(q):
-                s += math.exp(np.float64(logits[b, i, a]) - m)
+            m, s = _max_and_sum(logits, b, i, q)
             for a in range(q):
                 p = math.exp(np.float64(logits[b, i, a]) - m) / s
                 out[b, i, a] = u * ((a == x[b, i]) - p)
