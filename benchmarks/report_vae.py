@@ -4,7 +4,10 @@ Usage::
 
     python benchmarks/report_vae.py [--sizes 64,256,1024,4096] [--threads 1] [--repeats 3]
 
-Needs PyTorch (``pip install -e '.[bench]'``). Model, optimizer and data: see ``bench_vae.py`` (hidden 256,
+Needs PyTorch (``pip install -e '.[bench]'``). Where the environment pins an old OpenBLAS kernel
+(``OPENBLAS_CORETYPE``, e.g. Haswell on an AVX-512 AMD machine), benchmark with both variables unset in that
+command alone: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/report_vae.py``; the header
+line says which kernel NumPy then runs. Model, optimizer and data: see ``bench_vae.py`` (hidden 256,
 latent 2, batch 128, float32, Adam). Both implementations are timed in interleaved rounds, best of
 ``--repeats`` runs of 3 epochs each. NumPy's and PyTorch's BLAS run on ``--threads`` threads (set before
 they load). Targets: >= 1x PyTorch at every size, >= 2x at N <= 256. Also prints where
@@ -35,8 +38,21 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from benchmarks.bench_vae import fastmf_epoch, make_data, samples_per_second, set_threads, torch_epoch  # noqa: E402
 from benchmarks.report import machine_info  # noqa: E402
 
-_PARTS = {"mlp forward (BLAS matmuls, tanh)": "_mlp_forward", "mlp backward (BLAS matmuls)": "vjp",
-          "likelihood kernel": "bernoulli_ll_resid", "Adam kernel": "_adam_parallel"}
+_PARTS = {"dense layers forward (BLAS, tanh)": "_mlp_forward", "dense layers backward (BLAS)": "mlp_backward",
+          "likelihood kernel": "_bernoulli_ll_resid_serial", "likelihood kernel (parallel)":
+          "_bernoulli_ll_resid_parallel", "Adam": "adam_step"}
+
+
+def _blas_kernel():
+    """Which OpenBLAS kernel NumPy runs (threadpoolctl), and the variables that choose it."""
+    try:
+        from threadpoolctl import threadpool_info
+        arch = ", ".join(f"{d.get('internal_api')} {d.get('architecture')}" for d in threadpool_info()
+                         if d.get("user_api") == "blas")
+    except ImportError:
+        arch = "threadpoolctl not installed"
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return f"BLAS kernels: {arch}; {env or 'OPENBLAS_CORETYPE unset'}"
 
 
 def where_time_goes(X):
@@ -47,9 +63,11 @@ def where_time_goes(X):
     stats = pstats.Stats(prof).stats
     total = max(v[3] for v in stats.values())
     parts = {}
-    for label, name in _PARTS.items():
-        parts[label] = sum(v[2] for k, v in stats.items() if k[2] == name) / total
-    parts["rest (autograd bookkeeping, batching, Python)"] = max(0.0, 1 - sum(parts.values()))
+    for label, name in _PARTS.items():  # cumulative times: the BLAS calls inside each count for it
+        share = sum(v[3] for k, v in stats.items() if k[2] == name) / total
+        if share > 0:
+            parts[label] = share
+    parts["rest (autograd bookkeeping, element-wise operations, batching)"] = max(0.0, 1 - sum(parts.values()))
     return ", ".join(f"{k} {100 * v:.0f}%" for k, v in parts.items())
 
 
@@ -63,7 +81,7 @@ def main(argv=None):
     info = machine_info()
     import torch
     print(f"# {info['cpu']}, numba {info['numba']}, numpy {info['numpy']}, torch {torch.__version__}, "
-          f"{info['date']}; {args.threads} thread(s)")
+          f"{info['date']}; {args.threads} thread(s); {_blas_kernel()}")
     print(f"{'N':>5} {'fastmf samples/s':>17} {'torch samples/s':>16} {'ratio':>6}")
     misses, profiles = [], []
     for N in (int(n) for n in args.sizes.split(",")):

@@ -73,7 +73,7 @@ def _mlp_vjp(argnums, ans, args, kwargs, acts=None):
     if acts is None:
         acts = _mlp_forward(theta, x, layers)[1]
 
-    def vjp(g):
+    def mlp_backward(g):
         pieces = []
         for k in range(len(layers) - 1, -1, -1):
             w_off, n_in, n_out, b_off, tanh = layers[k]
@@ -87,7 +87,7 @@ def _mlp_vjp(argnums, ans, args, kwargs, acts=None):
             if k > 0 or 1 in argnums:
                 g = g @ theta[w_off:w_off + n_in * n_out].reshape(n_in, n_out).T
         return tuple(_sparse(theta, pieces) if a == 0 else g for a in argnums)
-    return vjp
+    return mlp_backward
 
 
 defvjp_argnums(mlp, _mlp_vjp)
