@@ -198,7 +198,7 @@ class VAE:
                 value, grad = self._loss_and_grad(x_in[idx], None if fused else x[idx], eps, beta, report)
                 finite = np.isfinite(value) and opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, self.lr)
                 if not finite:  # the optimizer checked the gradient in its own pass
-                    self._restore_last_good(checkpoint, best)
+                    self._restore_last_good()
                     raise FloatingPointError(
                         f"non-finite loss or gradient at epoch {epoch}, batch {s // self.batch_size}: training "
                         "stopped; the parameters are those of the last completed epoch"
@@ -240,9 +240,9 @@ class VAE:
         nets.loss(self.theta_, self.layout_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report)
         return report["rate"], report["distortion"]
 
-    def _restore_last_good(self, checkpoint, best):
-        if getattr(self, "_last_good", None) is not None:
-            self.theta_[:] = self._last_good
+    def _restore_last_good(self):
+        """Back to the parameters at the end of the last completed epoch (or the start of training)."""
+        self.theta_[:] = self._last_good
 
     # ------------------------------------------------------------------------------------------ checkpoints
     def _state_arrays(self, prefix, d):
