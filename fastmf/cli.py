@@ -9,6 +9,7 @@
     fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
                  [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
     fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
+    fastmf reproduce capacity|hopfield|curie-weiss [--quick] [--seed 0] --out DIR
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
 Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
@@ -159,6 +160,13 @@ def build_parser():
     generate.add_argument("--n-samples", type=_positive_int, required=True)
     generate.add_argument("--seed", type=_nonnegative_int, required=True)
     generate.add_argument("--out", type=_out_file, required=True)
+
+    reproduce = sub.add_parser("reproduce", help="run an experiment end to end (simulate, train, capacity, decode, "
+                               "validate) and write DIR/report.md, summary.json and figures")
+    reproduce.add_argument("name", choices=("capacity", "hopfield", "curie-weiss"))
+    reproduce.add_argument("--quick", action="store_true", help="smaller sizes (minutes on 2 cores)")
+    reproduce.add_argument("--seed", type=_nonnegative_int, default=0)
+    reproduce.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -417,6 +425,16 @@ def _cmd_generate(args):
     return 0
 
 
+def _cmd_reproduce(args):
+    from .experiments import run_experiment
+
+    report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed)
+    checks = report.summary["checks"]
+    print(f"{args.name}: {sum(c['passed'] for c in checks.values())} of {len(checks)} checks passed; "
+          f"report in {args.out / 'report.md'}")
+    return 0 if report.passed else 1
+
+
 def _cmd_verify(args):
     from .verify import run_verification
 
@@ -433,7 +451,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
-                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "verify": _cmd_verify,
+                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "reproduce": _cmd_reproduce,
+                "verify": _cmd_verify,
                 "demo": _cmd_demo}
     try:
         return handlers[args.command](args)

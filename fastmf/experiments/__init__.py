@@ -1,0 +1,20 @@
+"""``fastmf reproduce``: the paper's experiments end to end (simulate -> train -> capacity -> decode -> validate),
+each writing ``report.md``, ``summary.json`` and PNG figures into one directory.
+
+Available here: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield`` (the full pattern matrix
+read off a trained VAE) and ``curie-weiss`` (beta J and beta h read off across T_c).
+"""
+import importlib
+
+__all__ = ["EXPERIMENTS", "run_experiment"]
+
+#: name -> module with ``run(out, quick=False, seed=0, printer=print) -> Report``
+EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss"}
+
+
+def run_experiment(name, out, quick=False, seed=0, printer=print):
+    """Run experiment ``name`` into directory ``out``; returns its :class:`~fastmf.experiments.report.Report`."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; available: {', '.join(EXPERIMENTS)}")
+    module = importlib.import_module(f".{EXPERIMENTS[name]}", __name__)
+    return module.run(out, quick=quick, seed=seed, printer=printer)

@@ -1,0 +1,88 @@
+"""Reports of ``fastmf reproduce``: ``report.md`` (numbers, what was expected, what was found), ``summary.json``
+and PNG figures, all written atomically into one directory.
+"""
+import json
+import os
+import pathlib
+import tempfile
+
+__all__ = ["Report"]
+
+
+def _atomic_write(path, data):
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _json_default(obj):
+    import numpy as np
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+class Report:
+    """Collects sections, tables, checks and figures; :meth:`write` puts them in ``out``."""
+
+    def __init__(self, out, title):
+        self.out = pathlib.Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.title = title
+        self.lines = [f"# {title}", ""]
+        self.summary = {"experiment": title, "checks": {}}
+        self.figures = []
+
+    def text(self, *lines):
+        self.lines.extend(lines)
+        self.lines.append("")
+
+    def table(self, header, rows):
+        self.lines.append("| " + " | ".join(header) + " |")
+        self.lines.append("|" + "---|" * len(header))
+        for row in rows:
+            self.lines.append("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
+        self.lines.append("")
+
+    def check(self, name, passed, expected, found):
+        """A pass/fail line: what was expected, what was found."""
+        self.summary["checks"][name] = {"passed": bool(passed), "expected": expected, "found": found}
+        self.lines.append(f"- **{name}**: {'PASS' if passed else 'FAIL'} — expected {expected}; found {found}")
+
+    def figure(self, name, fig, caption):
+        """Save a matplotlib figure as ``name.png`` (atomically) and reference it."""
+        import io
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        _atomic_write(self.out / f"{name}.png", buf.getvalue())
+        self.figures.append(f"{name}.png")
+        self.lines.extend([f"![{caption}]({name}.png)", "", f"*{caption}*", ""])
+
+    @property
+    def passed(self):
+        return all(c["passed"] for c in self.summary["checks"].values())
+
+    def write(self, **summary):
+        self.summary.update(summary, figures=self.figures, passed=self.passed)
+        _atomic_write(self.out / "report.md", ("\n".join(self.lines) + "\n").encode())
+        _atomic_write(self.out / "summary.json",
+                      json.dumps(self.summary, indent=2, default=_json_default).encode())
+        return self.out / "report.md"
+
+
+def pyplot():
+    """matplotlib.pyplot with a non-interactive backend (figures are files)."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
