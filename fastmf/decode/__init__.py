@@ -1,0 +1,15 @@
+"""Decode: read mean-field parameters (Curie-Weiss couplings, Hopfield patterns, generalized Hopfield fields and
+couplings) off a factorized decoder. See :mod:`fastmf.decode.readoff`."""
+from .readoff import (
+    CurieWeissReadoff,
+    GenericReadoff,
+    HopfieldReadoff,
+    curie_weiss_readoff,
+    field_samples,
+    generic_readoff,
+    hopfield_readoff,
+    significant_directions,
+)
+
+__all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
+           "generic_readoff", "hopfield_readoff", "significant_directions"]

@@ -1,0 +1,267 @@
+"""Read-off of mean-field parameters (fastmf.decode.readoff) from hand-built decoders of known parameters.
+
+Tolerances. The exact (1-D) Curie-Weiss read-off is limited by the decoder's own tabulation (monotone cubic on
+4001 points, ~1e-4 in log p) and by finite differences: measured ~1e-5 relative, asserted 1e-3. The histogram
+read-off is statistical: for a nearly Gaussian peak ``d(beta J)/beta J ~ (1 - beta J) sqrt(2/n)``, ~0.3% at
+n = 2e5 (measured 1e-4 - 2e-3), asserted 1% for beta J and 1% of beta J for beta h (relative error of beta h is
+meaningless at h = 0). Hopfield patterns from exact decoders are exact: all entries, overlaps 1.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy.interpolate import PchipInterpolator
+from scipy.special import ndtri
+
+from fastmf.decode import (
+    curie_weiss_readoff,
+    field_samples,
+    generic_readoff,
+    hopfield_readoff,
+    significant_directions,
+)
+from fastmf.exact.decoder import curie_weiss_decoder
+
+
+def _log2cosh(x):
+    a = np.abs(x)
+    return a + np.log1p(np.exp(-2.0 * a))
+
+
+def _inverse_cdf_map(log_density, lo, hi, n_grid=8001):
+    """phi(z) = F^{-1}(Phi(z)) pushing N(0, 1) to the 1-D density exp(log_density) on [lo, hi]."""
+    phi = np.linspace(lo, hi, n_grid)
+    ld = log_density(phi)
+    dens = np.exp(ld - ld.max())
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))])
+    cdf, sf = cum / cum[-1], 1.0 - cum / cum[-1]
+    ok = (cdf > 1e-300) & (sf > 1e-300)
+    zg = np.where(cdf < 0.5, ndtri(np.clip(cdf, 1e-300, 1.0)), -ndtri(np.clip(sf, 1e-300, 1.0)))[ok]
+    ph = phi[ok]
+    inc = np.concatenate([[True], np.diff(zg) > 1e-12])
+    f = PchipInterpolator(zg[inc], ph[inc])
+    a, b = zg[inc][0], zg[inc][-1]
+    return lambda z: f(np.clip(z, a, b))
+
+
+def _gen_hopfield_block(h, xi, block):
+    """phi_mu density of the generalized Hopfield model when pattern mu lives on sites ``block == mu`` only."""
+    N = len(h)
+
+    def logd(phi, mu):
+        m = block == mu
+        return -N * phi ** 2 / 2 + _log2cosh(h[m][None, :] + phi[:, None] * xi[m][None, :]).sum(axis=1)
+    return logd
+
+
+def _hopfield_decoder(P, N, beta, seed, field=0.0):
+    """g = 2 beta (xi^T phi(z) + h), phi = tanh(A z) + 0.2 A z (invertible, odd)."""
+    rng = np.random.default_rng(seed)
+    xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(P, N))
+    A = rng.standard_normal((P, P)) / math.sqrt(P) + np.eye(P)
+    h = field * rng.standard_normal(N)
+
+    def dec(z):
+        u = z @ A.T
+        return 2.0 * beta * ((np.tanh(u) + 0.2 * u) @ xi + h)
+    return dec, xi, h
+
+
+class _VAELike:
+    def __init__(self, fields, latent_dim):
+        self.fields, self.latent_dim = fields, latent_dim
+
+
+# ---- Curie-Weiss -----------------------------------------------------------------------------------------
+
+CW_CASES = [(100, 0.5, 0.0), (100, 0.8, 0.1), (64, 1.2, -0.05), (100, 1.5, 0.0), (100, 1.5, 0.02)]
+
+
+@pytest.mark.parametrize("N,beta,h", CW_CASES)
+def test_curie_weiss_exact_path(N, beta, h):
+    dec = curie_weiss_decoder(N, beta, 1.0, h)
+    r = curie_weiss_readoff(dec, latent_dim=1)
+    assert r.method == "exact" and r.N == N and r.chi2_dof is None
+    assert r.beta_J == pytest.approx(beta, rel=1e-3)
+    assert abs(r.beta_h - beta * h) < 1e-3 * beta
+    assert r.site_spread < 1e-12 and r.residual_rms < 1e-3
+    assert r.weights.sum() == pytest.approx(1.0)
+    assert np.allclose(r.quadratic(r.g), r.log_q - N * _log2cosh(r.g / 2), atol=1e-2)
+
+
+@pytest.mark.parametrize("N,beta,h", [(100, 0.8, 0.1), (100, 1.5, 0.02), (64, 0.5, 0.0)])
+def test_curie_weiss_histogram_path_2d_latent(N, beta, h):
+    dec = curie_weiss_decoder(N, beta, 1.0, h)
+    r = curie_weiss_readoff(lambda z: dec(z[:, :1]), latent_dim=2, n_draws=200_000, seed=1)
+    assert r.method == "histogram"
+    assert r.beta_J == pytest.approx(beta, rel=1e-2)
+    assert abs(r.beta_h - beta * h) < 1e-2 * beta
+    assert 0.7 < r.chi2_dof < 1.4  # Poisson-consistent fit
+
+
+def test_curie_weiss_vae_like_object_and_N_override():
+    dec = curie_weiss_decoder(50, 0.7, 1.0, 0.05)
+    r = curie_weiss_readoff(_VAELike(dec, 1))
+    assert r.beta_J == pytest.approx(0.7, rel=1e-3)
+    r2 = curie_weiss_readoff(_VAELike(dec, 1), N=100)  # N enters the formulas only
+    assert r2.N == 100 and r2.beta_J != pytest.approx(0.7, rel=1e-2)
+    flipped = curie_weiss_readoff(lambda z: dec(-z), latent_dim=1)  # decreasing map
+    assert flipped.method == "exact" and flipped.beta_J == pytest.approx(r.beta_J, rel=1e-6)
+    assert flipped.beta_h == pytest.approx(r.beta_h, rel=1e-5)
+    hist = curie_weiss_readoff(dec, latent_dim=1, method="histogram", n_draws=100_000, seed=2)
+    assert hist.beta_J == pytest.approx(0.7, rel=1e-2)
+
+
+def test_curie_weiss_non_monotone_falls_back_to_histogram():
+    def dec(z):  # g = z**2 (non-monotone): "auto" uses the histogram, "exact" refuses
+        return np.repeat(z[:, :1] ** 2, 10, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # not Curie-Weiss-like: the fit may be convex
+        r = curie_weiss_readoff(dec, latent_dim=1, n_draws=20_000)
+    assert r.method == "histogram"
+    with pytest.raises(ValueError, match="monotone"):
+        curie_weiss_readoff(dec, latent_dim=1, method="exact")
+
+
+# ---- Hopfield --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("P,N,field", [(2, 100, 0.0), (3, 150, 0.3), (5, 200, 0.0), (5, 100, 0.2)])
+def test_hopfield_patterns_recovered_exactly(P, N, field):
+    dec, xi, _ = _hopfield_decoder(P, N, 1.3, seed=10 * P + N, field=field)
+    r = hopfield_readoff(dec, latent_dim=P, true_patterns=xi, seed=3)
+    assert r.patterns.shape == (P, N) and r.patterns.dtype == np.int8
+    assert np.all(r.patterns[:, 0] == 1)
+    assert sorted(r.match.tolist()) == list(range(P))
+    assert np.allclose(r.overlaps, 1.0) and r.fraction_recovered == 1.0
+    assert np.array_equal(r.patterns, r.signs[:, None] * xi[r.match])
+    assert r.residuals.max() < 1e-20
+    assert significant_directions(r.singular_values) == P
+
+
+def test_hopfield_with_given_P_and_noise():
+    P, N = 3, 120
+    dec, xi, _ = _hopfield_decoder(P, N, 1.0, seed=7)
+    W = np.random.default_rng(8).standard_normal((P, N))
+    r = hopfield_readoff(lambda z: dec(z) + 0.3 * np.sin(z @ W), P=P, latent_dim=P, true_patterns=xi, seed=1)
+    assert r.fraction_recovered == 1.0 and r.residuals.max() < 0.05
+
+
+# ---- generic / generalized Hopfield ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("P", [1, 2, 4])
+def test_generic_significant_directions_and_mean_fields(P):
+    N, beta = 80, 1.1
+    dec, xi, h = _hopfield_decoder(P, N, beta, seed=P, field=0.4)
+    r = generic_readoff(dec, latent_dim=P, fit=False, n_draws=2000, seed=0)
+    assert r.n_significant == P and r.n_patterns == P and r.fields is None
+    assert np.allclose(r.mean_fields, beta * h, atol=1e-12)  # odd latent map + antithetic draws
+    # patterns span the +-1 patterns, and g - gbar = 2 sum_k patterns_k phi_k with unit mean-square phi_k
+    Q = np.linalg.qr(r.patterns.T)[0]
+    assert np.allclose(Q @ (Q.T @ xi.T), xi.T, atol=1e-9)
+    _, G = field_samples(dec, 2000, 0, latent_dim=P, antithetic=True)
+    phi = np.linalg.lstsq(2 * r.patterns.T, (G - G.mean(0)).T, rcond=None)[0]
+    assert np.allclose(np.mean(phi ** 2, axis=1), 1.0)
+
+
+def test_generic_density_fit_curie_weiss():
+    N, bJ, bh = 60, 0.8, 0.1
+    r = generic_readoff(curie_weiss_decoder(N, bJ, 1.0, bh / bJ), latent_dim=1, n_fit=2000)
+    assert r.n_significant == 1
+    assert np.allclose(r.couplings, bJ / N, rtol=1e-4)
+    assert np.allclose(r.fields, bh, atol=1e-4)
+    assert np.allclose(np.abs(r.fit_patterns), math.sqrt(bJ), rtol=1e-4)
+
+
+@pytest.mark.parametrize("P", [1, 2, 3])
+def test_generic_density_fit_generalized_hopfield(P):
+    """Real patterns on disjoint site blocks: p(phi) factorizes, so phi = (F_mu^{-1}(Phi(z'_mu))) with z' = R z
+    (a rotation keeps N(0, I)) is the exact latent decoder. Fields and couplings must come back."""
+    N = 60
+    rng = np.random.default_rng(P)
+    block = np.arange(N) % P
+    xi = 0.6 + 0.5 * rng.random(N)  # site i belongs to pattern block[i]
+    h = 0.3 * rng.standard_normal(N)
+    logd = _gen_hopfield_block(h, xi, block)
+    maps = [_inverse_cdf_map(lambda p, mu=mu: logd(p, mu), -3.0, 3.0) for mu in range(P)]
+    R = np.linalg.qr(rng.standard_normal((P, P)))[0]
+
+    def dec(z):
+        zr = z @ R.T
+        phi = np.stack([maps[mu](zr[:, mu]) for mu in range(P)], axis=1)
+        return 2.0 * (h + xi * phi[:, block])
+
+    r = generic_readoff(dec, latent_dim=P, n_draws=2000, n_fit=2000, seed=4)
+    Xi = np.zeros((P, N))
+    Xi[block, np.arange(N)] = xi
+    assert r.n_significant == P
+    J = Xi.T @ Xi / N
+    assert np.abs(r.couplings - J).max() < 1e-4 * np.abs(J).max()  # measured ~3e-6
+    assert np.allclose(r.fields, h, atol=1e-5)  # measured ~1e-7
+    assert np.allclose(r.fit_patterns.T @ r.fit_patterns / N, r.couplings)
+    assert r.fit_residual_rms < 1e-2
+
+
+def test_significant_directions_rules():
+    assert significant_directions([5.0, 3.0, 1e-14, 0.0]) == 2
+    assert significant_directions([4.0, 3.0, 2.0]) == 3  # gapless: all
+    assert significant_directions([0.0, 0.0]) == 0
+    assert significant_directions([1.0, 0.5, 0.01], rtol=0.1) == 2
+    assert significant_directions([0.1, 10.0, 9.0]) == 3
+
+
+def test_field_samples_shapes_and_seed():
+    dec, _, _ = _hopfield_decoder(2, 30, 1.0, seed=0)
+    z, G = field_samples(dec, 10, seed=5, latent_dim=2)
+    z2, G2 = field_samples(_VAELike(dec, 2), 10, seed=5)
+    assert z.shape == (10, 2) and G.shape == (10, 30)
+    assert np.array_equal(G, G2)
+    za, _ = field_samples(dec, 10, seed=5, latent_dim=2, antithetic=True)
+    assert np.array_equal(za[5:], -za[:5])
+
+
+# ---- bad input -------------------------------------------------------------------------------------------
+
+def test_bad_inputs():
+    dec = curie_weiss_decoder(20, 0.5)
+    with pytest.raises(ValueError, match="latent_dim is required"):
+        field_samples(dec, 10)
+    with pytest.raises(ValueError, match="callable"):
+        field_samples(3.0, 10, latent_dim=1)
+    with pytest.raises(ValueError, match="disagrees"):
+        field_samples(_VAELike(dec, 1), 10, latent_dim=2)
+    with pytest.raises(ValueError, match="shape"):
+        field_samples(lambda z: np.zeros(len(z)), 10, latent_dim=1)
+    with pytest.raises(ValueError, match="non-finite"):
+        field_samples(lambda z: np.full((len(z), 3), np.nan), 10, latent_dim=1)
+    with pytest.raises(ValueError, match="even"):
+        field_samples(dec, 11, latent_dim=1, antithetic=True)
+    with pytest.raises(ValueError, match="seed"):
+        field_samples(dec, 10, seed=None, latent_dim=1)
+    with pytest.raises(ValueError, match="n_draws"):
+        field_samples(dec, 0, latent_dim=1)
+    with pytest.raises(TypeError):
+        field_samples(dec, 2.5, latent_dim=1)
+    with pytest.raises(ValueError, match="method"):
+        curie_weiss_readoff(dec, latent_dim=1, method="kde")
+    with pytest.raises(ValueError, match="latent_dim == 1"):
+        curie_weiss_readoff(lambda z: dec(z[:, :1]), latent_dim=2, method="exact")
+    with pytest.raises(ValueError, match="does not vary"):
+        curie_weiss_readoff(lambda z: np.zeros((len(z), 4)), latent_dim=2, n_draws=1000)
+    with pytest.raises(ValueError, match="z_max"):
+        curie_weiss_readoff(dec, latent_dim=1, z_max=-1.0)
+    with pytest.raises(ValueError, match="singular_values"):
+        significant_directions([1.0, -1.0])
+    with pytest.raises(ValueError, match="singular_values"):
+        significant_directions([])
+    with pytest.raises(ValueError, match="do not vary"):
+        hopfield_readoff(lambda z: np.ones((len(z), 5)), latent_dim=1, n_draws=50)
+    hdec, xi, _ = _hopfield_decoder(2, 40, 1.0, seed=1)
+    with pytest.raises(ValueError, match="true_patterns"):
+        hopfield_readoff(hdec, latent_dim=2, true_patterns=xi[:, :10])
+    with pytest.raises(ValueError, match="true_patterns"):
+        hopfield_readoff(hdec, latent_dim=2, true_patterns=2 * xi)
+    with pytest.raises(ValueError, match="P must be"):
+        hopfield_readoff(hdec, P=0, latent_dim=2)
+    with pytest.raises(ValueError, match="latent_dim == n_patterns"):
+        generic_readoff(hdec, n_patterns=1, latent_dim=2, fit=True)

@@ -1,0 +1,48 @@
+"""``fastmf reproduce`` (quick settings): every experiment runs end to end, its checks pass, and every figure is a
+valid, non-empty PNG."""
+import json
+
+import numpy as np
+import pytest
+
+from fastmf.cli import main
+from fastmf.experiments import EXPERIMENTS, run_experiment
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_png(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 2000, path
+    import matplotlib.image
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
+    assert np.ptp(image[..., :3]) > 0.2  # not blank
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_quick_experiment(name, tmp_path):
+    report = run_experiment(name, tmp_path, quick=True, printer=lambda *a: None)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["passed"] and summary["checks"] and all(c["passed"] for c in summary["checks"].values())
+    text = (tmp_path / "report.md").read_text()
+    assert "expected" in text and "found" in text
+    assert report.figures and summary["figures"] == report.figures
+    for fig in report.figures:
+        assert f"]({fig})" in text
+        check_png(tmp_path / fig)
+
+
+def test_hopfield_recovers_every_pattern(tmp_path):
+    run_experiment("hopfield", tmp_path, quick=True, printer=lambda *a: None)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert min(summary["overlaps"]) >= 0.95 and summary["fraction_recovered"] >= 0.99
+
+
+def test_reproduce_cli(tmp_path, capsys):
+    assert main(["reproduce", "capacity", "--quick", "--out", str(tmp_path)]) == 0
+    assert "checks passed" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["reproduce", "no-such-experiment", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="unknown experiment"):
+        run_experiment("nope", tmp_path)
