@@ -9,6 +9,7 @@
     fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
                  [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
     fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
+    fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] --out DIR
     fastmf reproduce capacity|hopfield|curie-weiss [--quick] [--seed 0] --out DIR
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
@@ -160,6 +161,16 @@ def build_parser():
     generate.add_argument("--n-samples", type=_positive_int, required=True)
     generate.add_argument("--seed", type=_nonnegative_int, required=True)
     generate.add_argument("--out", type=_out_file, required=True)
+
+    decode = sub.add_parser("decode", help="read mean-field parameters off a trained VAE's decoder; writes "
+                            "DIR/decoded.json (and patterns.npy for hopfield / generic)")
+    decode.add_argument("model", type=pathlib.Path, help="model file written by fastmf train")
+    decode.add_argument("--kind", choices=("curie-weiss", "hopfield", "maier-saupe", "generic"), required=True)
+    decode.add_argument("--n-patterns", type=_positive_int, help="hopfield / generic: number of patterns "
+                        "(default: the significant latent directions)")
+    decode.add_argument("--axes", type=pathlib.Path, help="maier-saupe: (D, 3) .npy axes (default: the model's)")
+    decode.add_argument("--seed", type=_nonnegative_int, default=0)
+    decode.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
 
     reproduce = sub.add_parser("reproduce", help="run an experiment end to end (simulate, train, capacity, decode, "
                                "validate) and write DIR/report.md, summary.json and figures")
@@ -425,6 +436,50 @@ def _cmd_generate(args):
     return 0
 
 
+def _cmd_decode(args):
+    import json
+
+    import numpy as np
+
+    from .decode import readoff
+    from .experiments.report import _atomic_write, _json_default
+    from .vae import VAE
+
+    vae = VAE.load(args.model)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"kind": args.kind, "model_file": str(args.model), "seed": args.seed, "latent_dim": vae.latent_dim}
+    if args.kind == "curie-weiss":
+        r = readoff.curie_weiss_readoff(vae, seed=args.seed)
+        result.update(beta_J=r.beta_J, beta_h=r.beta_h, method=r.method, fit_residual_rms=r.residual_rms)
+    elif args.kind == "hopfield":
+        r = readoff.hopfield_readoff(vae, args.n_patterns, seed=args.seed)
+        np.save(out / "patterns.npy", r.patterns.astype(np.int8))
+        result.update(n_patterns=len(r.patterns), singular_values=r.singular_values[:2 * len(r.patterns) + 2],
+                      pattern_residuals=r.residuals, patterns_file="patterns.npy")
+    elif args.kind == "generic":
+        from .decode.effective import GeneralizedHopfield
+        r = readoff.generic_readoff(vae, args.n_patterns, seed=args.seed)
+        model = GeneralizedHopfield.from_readoff(r)
+        np.save(out / "patterns.npy", model.patterns)
+        np.save(out / "fields.npy", model.fields)
+        model.save(out / "effective_model.npz")
+        result.update(n_significant=r.n_significant, n_patterns=r.n_patterns,
+                      singular_values=r.singular_values[:2 * r.n_patterns + 2], patterns_file="patterns.npy",
+                      fields_file="fields.npy", effective_model="effective_model.npz")
+    else:
+        from .decode.nematic import maier_saupe_readoff
+        axes = _load_npy(args.axes, "axes") if args.axes is not None else vae.axes
+        if axes is None:
+            raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
+        r = maier_saupe_readoff(vae, axes, seed=args.seed)
+        result.update(S=r.S, beta_J=r.beta_J)
+    _atomic_write(out / "decoded.json", json.dumps(result, indent=2, default=_json_default).encode())
+    print(f"decoded {args.kind} from {args.model}: " + ", ".join(
+        f"{k} = {v:.4g}" for k, v in result.items() if isinstance(v, float)) + f"; wrote {out / 'decoded.json'}")
+    return 0
+
+
 def _cmd_reproduce(args):
     from .experiments import run_experiment
 
@@ -451,7 +506,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
-                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "reproduce": _cmd_reproduce,
+                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
+                "reproduce": _cmd_reproduce,
                 "verify": _cmd_verify,
                 "demo": _cmd_demo}
     try:

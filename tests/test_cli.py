@@ -282,3 +282,32 @@ def test_train_generate_bad_input(argv, message, tmp_path, capsys, monkeypatch):
 def _nullcontext():
     import contextlib
     return contextlib.nullcontext()
+
+
+# ------------------------------------------------------------------------------------------ fastmf decode
+
+def test_decode_hopfield_and_generic(tmp_path, capsys):
+    from fastmf.meanfield import Hopfield
+    from fastmf.meanfield_sampling import simulate_meanfield
+    from fastmf.vae import VAE
+
+    model = Hopfield.random(60, 2, seed=5)
+    spins = simulate_meanfield(model, 0.5, 6000, seed=1, progress=False).spins
+    VAE(latent_dim=2, hidden=(32,), epochs=20, lr=3e-3, seed=0, dtype="float32").fit(spins).save(tmp_path / "m.npz")
+    out = tmp_path / "hop"
+    assert main(["decode", str(tmp_path / "m.npz"), "--kind", "hopfield", "--n-patterns", "2", "--out", str(out)]) == 0
+    decoded = json.loads((out / "decoded.json").read_text())
+    patterns = np.load(out / "patterns.npy")
+    assert decoded["n_patterns"] == 2 and patterns.shape == (2, 60) and patterns.dtype == np.int8
+    overlaps = np.abs(patterns @ model.patterns.T.astype(int)) / 60
+    assert sorted(overlaps.max(axis=1)) == [1.0, 1.0]  # both patterns, exactly, up to order and sign
+    gen = tmp_path / "gen"
+    assert main(["decode", str(tmp_path / "m.npz"), "--kind", "generic", "--out", str(gen)]) == 0
+    decoded = json.loads((gen / "decoded.json").read_text())
+    assert decoded["n_significant"] == 2
+    from fastmf.decode.effective import GeneralizedHopfield
+    eff = GeneralizedHopfield.load(gen / "effective_model.npz")
+    assert eff.patterns.shape[1] == 60 and np.load(gen / "patterns.npy").shape == eff.patterns.shape
+    capsys.readouterr()
+    assert main(["decode", str(tmp_path / "m.npz"), "--kind", "maier-saupe", "--out", str(tmp_path / "ms")]) == 2
+    assert "axes" in capsys.readouterr().err
