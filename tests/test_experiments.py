@@ -46,3 +46,12 @@ def test_reproduce_cli(tmp_path, capsys):
         main(["reproduce", "no-such-experiment", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="unknown experiment"):
         run_experiment("nope", tmp_path)
+
+
+def test_demo_runs_the_hopfield_reproduction_and_the_simulation_check(tmp_path):
+    from fastmf.demo import run_demo
+    lines = []
+    assert run_demo(out=tmp_path, L=8, n_samples=300, progress=False, printer=lines.append) == 0
+    text = "\n".join(lines)
+    assert "every pattern recovered" in text and "PASS" in text and "Kaufman" in text
+    assert (tmp_path / "hopfield" / "report.md").is_file() and list(tmp_path.glob("ising2d_L8_*.npz"))
