@@ -207,7 +207,12 @@ def test_significant_directions_rules():
     assert significant_directions([4.0, 3.0, 2.0]) == 3  # gapless: all
     assert significant_directions([0.0, 0.0]) == 0
     assert significant_directions([1.0, 0.5, 0.01], rtol=0.1) == 2
-    assert significant_directions([0.1, 10.0, 9.0]) == 3
+    assert significant_directions([0.1, 10.0, 9.0]) == 2  # sorted; 0.1 is a 90x gap
+    assert significant_directions([0.1, 10.0, 9.0], floor=0.1) == 2
+    assert significant_directions([8.0, 10.0, 9.0], floor=0.1) == 3  # gapless above the floor: all
+    # a trained float32 network: signal gap 37x at 2, smooth decay, then a rounding floor 1e-8 (not a direction)
+    spectrum = np.concatenate([[1.0, 0.9], 0.024 * 0.8 ** np.arange(30), np.full(28, 1.5e-8)])
+    assert significant_directions(spectrum) == 2
 
 
 def test_field_samples_shapes_and_seed():
@@ -254,6 +259,8 @@ def test_bad_inputs():
         significant_directions([1.0, -1.0])
     with pytest.raises(ValueError, match="singular_values"):
         significant_directions([])
+    with pytest.raises(ValueError, match="floor"):
+        significant_directions([1.0], floor=1.0)
     with pytest.raises(ValueError, match="do not vary"):
         hopfield_readoff(lambda z: np.ones((len(z), 5)), latent_dim=1, n_draws=50)
     hdec, xi, _ = _hopfield_decoder(2, 40, 1.0, seed=1)

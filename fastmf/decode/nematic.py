@@ -145,7 +145,7 @@ def _fields_fn(decoder_or_vae, latent_dim):
     raise TypeError("decoder_or_vae must have .fields(Z) or be a callable Z -> logits (n, N, D)")
 
 
-def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=None, batch=1024):
+def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=None, batch=1024, Z=None):
     """Read the nematic field tensor, ``<S>`` and ``beta J`` off a categorical decoder over ``axes``.
 
     Parameters
@@ -156,6 +156,10 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
         Latent draws ``z ~ N(0, I)``.
     latent_dim : int, optional
         Needed for a plain callable.
+    Z : array (n, k), optional
+        Latent draws to use instead of the prior ``N(0, I)``, e.g. the aggregate posterior
+        ``mu(x) + sigma(x) eps`` over the data: where the prior has holes between separated modes (ordered
+        phase), the prior push-forward is not ``p(X)`` but the aggregate posterior approximates it.
 
     Returns
     -------
@@ -164,7 +168,7 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
     fields, k = _fields_fn(decoder_or_vae, latent_dim)
     axes, _, _ = _design(axes)
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((int(n_draws), k))
+    Z = rng.standard_normal((int(n_draws), k)) if Z is None else np.asarray(Z, dtype=np.float64)
     A, Qd, res, S_sample = [], [], [], []
     T = (3.0 * np.einsum("da,db->dab", axes, axes) - np.eye(3)) / 2.0
     N = None

@@ -289,7 +289,7 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
                              spread)
 
 
-def significant_directions(singular_values, rtol=None):
+def significant_directions(singular_values, rtol=None, floor=1e-3):
     """Number of significant latent directions in a singular-value spectrum.
 
     Parameters
@@ -298,8 +298,11 @@ def significant_directions(singular_values, rtol=None):
         Non-negative (any order).
     rtol : float, optional
         Count ``s > rtol * s_max``. Default: the largest-gap rule, the k maximizing ``log(s_k / s_{k+1})``
-        (1-based) with values floored at ``1e-12 s_max`` and one floor appended (a rank-k spectrum gives k, a
-        gapless one may give all).
+        (1-based) over the values floored at ``floor * s_max`` with one floor appended (a rank-k spectrum gives
+        k, a gapless one all directions above the floor).
+    floor : float
+        Relative noise floor in (0, 1): weaker directions are noise (a trained float32 network's spectrum
+        decays smoothly to ~1e-8, which must not out-gap the physical gap).
 
     Returns
     -------
@@ -308,12 +311,15 @@ def significant_directions(singular_values, rtol=None):
     s = np.asarray(singular_values, dtype=np.float64)
     if s.ndim != 1 or s.size == 0 or not np.isfinite(s).all() or (s < 0).any():
         raise ValueError("singular_values must be a non-empty 1-D array of finite non-negative numbers")
+    floor = check_real("floor", floor, positive=True)
+    if floor >= 1:
+        raise ValueError(f"floor must be in (0, 1), got {floor}")
     s = np.sort(s)[::-1]
     if s[0] == 0:
         return 0
     if rtol is not None:
         return int(np.sum(s > check_real("rtol", rtol, positive=True) * s[0]))
-    t = np.append(np.maximum(s, 1e-12 * s[0]), 1e-12 * s[0])
+    t = np.append(np.maximum(s, floor * s[0]), floor * s[0])
     return int(np.argmax(np.log(t[:-1] / t[1:]))) + 1
 
 
