@@ -10,7 +10,7 @@
                  [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
     fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
     fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] --out DIR
-    fastmf reproduce capacity|hopfield|curie-weiss [--quick] [--seed 0] --out DIR
+    fastmf reproduce capacity|hopfield|curie-weiss|maier-saupe|potts-multinomial|... [--quick] --out DIR
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
 Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
@@ -174,7 +174,7 @@ def build_parser():
 
     reproduce = sub.add_parser("reproduce", help="run an experiment end to end (simulate, train, capacity, decode, "
                                "validate) and write DIR/report.md, summary.json and figures")
-    reproduce.add_argument("name", choices=("capacity", "hopfield", "curie-weiss"))
+    reproduce.add_argument("name", choices=_experiment_names())
     reproduce.add_argument("--quick", action="store_true", help="smaller sizes (minutes on 2 cores)")
     reproduce.add_argument("--seed", type=_nonnegative_int, default=0)
     reproduce.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
@@ -185,6 +185,11 @@ def build_parser():
     verify.add_argument("--quick", action="store_true", help="fewer, smaller checks")
     verify.add_argument("--seed", type=_nonnegative_int, default=12345)
     return parser
+
+
+def _experiment_names():
+    from .experiments import EXPERIMENTS  # light: the experiments themselves load on demand
+    return tuple(EXPERIMENTS)
 
 
 def _ising2d_parser(models):

@@ -1,15 +1,17 @@
 """``fastmf reproduce``: the paper's experiments end to end (simulate -> train -> capacity -> decode -> validate),
 each writing ``report.md``, ``summary.json`` and PNG figures into one directory.
 
-Available here: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield`` (the full pattern matrix
-read off a trained VAE) and ``curie-weiss`` (beta J and beta h read off across T_c).
+Available: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield`` (the full pattern matrix read off
+a trained VAE), ``curie-weiss`` (beta J and beta h read off across T_c), ``maier-saupe`` (nematic order and beta J
+across the isotropic-nematic transition, discrete axes), ``potts-multinomial`` (q = 3 phases, categorical decoder).
 """
 import importlib
 
 __all__ = ["EXPERIMENTS", "run_experiment"]
 
 #: name -> module with ``run(out, quick=False, seed=0, printer=print) -> Report``
-EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss"}
+EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss", "maier-saupe": "maier_saupe",
+               "potts-multinomial": "potts_multinomial"}
 
 
 def run_experiment(name, out, quick=False, seed=0, printer=print):
