@@ -3,7 +3,9 @@ each writing ``report.md``, ``summary.json`` and PNG figures into one directory.
 
 Available: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield`` (the full pattern matrix read off
 a trained VAE), ``curie-weiss`` (beta J and beta h read off across T_c), ``maier-saupe`` (nematic order and beta J
-across the isotropic-nematic transition, discrete axes), ``potts-multinomial`` (q = 3 phases, categorical decoder).
+across the isotropic-nematic transition, discrete axes), ``potts-multinomial`` (q = 3 phases, categorical decoder),
+``ising-phases`` (beta-VAE study of FM, AFM and PM lattice data, and the beta^2-VAE) and ``ising-critical`` (the
+negative control across T_c).
 """
 import importlib
 
@@ -11,7 +13,8 @@ __all__ = ["EXPERIMENTS", "run_experiment"]
 
 #: name -> module with ``run(out, quick=False, seed=0, printer=print) -> Report``
 EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss", "maier-saupe": "maier_saupe",
-               "potts-multinomial": "potts_multinomial"}
+               "potts-multinomial": "potts_multinomial", "ising-phases": "ising_phases",
+               "ising-critical": "ising_critical"}
 
 
 def run_experiment(name, out, quick=False, seed=0, printer=print):

@@ -1,0 +1,172 @@
+"""``fastmf reproduce ising-critical``: the negative control, the 2D Ising model across T_c.
+
+A factorized-decoder VAE is a finite-size mean-field model (DESIGN.md): x_A <- z -> x_B, so its correlations across
+any cut are bounded by its rate. Short-range critical data carry mutual information that grows with the boundary
+length, so a VAE with a small latent cannot reproduce the 2D Ising critical singularity. Here: at each temperature
+an L x L periodic Ising lattice is sampled (Wolff), one VAE (latent 2) is trained per temperature, and the energy per
+site and the specific heat C = Var(E) / (N T^2) of the VAE's generated samples and of the data are compared with
+Kaufman's exact finite-lattice results. Error bars: the standard error of the mean energy per site with the samples'
+integrated autocorrelation time (sqrt(2 tau / n) * std), and for C the bootstrap standard error.
+Expected: the data agree with Kaufman; the VAE misses the specific-heat peak at T_c by more than it misses C away
+from T_c. A capacity report on a 4 x 4 lattice at T_c (exact enumeration of the data distribution, so the cut
+mutual informations carry no plug-in bias) lists the half-line cuts, the rate R, and I_model(A;B) against
+I_data(A;B).
+"""
+import time
+
+import numpy as np
+
+from ..exact import PairwiseModel, info, kaufman, log_prob_table
+from ..exact.capacity import capacity_report
+from ..lattice import LatticeModel
+from ..simulate import simulate_lattice
+from ..vae import VAE
+from .report import Report, pyplot
+
+__all__ = ["SETTINGS", "run"]
+
+#: (L, temperatures, samples per temperature, epochs, hidden)
+SETTINGS = {False: (16, (1.6, 2.0, 2.15, kaufman.T_C, 2.4, 2.6, 3.0, 3.6), 5000, 40, (64,)),
+            True: (8, (1.8, kaufman.T_C, 2.8, 3.4), 3000, 20, (64,))}
+
+
+def _c_of(E, N, T):
+    return float(np.var(E) / (N * T * T))
+
+
+def _boot_se(E, N, T, rng, n_boot=200):
+    idx = rng.integers(0, len(E), size=(n_boot, len(E)))
+    return float(np.std([_c_of(E[i], N, T) for i in idx]))
+
+
+def run(out, quick=False, seed=0, printer=print):
+    L, temps, n_samples, epochs, hidden = SETTINGS[bool(quick)]
+    N = L * L
+    rep = Report(out, f"Ising critical: a VAE against Kaufman's exact 2D Ising results (L = {L})")
+    rep.text(__doc__.split("\n\n", 1)[1].strip())
+    t0 = time.perf_counter()
+    model = LatticeModel(L, L, J=1.0)
+    rng = np.random.default_rng(seed)
+    rows, results = [], []
+    for k, T in enumerate(temps):
+        s = simulate_lattice(model, T, n_samples, seed=seed + 101 + k, method="wolff", progress=False)
+        X = np.asarray(s.spins, np.int8)
+        E = np.asarray(model.energy(X), np.float64)
+        tau = float(s.metadata.get("tau_int_energy_of_samples", 0.5) or 0.5)
+        vae = VAE(latent_dim=2, hidden=hidden, beta=1.0, epochs=epochs, lr=3e-3, dtype="float32", seed=seed,
+                  progress=False).fit(X)
+        G = vae.sample(n_samples, seed=seed + 7 + k)
+        Eg = np.asarray(model.energy(G), np.float64)
+        e_ex, c_ex = kaufman.energy_per_site(L, L, T), kaufman.specific_heat(L, L, T)
+        e_d, e_g = E.mean() / N, Eg.mean() / N
+        se_d = E.std() / N * np.sqrt(max(2 * tau, 1.0) / len(E))
+        se_g = Eg.std() / N / np.sqrt(len(Eg))
+        r = {"T": float(T), "e_exact": e_ex, "c_exact": c_ex, "e_data": e_d, "e_data_se": se_d,
+             "z_data": (e_d - e_ex) / se_d, "c_data": _c_of(E, N, T), "c_data_se": _boot_se(E, N, T, rng),
+             "e_vae": e_g, "e_vae_se": se_g, "c_vae": _c_of(Eg, N, T), "c_vae_se": _boot_se(Eg, N, T, rng),
+             "rate": float(np.mean(vae.rate(X))), "tau_int_energy": tau}
+        r["c_vae_abs_err"] = abs(r["c_vae"] - c_ex)
+        r["c_vae_rel_err"] = r["c_vae_abs_err"] / c_ex
+        results.append(r)
+        rows.append((T, e_ex, f"{e_d:.4f} +- {se_d:.4f}", r["z_data"], e_g, c_ex,
+                     f"{r['c_data']:.3f} +- {r['c_data_se']:.3f}", f"{r['c_vae']:.3f} +- {r['c_vae_se']:.3f}",
+                     r["rate"]))
+        printer(f"T = {T:.3f}: e exact {e_ex:.4f} data {e_d:.4f} (z {r['z_data']:+.2f}) VAE {e_g:.4f}; "
+                f"C exact {c_ex:.3f} data {r['c_data']:.3f} VAE {r['c_vae']:.3f}; R {r['rate']:.2f}")
+    t1 = time.perf_counter()
+    rep.table(["T", "e exact", "e data", "z (data)", "e VAE", "C exact", "C data", "C VAE", "rate R"], rows)
+
+    # capacity at T_c on 4 x 4
+    Lc = 4
+    table = log_prob_table(PairwiseModel.ising_lattice(Lc), kaufman.BETA_C)
+    cs = simulate_lattice(LatticeModel(Lc, Lc), kaufman.T_C, 4000 if quick else 8000, seed=seed + 3,
+                          method="wolff", progress=False)
+    Xc = np.asarray(cs.spins, np.int8).reshape(len(cs.spins), Lc * Lc)
+    vc = VAE(latent_dim=2, hidden=(32,), beta=1.0, epochs=2 * epochs, lr=3e-3, seed=seed, progress=False).fit(Xc)
+    cap = capacity_report(Xc, vc.fields, 2, lambda x: vc.encode(np.asarray(x).astype(np.int8)), check=False,
+                          n_quad_encoder=12)
+    mi_exact = [float(info.mutual_information(table, a)) for a in cap.cuts]
+    t2 = time.perf_counter()
+    rep.text(f"Capacity report, 4 x 4 periodic Ising at T_c (data: {len(Xc)} Wolff samples, their empirical "
+             "distribution; the VAE is trained on them):", "", "```", cap.table(), "```",
+             "The plug-in I_data(A;B) of the samples is biased upward (DESIGN / fastmf.exact.capacity); the exact "
+             "cut MI from enumeration is: " + ", ".join(f"|A| = {len(a)}: {v:.4f}" for a, v in zip(cap.cuts,
+                                                                                                   mi_exact)))
+    shortfall = [(a, d, mo) for a, d, mo in zip(cap.cuts, mi_exact, cap.mi_model) if mo < d]
+    half = len(cap.cuts) // 2
+    half_cut = cap.cuts[half] if len(cap.cuts[half]) == Lc * Lc // 2 else max(cap.cuts, key=len)
+    hk = cap.cuts.index(half_cut)
+
+    rep.check("data agree with Kaufman", all(abs(r["z_data"]) < 4 for r in results),
+              "|z| < 4 at every T for the data's energy per site (error bar: std * sqrt(2 tau_int / n))",
+              ", ".join(f"T {r['T']:.3f}: z {r['z_data']:+.2f}" for r in results))
+    ic = int(np.argmin([abs(r["T"] - kaufman.T_C) for r in results]))
+    away = [r for i, r in enumerate(results) if i != ic]
+    peak = results[ic]
+    miss_away = max(r["c_vae_abs_err"] for r in away)
+    comb = np.hypot(peak["c_vae_se"], peak["c_data_se"])
+    rep.check("VAE misses the specific heat at T_c", peak["c_vae_abs_err"] > max(4 * comb, 0.2 * peak["c_exact"]),
+              "|C_VAE(T_c) - C_exact(T_c)| > 4 bootstrap standard errors and > 20 % of C_exact",
+              f"C exact {peak['c_exact']:.3f}, VAE {peak['c_vae']:.3f} +- {peak['c_vae_se']:.3f} "
+              f"(miss {peak['c_vae_abs_err']:.3f}, {100 * peak['c_vae_rel_err']:.0f} %)")
+    rep.check("data reproduce the specific-heat peak",
+              abs(peak["c_data"] - peak["c_exact"]) < 4 * peak["c_data_se"],
+              "|C_data(T_c) - C_exact(T_c)| < 4 bootstrap standard errors (the Monte Carlo data do carry the peak)",
+              f"C exact {peak['c_exact']:.3f}, data {peak['c_data']:.3f} +- {peak['c_data_se']:.3f}")
+    larger = peak["c_vae_abs_err"] > miss_away
+    rep.text("Is the VAE's miss larger at T_c than away from it? " + ("Yes" if larger else "No, not in this run")
+             + f": |C_VAE - C_exact| is {peak['c_vae_abs_err']:.3f} at T_c and at most {miss_away:.3f} elsewhere ("
+             + ", ".join(f"T {r['T']:.2f}: {r['c_vae_abs_err']:.3f} ({100 * r['c_vae_rel_err']:.0f} %)"
+                         for r in results) + ")."
+             + ("" if larger else " Below T_c the generated samples mix the two magnetized sectors through the "
+                "centre of the N(0, I) prior (latents between the sectors decode to weakly magnetized "
+                "configurations), which inflates Var(E) far beyond the exact value: the VAE fails there too, "
+                "for a different reason (the latent prior), so this comparison does not isolate the critical "
+                "failure; the capacity report below does."))
+    rep.check("capacity: the model's cut MI falls short of the data's at T_c", len(shortfall) > 0,
+              "I_model(A;B) < I_data(A;B) (exact) on at least one half-line cut",
+              f"{len(shortfall)} of {len(cap.cuts)} cuts short; half cut: I_data exact {mi_exact[hk]:.4f} "
+              f"(plug-in {cap.mi_data[hk]:.4f}), "
+              f"I_model {cap.mi_model[hk]:.4f}, R {cap.rate:.3f}; {len(cap.flagged_cuts)} cuts with R < I_data; "
+              f"KL(data || model) {cap.kl_data_model:.4f}")
+
+    plt = pyplot()
+    Tf = np.linspace(min(temps) - 0.1, max(temps) + 0.1, 200)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    axes[0].plot(Tf, [kaufman.energy_per_site(L, L, t) for t in Tf], "k-", label=f"Kaufman L = {L}")
+    Ts = [r["T"] for r in results]
+    axes[0].errorbar(Ts, [r["e_data"] for r in results], yerr=[r["e_data_se"] for r in results], fmt="o",
+                     label="data (Wolff)")
+    axes[0].errorbar(Ts, [r["e_vae"] for r in results], yerr=[r["e_vae_se"] for r in results], fmt="s",
+                     label="VAE samples")
+    axes[0].set_xlabel("T")
+    axes[0].set_ylabel("energy per site")
+    axes[1].plot(Tf, [kaufman.specific_heat(L, L, t) for t in Tf], "k-", label=f"Kaufman L = {L}")
+    axes[1].errorbar(Ts, [r["c_data"] for r in results], yerr=[r["c_data_se"] for r in results], fmt="o",
+                     label="data (Wolff)")
+    axes[1].errorbar(Ts, [r["c_vae"] for r in results], yerr=[r["c_vae_se"] for r in results], fmt="s",
+                     label="VAE samples")
+    axes[1].set_xlabel("T")
+    axes[1].set_ylabel("specific heat per site")
+    for ax in axes:
+        ax.axvline(kaufman.T_C, color="gray", ls=":")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    rep.figure("ising_critical_energy_heat", fig, "Energy per site and specific heat of the data and of the VAE's "
+               "samples against Kaufman's exact finite-lattice curves (dotted: T_c)")
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    sizes = [len(a) for a in cap.cuts]
+    ax.plot(sizes, mi_exact, "o-", label="I_data(A;B) (exact)")
+    ax.plot(sizes, cap.mi_data, "^:", label="I_data(A;B) (plug-in, samples)")
+    ax.plot(sizes, cap.mi_model, "s-", label="I_model(A;B)")
+    ax.axhline(cap.rate, color="k", ls="--", label="rate R")
+    ax.set_xlabel("|A| (first sites, row-major)")
+    ax.set_ylabel("nats")
+    ax.legend(fontsize=8)
+    rep.figure("ising_critical_capacity", fig, "4 x 4 Ising at T_c: cut mutual information of the data and of the "
+               "VAE against its rate")
+    printer(f"ising-critical: {'PASS' if rep.passed else 'FAIL'} ({t2 - t0:.1f} s)")
+    rep.write(L=L, temperatures=list(temps), n_samples=n_samples, epochs=epochs, results=results,
+              capacity=cap.to_dict(), seconds=time.perf_counter() - t0, seconds_sweep=t1 - t0,
+              seconds_capacity=t2 - t1)
+    return rep
