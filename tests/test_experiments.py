@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastmf.cli import main
-from fastmf.experiments import run_experiment
+from fastmf.experiments import EXPERIMENTS, run_experiment
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -20,7 +20,7 @@ def check_png(path):
     assert np.ptp(image[..., :3]) > 0.2  # not blank
 
 
-@pytest.mark.parametrize("name", ["capacity", "hopfield", "curie-weiss"])  # the others: their own test files
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_quick_experiment(name, tmp_path):
     report = run_experiment(name, tmp_path, quick=True, printer=lambda *a: None)
     summary = json.loads((tmp_path / "summary.json").read_text())

@@ -1,24 +1,16 @@
 """Nematic read-off (hand-built decoders with known tensor and beta J) and the quick Maier-Saupe and Potts
 experiments end to end."""
-import json
 
 import numpy as np
 import pytest
 
-from fastmf.decode.nematic import (decoder_order_tensor, fit_field_tensor, icosahedral_axes,
-                                   maier_saupe_readoff)
+from fastmf.decode.nematic import (
+    decoder_order_tensor,
+    fit_field_tensor,
+    icosahedral_axes,
+    maier_saupe_readoff,
+)
 from fastmf.exact.maier_saupe import axes_log_weights, order_parameter, traceless_basis
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def check_png(path):
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE and len(data) > 2000, path
-    import matplotlib.image
-    image = matplotlib.image.imread(path)
-    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
-    assert np.ptp(image[..., :3]) > 0.2  # not blank
 
 
 def _axes12():
@@ -86,6 +78,7 @@ def test_exact_latent_decoder_gives_beta_J(bj):
     """A decoder whose latent push-forward is the exact p(X) (quantile lookup into exact latent samples): the
     finite-N identity returns beta J up to Monte Carlo error, in both phases, and <S> of the data."""
     from scipy.stats import norm
+
     from fastmf.latent_maier_saupe import sample_axes_given_latent, sample_latent
     axes, N = icosahedral_axes(), 12
     X = sample_latent(bj, 1.0, N, 6000, seed=3, axes=axes)
@@ -99,18 +92,3 @@ def test_exact_latent_decoder_gives_beta_J(bj):
     states = sample_axes_given_latent(X, axes, bj, N, seed=5)
     S_data = order_parameter(axes[states.astype(int)]).mean()
     assert abs(r.S_mean - S_data) < 0.02
-
-
-@pytest.mark.parametrize("module", ["maier_saupe", "potts_multinomial"])
-def test_quick_experiment(module, tmp_path):
-    import importlib
-    mod = importlib.import_module(f"fastmf.experiments.{module}")
-    report = mod.run(tmp_path, quick=True, printer=lambda *a: None)
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["passed"] and summary["checks"] and all(c["passed"] for c in summary["checks"].values())
-    text = (tmp_path / "report.md").read_text()
-    assert "expected" in text and "found" in text
-    assert report.figures and summary["figures"] == report.figures
-    for fig in report.figures:
-        assert f"]({fig})" in text
-        check_png(tmp_path / fig)
