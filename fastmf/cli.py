@@ -188,7 +188,7 @@ def build_parser():
 
 
 def _experiment_names():
-    from .experiments import EXPERIMENTS  # light: the experiments themselves load on demand
+    from .experiments import EXPERIMENTS  # light: the experiments load on demand
     return tuple(EXPERIMENTS)
 
 
@@ -447,7 +447,7 @@ def _cmd_decode(args):
     import numpy as np
 
     from .decode import readoff
-    from .experiments.report import _atomic_write, _json_default
+    from .samples import atomic_write, json_default
     from .vae import VAE
 
     vae = VAE.load(args.model)
@@ -479,7 +479,8 @@ def _cmd_decode(args):
             raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
         r = maier_saupe_readoff(vae, axes, seed=args.seed)
         result.update(S=r.S, beta_J=r.beta_J)
-    _atomic_write(out / "decoded.json", json.dumps(result, indent=2, default=_json_default).encode())
+    text = json.dumps(result, indent=2, default=json_default).encode()
+    atomic_write(out / "decoded.json", lambda fh: fh.write(text))
     print(f"decoded {args.kind} from {args.model}: " + ", ".join(
         f"{k} = {v:.4g}" for k, v in result.items() if isinstance(v, float)) + f"; wrote {out / 'decoded.json'}")
     return 0

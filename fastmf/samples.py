@@ -23,23 +23,22 @@ import numpy as np
 
 from ._version import __version__
 
-__all__ = ["SampleSet", "atomic_savez", "load_samples"]
+__all__ = ["SampleSet", "atomic_savez", "atomic_write", "json_default", "load_samples"]
 
 _RESERVED = ("spins", "metadata")
 
 
-def atomic_savez(path, **arrays):
-    """Write ``arrays`` to ``path`` (``.npz``, compressed) through a temporary file and ``os.replace``."""
+def atomic_write(path, write):
+    """Create ``path`` through a temporary file in its directory and ``os.replace``: ``write(fh)`` fills the
+    binary file handle; nothing is left behind on failure."""
     path = pathlib.Path(path)
-    if path.suffix != ".npz":
-        raise ValueError(f"output file must end in .npz, got {str(path)!r}")
     directory = path.parent if str(path.parent) else pathlib.Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"output directory {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -48,6 +47,14 @@ def atomic_savez(path, **arrays):
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_savez(path, **arrays):
+    """Write ``arrays`` to ``path`` (``.npz``, compressed) atomically (:func:`atomic_write`)."""
+    path = pathlib.Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"output file must end in .npz, got {str(path)!r}")
+    return atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
 
 class SampleSet:
@@ -86,7 +93,7 @@ class SampleSet:
     def save(self, path):
         """Write the set to ``path`` (.npz) atomically; returns the path."""
         meta = dict(self.metadata, extra_arrays=sorted(self.extra)) if self.extra else self.metadata
-        meta = json.dumps(meta, sort_keys=True, default=_json_default)
+        meta = json.dumps(meta, sort_keys=True, default=json_default)
         return atomic_savez(path, spins=self.spins, metadata=np.array(meta), **self.per_sample, **self.extra)
 
 
@@ -119,7 +126,8 @@ def load_samples(path):
     return SampleSet(spins, meta, extra=extra, **arrays)
 
 
-def _json_default(obj):
+def json_default(obj):
+    """``json.dumps(default=...)`` for NumPy scalars and arrays."""
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -7,7 +7,9 @@ from autograd.scipy.special import logsumexp
 
 from fastmf.exact.meanfield import curie_weiss_exact
 from fastmf.latent import sample_curie_weiss
-from fastmf.vae import VAE, likelihood as lk, nets
+from fastmf.vae import VAE, nets
+from fastmf.vae import layers as ly
+from fastmf.vae import likelihood as lk
 
 
 # ------------------------------------------------------------------------------ naive (pure autograd) references
@@ -42,7 +44,7 @@ def _cases():
     g[0, :3] = [40.0, -40.0, 0.0]  # saturated logits stay finite
     states = RNG.integers(0, Q, size=(B, N))
     return [
-        ("bernoulli", lk.bernoulli_ll, naive_bernoulli, (g, x01), 1),
+        ("bernoulli", ly.bernoulli_ll, naive_bernoulli, (g, x01), 1),
         ("tempered", lk.tempered_ll, naive_tempered, (g, RNG.normal(size=(B, N)) * 2, x01), 2),
         ("categorical", lk.categorical_ll, naive_categorical, (RNG.normal(size=(B, N, Q)) * 3, states), 1),
         ("gaussian", lk.gaussian_ll, naive_gaussian, (RNG.normal(size=(B, N)), RNG.normal(size=(B, N)),

@@ -9,7 +9,6 @@ that does not shrink with N, large ordered systems show only one magnetized basi
 is one narrow peak whose width the training does not pin down, and the read-off fails (h = 0.02 at N = 256,
 T = 0.7 gave beta J = 0.013).
 """
-import numpy as np
 
 from ..decode import readoff
 from ..latent import sample_curie_weiss

@@ -2,32 +2,15 @@
 and PNG figures, all written atomically into one directory.
 """
 import json
-import os
 import pathlib
-import tempfile
+
+from ..samples import atomic_write, json_default
 
 __all__ = ["Report"]
 
 
 def _atomic_write(path, data):
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _json_default(obj):
-    import numpy as np
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+    atomic_write(path, lambda fh: fh.write(data))
 
 
 class Report:
@@ -76,7 +59,7 @@ class Report:
         self.summary.update(summary, figures=self.figures, passed=self.passed)
         _atomic_write(self.out / "report.md", ("\n".join(self.lines) + "\n").encode())
         _atomic_write(self.out / "summary.json",
-                      json.dumps(self.summary, indent=2, default=_json_default).encode())
+                      json.dumps(self.summary, indent=2, default=json_default).encode())
         return self.out / "report.md"
 
 

@@ -16,12 +16,13 @@ the one autograd derives from the plain NumPy expression (``tests/test_vae.py``)
   likelihood in one node (the training path of the default decoder);
 * ``objective(ll, o, beta)``: ``mean(beta KL - ll)`` with the KL of ``o = [mu | logvar]``.
 """
+import autograd.numpy as anp
 import numpy as np
 from autograd.extend import SparseObject, defvjp_argnums, primitive, vspace
 
 from ..kernels import vae_cpu as _k
 
-__all__ = ["mlp", "take", "reparameterize", "kl_rows", "bernoulli_ll", "decode_bernoulli", "objective"]
+__all__ = ["mlp", "take", "reparameterize", "kl_normal", "kl_rows", "bernoulli_ll", "decode_bernoulli", "objective"]
 
 # Values handed from a primitive's forward pass to its VJP maker, which autograd calls right after the forward
 # pass of the same node (keyed by the output's id; one entry per primitive: nothing builds up).
@@ -122,10 +123,14 @@ def _reparameterize_vjp(argnums, ans, args, kwargs):
 defvjp_argnums(reparameterize, _reparameterize_vjp)
 
 
+def kl_normal(mu, logvar):
+    """``KL(N(mu, diag e^logvar) || N(0, I))`` per row (B,): the rate (plain or autograd NumPy arrays)."""
+    return 0.5 * anp.sum(mu * mu + anp.exp(logvar) - 1.0 - logvar, axis=1)
+
+
 def kl_rows(o):
-    """``KL(N(mu, e^logvar) || N(0, I))`` per row of ``o = [mu | logvar]`` (plain NumPy: for reports)."""
-    mu, logvar = _split(o)
-    return 0.5 * np.sum(mu * mu + np.exp(logvar) - 1 - logvar, axis=1)
+    """:func:`kl_normal` of ``o = [mu | logvar]``."""
+    return kl_normal(*_split(o))
 
 
 @primitive

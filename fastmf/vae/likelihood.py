@@ -7,16 +7,7 @@ from autograd.extend import defvjp, primitive
 
 from ..kernels import vae_cpu as _k
 
-__all__ = ["bernoulli_ll", "tempered_ll", "categorical_ll", "gaussian_ll"]
-
-
-@primitive
-def bernoulli_ll(logits, x):
-    """``sum_i x_i g_i - softplus(g_i)``; x in {0, 1} (same dtype as the logits)."""
-    return _k.bernoulli_ll(logits, x)
-
-
-defvjp(bernoulli_ll, lambda ans, logits, x: lambda up: _k.bernoulli_grad(logits, x, up))
+__all__ = ["tempered_ll", "categorical_ll", "gaussian_ll"]  # Bernoulli: fastmf.vae.layers.bernoulli_ll
 
 
 @primitive

@@ -15,7 +15,7 @@ from autograd import value_and_grad
 
 from .. import __version__
 from ..kernels.validation import check_int, check_real
-from ..samples import atomic_savez
+from ..samples import atomic_savez, json_default
 from . import data as _data
 from . import nets
 from .optim import OPTIMIZERS
@@ -255,16 +255,16 @@ class VAE:
         arrays = {"theta": self.theta_, **self._state_arrays("o:", opt_state)}
         if best["params"] is not None:
             arrays["best"] = best["params"]
-        atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
+        atomic_savez(path, meta=np.array(json.dumps(meta, default=json_default)), **arrays)
 
     def _load_checkpoint(self, path, opt_state):
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             same = {k: v for k, v in meta["hyper"].items() if k != "epochs"}  # more epochs may be asked for
-            mine = {k: v for k, v in json.loads(json.dumps(self._hyper(), default=_json_default)).items()
+            mine = {k: v for k, v in json.loads(json.dumps(self._hyper(), default=json_default)).items()
                     if k != "epochs"}
             if same != mine or \
-                    meta["data"] != json.loads(json.dumps(self._data_meta(), default=_json_default)):
+                    meta["data"] != json.loads(json.dumps(self._data_meta(), default=json_default)):
                 raise ValueError(f"checkpoint {path!r} was written with other settings or data; delete it or "
                                  "use another path")
             self.theta_[:] = f["theta"]
@@ -360,7 +360,7 @@ class VAE:
         self._check_fitted()
         meta = {"hyper": self._hyper(), "data": self._data_meta(), "history": self.history_,
                 "version": __version__, "format": "fastmf-vae-1", "metadata": metadata or {}}
-        atomic_savez(path, meta=np.array(json.dumps(meta, default=_json_default)),
+        atomic_savez(path, meta=np.array(json.dumps(meta, default=json_default)),
                      **self._state_arrays("p:", self.params_))
 
     @classmethod
@@ -389,15 +389,3 @@ class VAE:
 
 def load_vae(path):
     return VAE.load(path)
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")

@@ -165,9 +165,7 @@ def log_likelihood(outputs, x, decoder):
     return lk.gaussian_ll(outputs["mean"], outputs["logvar"], x)
 
 
-def kl_normal(mu, logvar):
-    """``KL(N(mu, diag e^logvar) || N(0, I))`` per sample (B,): the rate."""
-    return 0.5 * anp.sum(mu * mu + anp.exp(logvar) - 1.0 - logvar, axis=1)
+kl_normal = ly.kl_normal  # the rate per sample (B,)
 
 
 def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None):
