@@ -478,7 +478,7 @@ def _cmd_decode(args):
         if axes is None:
             raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
         r = maier_saupe_readoff(vae, axes, seed=args.seed)
-        result.update(S=r.S, beta_J=r.beta_J)
+        result.update(S=r.S_mean, beta_J=r.beta_J)
     text = json.dumps(result, indent=2, default=json_default).encode()
     atomic_write(out / "decoded.json", lambda fh: fh.write(text))
     print(f"decoded {args.kind} from {args.model}: " + ", ".join(

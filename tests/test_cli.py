@@ -311,3 +311,17 @@ def test_decode_hopfield_and_generic(tmp_path, capsys):
     capsys.readouterr()
     assert main(["decode", str(tmp_path / "m.npz"), "--kind", "maier-saupe", "--out", str(tmp_path / "ms")]) == 2
     assert "axes" in capsys.readouterr().err
+
+
+def test_decode_maier_saupe(tmp_path, capsys):
+    from fastmf.decode.nematic import icosahedral_axes
+    from fastmf.meanfield import MaierSaupe
+    from fastmf.meanfield_sampling import simulate_meanfield
+    from fastmf.vae import VAE
+
+    axes = icosahedral_axes()
+    data = simulate_meanfield(MaierSaupe(N=16, J=1.0, axes=axes), 1 / 2.5, 2000, seed=1, progress=False).spins
+    VAE(latent_dim=2, hidden=(16,), decoder="nematic", axes=axes, epochs=5, seed=0).fit(data).save(tmp_path / "m.npz")
+    assert main(["decode", str(tmp_path / "m.npz"), "--kind", "maier-saupe", "--out", str(tmp_path / "ms")]) == 0
+    decoded = json.loads((tmp_path / "ms" / "decoded.json").read_text())
+    assert 0 <= decoded["S"] <= 1 and np.isfinite(decoded["beta_J"])
