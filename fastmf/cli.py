@@ -9,7 +9,7 @@
     fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
                  [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
     fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
-    fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] --out DIR
+    fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] [--data S.npz] --out DIR
     fastmf reproduce capacity|hopfield|curie-weiss|maier-saupe|potts-multinomial|... [--quick] --out DIR
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
@@ -169,6 +169,10 @@ def build_parser():
     decode.add_argument("--n-patterns", type=_positive_int, help="hopfield / generic: number of patterns "
                         "(default: the significant latent directions)")
     decode.add_argument("--axes", type=pathlib.Path, help="maier-saupe: (D, 3) .npy axes (default: the model's)")
+    decode.add_argument("--data", type=pathlib.Path,
+                        help="curie-weiss / maier-saupe: sample file (.npz) of the training data; the read-off then "
+                             "uses latent draws from the aggregate posterior over it instead of the prior, which a "
+                             "trained VAE under-weights in its rarer modes (ordered phases)")
     decode.add_argument("--seed", type=_nonnegative_int, default=0)
     decode.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
 
@@ -447,27 +451,36 @@ def _cmd_decode(args):
     import numpy as np
 
     from .decode import readoff
-    from .samples import atomic_write, json_default
+    from .samples import atomic_write, json_default, load_samples
     from .vae import VAE
 
+    def save_npy(name, array):
+        atomic_write(out / name, lambda fh: np.save(fh, array))
+
     vae = VAE.load(args.model)
+    Z = None
+    if args.data is not None:
+        if args.kind not in ("curie-weiss", "maier-saupe"):
+            raise ValueError(f"--data is used by the curie-weiss and maier-saupe read-offs, not by {args.kind}")
+        Z = readoff.posterior_draws(vae, load_samples(args.data).spins, seed=args.seed)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    result = {"kind": args.kind, "model_file": str(args.model), "seed": args.seed, "latent_dim": vae.latent_dim}
+    result = {"kind": args.kind, "model_file": str(args.model), "seed": args.seed, "latent_dim": vae.latent_dim,
+              "latent_draws": "prior" if Z is None else f"aggregate posterior over {args.data}"}
     if args.kind == "curie-weiss":
-        r = readoff.curie_weiss_readoff(vae, seed=args.seed)
+        r = readoff.curie_weiss_readoff(vae, seed=args.seed, Z=Z)
         result.update(beta_J=r.beta_J, beta_h=r.beta_h, method=r.method, fit_residual_rms=r.residual_rms)
     elif args.kind == "hopfield":
         r = readoff.hopfield_readoff(vae, args.n_patterns, seed=args.seed)
-        np.save(out / "patterns.npy", r.patterns.astype(np.int8))
+        save_npy("patterns.npy", r.patterns.astype(np.int8))
         result.update(n_patterns=len(r.patterns), singular_values=r.singular_values[:2 * len(r.patterns) + 2],
                       pattern_residuals=r.residuals, patterns_file="patterns.npy")
     elif args.kind == "generic":
         from .decode.effective import GeneralizedHopfield
         r = readoff.generic_readoff(vae, args.n_patterns, seed=args.seed)
         model = GeneralizedHopfield.from_readoff(r)
-        np.save(out / "patterns.npy", model.patterns)
-        np.save(out / "fields.npy", model.fields)
+        save_npy("patterns.npy", model.patterns)
+        save_npy("fields.npy", model.fields)
         model.save(out / "effective_model.npz")
         result.update(n_significant=r.n_significant, n_patterns=r.n_patterns,
                       singular_values=r.singular_values[:2 * r.n_patterns + 2], patterns_file="patterns.npy",
@@ -477,7 +490,7 @@ def _cmd_decode(args):
         axes = _load_npy(args.axes, "axes") if args.axes is not None else vae.axes
         if axes is None:
             raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
-        r = maier_saupe_readoff(vae, axes, seed=args.seed)
+        r = maier_saupe_readoff(vae, axes, seed=args.seed, Z=Z)
         result.update(S=r.S_mean, beta_J=r.beta_J)
     text = json.dumps(result, indent=2, default=json_default).encode()
     atomic_write(out / "decoded.json", lambda fh: fh.write(text))

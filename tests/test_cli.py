@@ -313,6 +313,23 @@ def test_decode_hopfield_and_generic(tmp_path, capsys):
     assert "axes" in capsys.readouterr().err
 
 
+def test_decode_curie_weiss_with_posterior_draws(tmp_path, capsys):
+    """Ordered phase (N = 64, T = 0.8, h = 0.02: minority basin ~8 %). With --data the read-off draws latents
+    from the aggregate posterior; beta J = 1.25 comes back within 10 % (the experiment's tolerance)."""
+    data, model = tmp_path / "cw.npz", tmp_path / "vae.npz"
+    assert main(["simulate", "curie-weiss", "--N", "64", "--T", "0.8", "--h", "0.02", "--n-samples", "6000",
+                 "--seed", "1", "--out", str(data), "--no-progress"]) == 0
+    assert main(["train", str(data), "--latent-dim", "1", "--hidden", "32", "--epochs", "20", "--seed", "0",
+                 "--out", str(model), "--no-progress"]) == 0
+    assert main(["decode", str(model), "--kind", "curie-weiss", "--data", str(data), "--out", str(tmp_path / "d")]) == 0
+    decoded = json.loads((tmp_path / "d" / "decoded.json").read_text())
+    assert decoded["method"] == "moments" and decoded["latent_draws"].startswith("aggregate posterior")
+    assert decoded["beta_J"] == pytest.approx(1.25, rel=0.1)
+    capsys.readouterr()
+    assert main(["decode", str(model), "--kind", "hopfield", "--data", str(data), "--out", str(tmp_path / "h")]) == 2
+    assert "--data" in capsys.readouterr().err and not (tmp_path / "h").exists()
+
+
 def test_decode_maier_saupe(tmp_path, capsys):
     from fastmf.decode.nematic import icosahedral_axes
     from fastmf.meanfield import MaierSaupe

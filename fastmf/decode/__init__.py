@@ -8,8 +8,9 @@ from .readoff import (
     field_samples,
     generic_readoff,
     hopfield_readoff,
+    posterior_draws,
     significant_directions,
 )
 
 __all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
-           "generic_readoff", "hopfield_readoff", "significant_directions"]
+           "generic_readoff", "hopfield_readoff", "posterior_draws", "significant_directions"]

@@ -3,17 +3,8 @@
 A decoder maps latents Z (n, d), z ~ N(0, I), to logits G (n, N), ``p(s_i = +1 | z) = sigmoid(g_i(z))``: a
 VAE-like object (``.fields``, ``.latent_dim``) or a callable plus ``latent_dim``. Logs are natural.
 
-**Curie-Weiss** ``p(s) ~ exp(beta J M**2 / (2N) + beta h M)``: ``p(phi) ~ exp(-N [beta J phi**2 / 2 - ln 2cosh
-beta (J phi + h)])``, all logits ``g = 2 beta (J phi + h)``, ``dphi/dg = 1/(2 beta J)`` constant, so (sign:
-DESIGN.md's "+ N ln 2cosh" must read "-")::
-
-    log q(g) - N ln 2cosh(g/2) = c - N (g/2 - beta h)**2 / (2 beta J) = a g**2 + b g + c',
-    a = -N / (8 beta J),  b = N h / (2 J)   =>   beta J = -N / (8 a),  beta h = -b / (4 a)  (vertex g = 2 beta h).
-
-:func:`curie_weiss_readoff` takes the site average gbar(z) as the latent field and estimates q "exact"ly (1-D
-latent, gbar monotone: uniform g grid, z(g) by bisection, ``q = phi_N(z) |dz/dg|`` by finite differences in g,
-resolving ordered-phase near-steps; weights = mass) or by "histogram" over prior draws (``log(k / (n dg)) +
-1/(2k)``, Poisson bias-corrected, weights k = 1/var(log k), bias ``O(dg**2 / sigma_g**2)``); then weighted LS.
+**Curie-Weiss**: :func:`curie_weiss_readoff` (:mod:`fastmf.decode.curie_weiss`) fits ``beta J`` and ``beta h`` to the
+distribution of the site-averaged field.
 
 **Hopfield** ``p(s) ~ exp(beta/(2N) sum_mu (xi_mu . s)**2 + beta h . s)``: ``g(z) = 2 beta (h + Xi^T phi(z))``.
 Centring the logits over prior draws removes the field; the top P right singular vectors V (P, N) span the
@@ -42,44 +33,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..kernels.validation import check_int, check_real
+from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, field_samples, posterior_draws
+from .curie_weiss import CurieWeissReadoff, curie_weiss_readoff
 
 __all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
-           "generic_readoff", "hopfield_readoff", "significant_directions"]
-
-_ROWS = 1 << 15  # latent rows per decoder call
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-@dataclass(frozen=True, eq=False)
-class CurieWeissReadoff:
-    """Result of :func:`curie_weiss_readoff`.
-
-    Attributes
-    ----------
-    beta_J, beta_h : float
-        ``-N / (8 a)``, ``-b / (4 a)``.
-    coeffs : ndarray (3,)
-        ``(a, b, c)``: fit ``np.polyval(coeffs, g)`` of ``log q(g) - N ln 2cosh(g/2)``.
-    g, log_q, weights : ndarray
-        Density-estimate points, log of the normalized density of g there, fit weights (sum 1).
-    method : {"exact", "histogram"}
-    N : int
-    residual_rms, chi2_dof : float
-        Weighted RMS residual (nats); Poisson chi-square per dof (histogram only, else None; ~1 if Curie-Weiss).
-    site_spread : float
-        RMS of ``g_i - gbar`` over sites and draws (0 for an exactly mean-field decoder).
-    """
-    beta_J: float
-    beta_h: float
-    coeffs: np.ndarray
-    g: np.ndarray
-    log_q: np.ndarray
-    weights: np.ndarray
-    method: str
-    N: int
-    residual_rms: float
-    chi2_dof: float | None
-    site_spread: float
+           "generic_readoff", "hopfield_readoff", "posterior_draws", "significant_directions"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,162 +89,6 @@ class GenericReadoff:
     couplings: np.ndarray | None = None
     fit_patterns: np.ndarray | None = None
     fit_residual_rms: float | None = None
-
-
-def _as_decoder(decoder, latent_dim):
-    """``(fields callable, latent_dim)`` from a VAE-like object or a callable plus latent_dim."""
-    if hasattr(decoder, "fields") and hasattr(decoder, "latent_dim"):
-        d = check_int("decoder.latent_dim", decoder.latent_dim, 1)
-        if latent_dim is not None and check_int("latent_dim", latent_dim, 1) != d:
-            raise ValueError(f"latent_dim = {latent_dim} disagrees with decoder.latent_dim = {d}")
-        return decoder.fields, d
-    if not callable(decoder):
-        raise TypeError(f"decoder must be callable or have .fields and .latent_dim, got {type(decoder).__name__}")
-    if latent_dim is None:
-        raise ValueError("latent_dim is required when decoder is a plain callable")
-    return decoder, check_int("latent_dim", latent_dim, 1)
-
-
-def _eval(fields, z, reduce=None):
-    """Validated logits (n, N) at z, computed in row blocks; ``reduce`` maps each block."""
-    out, N = [], None
-    for s in range(0, len(z), _ROWS):
-        g = np.asarray(fields(z[s:s + _ROWS]), dtype=np.float64)
-        if g.ndim != 2 or g.shape[0] != len(z[s:s + _ROWS]) or g.shape[1] != (N or g.shape[1]):
-            raise ValueError(f"decoder must map latents (n, d) to logits (n, N), got shape {g.shape}")
-        if not np.isfinite(g).all():
-            raise ValueError("decoder returned non-finite logits")
-        N = g.shape[1]
-        out.append(g if reduce is None else reduce(g))
-    return np.concatenate(out)
-
-
-def _rng(seed):
-    if seed is None or isinstance(seed, (bool, np.bool_)):
-        raise ValueError("seed must be an int, a sequence of ints or a numpy Generator (explicit randomness)")
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-def field_samples(decoder, n_draws, seed=0, latent_dim=None, antithetic=False):
-    """Prior latent draws and the decoder's fields at them.
-
-    Parameters
-    ----------
-    decoder : callable or VAE-like
-        ``Z (n, d) -> logits (n, N)``, or an object with ``.fields`` and ``.latent_dim``.
-    n_draws : int
-    seed : int or numpy.random.Generator
-    latent_dim : int, optional
-        Required for a plain callable.
-    antithetic : bool
-        Second half = minus the first (n_draws even): odd latent maps then average to exactly 0.
-
-    Returns
-    -------
-    Z : ndarray (n_draws, latent_dim)
-    G : ndarray (n_draws, N)
-    """
-    fields, d = _as_decoder(decoder, latent_dim)
-    n = check_int("n_draws", n_draws, 1)
-    if antithetic and n % 2:
-        raise ValueError(f"antithetic sampling needs an even n_draws, got {n}")
-    z = _rng(seed).standard_normal((n // 2 if antithetic else n, d))
-    z = np.concatenate([z, -z]) if antithetic else z
-    return z, _eval(fields, z)
-
-
-def _wls(X, y, w):
-    """Weighted least squares ``X beta ~ y``: (beta, weighted RMS residual)."""
-    sw = np.sqrt(w / w.sum())
-    beta = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
-    return beta, float(np.sqrt(np.sum((sw * (X @ beta - y)) ** 2)))
-
-
-def _cw_exact(gbar_of, z_max, n_grid):
-    """``(g, log q, weights)`` from the 1-D map z -> gbar; None when it is not monotone."""
-    zs = np.linspace(-z_max, z_max, 4 * n_grid + 1)
-    gs = gbar_of(zs)
-    sgn = 1.0 if gs[-1] >= gs[0] else -1.0
-    if np.any(sgn * np.diff(gs) < -1e-12 * (np.ptp(gs) + 1.0)) or np.ptp(gs) == 0:
-        return None
-    g = np.linspace(gs.min(), gs.max(), n_grid + 2)[1:-1]
-    k = np.clip(np.searchsorted(np.maximum.accumulate(sgn * gs), sgn * g), 1, len(zs) - 1)
-    lo, hi = zs[k - 1], zs[k]
-    for _ in range(48):  # brackets shrink by 2**-48
-        mid = 0.5 * (lo + hi)
-        below = sgn * gbar_of(mid) < sgn * g
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    z, dzdg = 0.5 * (lo + hi), np.abs(np.gradient(0.5 * (lo + hi), g))
-    ok = dzdg > 0
-    log_q = -0.5 * z[ok] ** 2 - _LOG_SQRT_2PI + np.log(dzdg[ok])
-    return g[ok], log_q, np.exp(log_q)
-
-
-def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=None, method="auto",
-                        n_bins=None, min_count=10, n_grid=2001, z_max=5.0):
-    """Read ``beta J`` and ``beta h`` off a mean-field (all sites equal) Bernoulli decoder.
-
-    Parameters
-    ----------
-    decoder, seed, latent_dim
-        As in :func:`field_samples`; the site average ``gbar(z)`` of the logits is the latent field.
-    N : int, optional
-        System size in the formulas (default: the decoder's number of sites).
-    n_draws : int
-        Prior draws of the histogram (>= 100; 4096 of them give ``site_spread``).
-    method : {"auto", "exact", "histogram"}
-        "auto": "exact" when ``latent_dim == 1`` and gbar is monotone on ``[-z_max, z_max]``, else "histogram".
-    n_bins, min_count : int
-        Histogram bins (default ``clip(sqrt(n_draws), 50, 1000)``); bins with fewer draws than min_count are dropped.
-    n_grid, z_max : int, float
-        g grid points and latent range ``[-z_max, z_max]`` of the exact method.
-
-    Returns
-    -------
-    CurieWeissReadoff
-    """
-    fields, d = _as_decoder(decoder, latent_dim)
-    n_draws, min_count = check_int("n_draws", n_draws, 100), check_int("min_count", min_count, 2)
-    n_grid, z_max = check_int("n_grid", n_grid, 101), check_real("z_max", z_max, positive=True)
-    if method not in ("auto", "exact", "histogram"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'histogram', got {method!r}")
-    rng = _rng(seed)
-    z0 = rng.standard_normal((min(n_draws, 4096), d))
-    G0 = _eval(fields, z0)
-    N = G0.shape[1] if N is None else check_int("N", N, 1)
-    spread = float(np.sqrt(np.mean((G0 - G0.mean(axis=1, keepdims=True)) ** 2)))
-    site_mean = lambda G: G.mean(axis=1)
-    exact = (_cw_exact(lambda zz: _eval(fields, zz.reshape(-1, 1), site_mean), z_max, n_grid)
-             if method != "histogram" and d == 1 else None)
-    if exact is None and method == "exact":
-        raise ValueError(f"method='exact' needs latent_dim == 1 (got {d}) and a site-averaged field monotone in z")
-    if exact is not None:
-        method, (g, log_q, w) = "exact", exact
-    else:
-        method, gbar = "histogram", site_mean(G0)
-        if n_draws > len(z0):
-            gbar = np.concatenate([gbar, _eval(fields, rng.standard_normal((n_draws - len(z0), d)), site_mean)])
-        if np.ptp(gbar) == 0:
-            raise ValueError("the site-averaged field does not vary with z: nothing to read off")
-        nb = int(np.clip(math.sqrt(n_draws), 50, 1000)) if n_bins is None else check_int("n_bins", n_bins, 5)
-        k, edges = np.histogram(gbar, bins=nb)
-        keep = k >= min_count
-        if keep.sum() < 4:
-            raise ValueError(f"fewer than 4 histogram bins hold >= {min_count} draws; raise n_draws or lower n_bins")
-        w = k[keep].astype(np.float64)
-        g = 0.5 * (edges[:-1] + edges[1:])[keep]
-        log_q = np.log(w / (n_draws * np.diff(edges)[keep])) + 0.5 / w
-    y = log_q - N * np.logaddexp(0.5 * g, -0.5 * g)
-    X = np.stack([g * g, g, np.ones_like(g)], axis=1)
-    coeffs, rms = _wls(X, y, w)
-    chi2 = float(np.sum(w * (X @ coeffs - y) ** 2) / max(len(g) - 3, 1)) if method == "histogram" else None
-    a, b = coeffs[0], coeffs[1]
-    if a >= 0:
-        warnings.warn("fitted quadratic is not concave (a >= 0): the decoder is not Curie-Weiss-like with J > 0",
-                      RuntimeWarning, stacklevel=2)
-    beta_J, beta_h = (-N / (8.0 * a), -b / (4.0 * a)) if a != 0 else (math.inf, math.nan)
-    return CurieWeissReadoff(float(beta_J), float(beta_h), coeffs, g, log_q, w / w.sum(), method, N, rms, chi2,
-                             spread)
 
 
 def significant_directions(singular_values, rtol=None, floor=1e-3):

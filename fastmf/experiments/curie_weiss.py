@@ -2,12 +2,14 @@
 
 For each (N, T), exact equilibrium samples (magnetization by counting, then the configuration) train a VAE with
 one latent and a Bernoulli decoder; ``fastmf.decode.readoff.curie_weiss_readoff`` fits the quadratic principle of
-DESIGN.md to the distribution of the decoder's field over latent draws and returns beta J and beta h. Expected:
-the recovered values follow the truth (beta J = J / T, beta h = h / T) on both sides of T_c = J, within a few
-per cent (the VAE is trained on finite samples with a finite decoder). The field is h = 1.28 / N: with a field
-that does not shrink with N, large ordered systems show only one magnetized basin, the learned field distribution
-is one narrow peak whose width the training does not pin down, and the read-off fails (h = 0.02 at N = 256,
-T = 0.7 gave beta J = 0.013).
+DESIGN.md by maximum likelihood (matching E g**2 and E g of the decoder's site-averaged field g) over latent
+draws from the aggregate posterior of the training data, and returns beta J and beta h. Expected: the recovered
+values follow the truth (beta J = J / T, beta h = h / T) on both sides of T_c = J, within a few per cent (the VAE
+is trained on finite samples with a finite decoder). beta h is compared through the total field N beta h, the
+quantity that shapes the distribution. The field is h = 1.28 / N, so that both magnetized basins appear at every
+N. The column "beta h (prior)" reads the same decoder over prior draws instead: in the ordered phase a trained
+VAE's prior under-weights the minority basin (prior holes), which biases beta h; the aggregate posterior puts
+each basin at its weight in the data.
 """
 
 from ..decode import readoff
@@ -17,8 +19,9 @@ from .report import Report, pyplot
 
 __all__ = ["run", "TOLERANCE"]
 
-#: Largest relative error of beta J accepted by the check (training on finite data; see the report).
-TOLERANCE = 0.1
+#: Largest relative error of beta J, and largest error of the total field N beta h, accepted by the checks
+#: (training on finite data; see the report).
+TOLERANCE, TOLERANCE_FIELD = 0.1, 0.25
 
 
 def run(out, quick=False, seed=0, printer=print):
@@ -35,19 +38,25 @@ def run(out, quick=False, seed=0, printer=print):
             spins = sample_curie_weiss(N, 1.0 / T, J, h, n_samples=n_samples, seed=seed + N)[0]
             vae = VAE(latent_dim=1, hidden=(64,), epochs=epochs, lr=3e-3, dtype="float32", seed=seed,
                       progress=False).fit(spins)
-            r = readoff.curie_weiss_readoff(vae, N=N, seed=seed)
+            r = readoff.curie_weiss_readoff(vae, N=N, seed=seed, Z=readoff.posterior_draws(vae, spins, seed=seed))
+            prior = readoff.curie_weiss_readoff(vae, N=N, seed=seed)
             true_bj, true_bh = J / T, h / T
-            err = abs(r.beta_J - true_bj) / true_bj
+            err, err_field = abs(r.beta_J - true_bj) / true_bj, N * abs(r.beta_h - true_bh)
             results.append({"N": N, "T": T, "beta_J": r.beta_J, "beta_h": r.beta_h, "true_beta_J": true_bj,
-                            "true_beta_h": true_bh, "relative_error_beta_J": err})
-            rows.append((N, T, true_bj, r.beta_J, true_bh, r.beta_h, err))
-            printer(f"N={N} T={T}: beta J {r.beta_J:.4f} (true {true_bj:.4f}), beta h {r.beta_h:.4f} "
-                    f"(true {true_bh:.4f})")
-    rep.table(["N", "T", "true beta J", "read-off beta J", "true beta h", "read-off beta h", "rel. error beta J"],
-              rows)
+                            "true_beta_h": true_bh, "relative_error_beta_J": err, "error_N_beta_h": err_field,
+                            "prior_draws_beta_J": prior.beta_J, "prior_draws_beta_h": prior.beta_h})
+            rows.append((N, T, true_bj, r.beta_J, err, N * true_bh, N * r.beta_h, N * prior.beta_h))
+            printer(f"N={N} T={T}: beta J {r.beta_J:.4f} (true {true_bj:.4f}), N beta h {N * r.beta_h:.4f} "
+                    f"(true {N * true_bh:.4f}; prior draws {N * prior.beta_h:.4f})")
+    rep.table(["N", "T", "true beta J", "read-off beta J", "rel. error beta J", "true N beta h", "read-off N beta h",
+               "N beta h (prior)"], rows)
     worst = max(r["relative_error_beta_J"] for r in results)
     rep.check("beta J recovered", worst <= TOLERANCE, f"relative error <= {TOLERANCE} for every (N, T)",
               f"largest {worst:.3f}")
+    worst_h = max(r["error_N_beta_h"] for r in results)
+    rep.check("beta h recovered", worst_h <= TOLERANCE_FIELD,
+              f"|N beta h - N beta h_true| <= {TOLERANCE_FIELD} for every (N, T) (true N beta h = {hN} / T)",
+              f"largest {worst_h:.3f}")
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
     for N in sizes:
