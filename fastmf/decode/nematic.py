@@ -42,15 +42,21 @@ The coupling ``beta J`` (two estimators)
   ``beta_J_mf = E Tr(A Q_dec) / E Tr(Q_dec^2)``. Biased at finite N and meaningless in the isotropic phase
   (where both tensors are fluctuations); reported for comparison.
 """
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
+from scipy.special import gammaln
 
 from ..exact.maier_saupe import traceless_basis
 
-__all__ = ["NematicReadoff", "maier_saupe_readoff", "fit_field_tensor", "decoder_order_tensor",
-           "icosahedral_axes"]
+__all__ = ["NematicReadoff", "decoder_order_tensor", "expected_trace_Q2", "fit_field_tensor", "icosahedral_axes",
+           "maier_saupe_readoff"]
+
+#: Largest N of the exact composition sum behind ``beta_J_ml`` (memory ~ 8 N**3 bytes)
+ML_MAX_N = 200
 
 
 def icosahedral_axes():
@@ -108,6 +114,71 @@ def decoder_order_tensor(logits, axes):
     return np.einsum("nid,dab->nab", p, T) / logits.shape[1], p
 
 
+def _order_gram(axes):
+    """``G_de = Tr(T_d T_e)``, ``T_d = (3 n_d n_d^T - I)/2``: ``N**2 Tr Q_u**2 = sum_de n_d n_e G_de`` (counts n)."""
+    c2 = (np.asarray(axes, dtype=np.float64) @ np.asarray(axes, dtype=np.float64).T) ** 2
+    return (9.0 * c2 - 3.0) / 4.0
+
+
+@functools.lru_cache(maxsize=8)
+def _sum_of_squares_law(N, D):
+    """Probability that ``sum_d n_d**2 = q`` (q = 0..N**2) for uniform multinomial counts n of N sites, D states.
+
+    Dynamic programme over the states on (partial count, partial sum of squares); each count m carries the weight
+    ``exp(m ln N!/N - ln m! - m ln D)``, whose product over the states is the multinomial probability and whose
+    partial products stay below ``e**(N/e)`` (no overflow or harmful underflow for N <= ML_MAX_N).
+    """
+    m = np.arange(N + 1)
+    w = np.exp(m * gammaln(N + 1) / N - gammaln(m + 1) - m * math.log(D))
+    f = np.zeros((N + 1, N * N + 1))
+    f[0, 0] = 1.0
+    for _ in range(D):
+        g = np.zeros_like(f)
+        for k in range(N + 1):
+            g[k:, k * k:] += w[k] * f[:N + 1 - k, :N * N + 1 - k * k]
+        f = g
+    return f[N]
+
+
+def expected_trace_Q2(beta_J, N, axes):
+    """Exact ``E[Tr Q_u**2]`` of the discrete-axes Maier-Saupe model at ``beta J`` (equiangular axes).
+
+    ``p(u) ~ exp((beta J N / 3) Tr Q_u**2)`` (the latent integrated out). For equiangular axes (all ``|n_d . n_e|``
+    equal for d != e, e.g. :func:`icosahedral_axes`) ``Tr Q_u**2`` depends on the counts only through
+    ``sum_d n_d**2``, whose uniform-multinomial law is computed exactly; other axes or N > ML_MAX_N raise.
+    """
+    G = _order_gram(axes)
+    off = G[~np.eye(len(G), dtype=bool)]
+    if np.ptp(off) > 1e-9 or np.ptp(np.diag(G)) > 1e-9:
+        raise ValueError("expected_trace_Q2 needs equiangular axes (all pairs at the same angle)")
+    if not 1 <= int(N) <= ML_MAX_N:
+        raise ValueError(f"expected_trace_Q2 supports 1 <= N <= {ML_MAX_N}, got N = {N}")
+    N = int(N)
+    law = _sum_of_squares_law(N, len(G))
+    q = np.arange(law.size, dtype=np.float64)
+    trq2 = ((G[0, 0] - off[0]) * q + off[0] * N * N) / (N * N)
+    ok = law > 0
+    logw = np.log(law[ok]) + beta_J * N / 3.0 * trq2[ok]
+    p = np.exp(logw - logw.max())
+    return float(p @ trq2[ok] / p.sum())
+
+
+def _beta_J_ml(trA2, N, axes):
+    """Maximum-likelihood ``beta J``: ``p(A) ~ exp(-N Tr A**2 / (3 c)) Z1(A)**N`` is an exponential family in
+    ``Tr A**2``, so the fit matches ``E_c[Tr A**2] = c**2 E_c[Tr Q_u**2] + 15 c / (2N)`` (A given u is Gaussian
+    about ``c Q_u`` with variance ``3c / (2N)`` in each of its 5 coordinates) to the draws' mean. nan where
+    :func:`expected_trace_Q2` does not apply."""
+    try:
+        expected_trace_Q2(1.0, N, axes)
+    except ValueError:
+        return float("nan")
+    moment = lambda c: c * c * expected_trace_Q2(c, N, axes) + 7.5 * c / N - trA2
+    lo, hi = 1e-6, 1.0
+    while moment(hi) < 0 and hi < 1e4:
+        hi *= 2.0
+    return float(brentq(moment, lo, hi, xtol=1e-10)) if moment(lo) < 0 < moment(hi) else float("nan")
+
+
 @dataclass(frozen=True, eq=False)
 class NematicReadoff:
     """Result of :func:`maier_saupe_readoff` (per-draw arrays have length ``n_draws``)."""
@@ -120,6 +191,7 @@ class NematicReadoff:
     beta_J: float            #: exact finite-N estimator (integration by parts)
     beta_J_mf: float         #: mean-field saddle estimator
     N: int
+    beta_J_ml: float = float("nan")  #: maximum likelihood (equiangular axes, N <= ML_MAX_N; else nan)
 
     @property
     def S_mean(self):
@@ -131,7 +203,7 @@ class NematicReadoff:
         return float(self.S_field.mean())
 
     def to_dict(self):
-        return dict(beta_J=self.beta_J, beta_J_mf=self.beta_J_mf, S_mean=self.S_mean,
+        return dict(beta_J=self.beta_J, beta_J_mf=self.beta_J_mf, beta_J_ml=self.beta_J_ml, S_mean=self.S_mean,
                     S_field_mean=self.S_field_mean, N=self.N, max_residual=float(self.residual.max()))
 
 
@@ -194,4 +266,4 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
     beta_J = float(trA2 / (trAQ + 15.0 / (2.0 * N)))
     beta_J_mf = float(trAQ / trQ2) if trQ2 > 0 else float("nan")
     return NematicReadoff(A=A, Q_dec=Qd, S_field=np.linalg.eigvalsh(Qd)[:, -1], S_sample=S_sample, residual=res,
-                          beta_J=beta_J, beta_J_mf=beta_J_mf, N=int(N))
+                          beta_J=beta_J, beta_J_mf=beta_J_mf, N=int(N), beta_J_ml=_beta_J_ml(trA2, int(N), axes))

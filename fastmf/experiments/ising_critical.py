@@ -10,7 +10,9 @@ integrated autocorrelation time (sqrt(2 tau / n) * std), and for C the bootstrap
 Expected: the data agree with Kaufman; the VAE misses the specific-heat peak at T_c by more than it misses C away
 from T_c. A capacity report on a 4 x 4 lattice at T_c (exact enumeration of the data distribution, so the cut
 mutual informations carry no plug-in bias) lists the half-line cuts, the rate R, and I_model(A;B) against
-I_data(A;B).
+I_data(A;B); the same comparison at temperatures on both sides of T_c, with the exact KL(Boltzmann || model),
+shows whether the VAE fails for lack of rate (R < I_data(A;B) on some cut) or in the local structure within
+each side (cut information matched, KL large): the report states which it finds.
 """
 import time
 
@@ -18,16 +20,20 @@ import numpy as np
 
 from ..exact import PairwiseModel, info, kaufman, log_prob_table
 from ..exact.capacity import capacity_report
+from ..exact.decoder import log_prob_table as dec_table
 from ..lattice import LatticeModel
 from ..simulate import simulate_lattice
 from ..vae import VAE
 from .report import Report, pyplot
 
-__all__ = ["SETTINGS", "run"]
+__all__ = ["CAPACITY_TEMPERATURES", "SETTINGS", "run"]
 
 #: (L, temperatures, samples per temperature, epochs, hidden)
 SETTINGS = {False: (16, (1.6, 2.0, 2.15, kaufman.T_C, 2.4, 2.6, 3.0, 3.6), 5000, 40, (64,)),
             True: (8, (1.8, kaufman.T_C, 2.8, 3.4), 3000, 20, (64,))}
+
+#: temperatures of the 4 x 4 capacity reports (T_c among them)
+CAPACITY_TEMPERATURES = {False: (1.6, 2.0, kaufman.T_C, 2.6, 3.6), True: (1.6, kaufman.T_C, 3.6)}
 
 
 def _c_of(E, N, T):
@@ -37,6 +43,27 @@ def _c_of(E, N, T):
 def _boot_se(E, N, T, rng, n_boot=200):
     idx = rng.integers(0, len(E), size=(n_boot, len(E)))
     return float(np.std([_c_of(E[i], N, T) for i in idx]))
+
+
+def _half_cut(cuts, N):
+    """Index of the cut with |A| = N/2 (else the largest)."""
+    return max(range(len(cuts)), key=lambda k: (len(cuts[k]) == N // 2, len(cuts[k])))
+
+
+def _capacity_at(T, quick, epochs, seed, Lc=4):
+    """Wolff samples of the Lc x Lc lattice at T, a VAE trained on them, its capacity report and the exact cut MI."""
+    table = log_prob_table(PairwiseModel.ising_lattice(Lc), 1.0 / T)
+    cs = simulate_lattice(LatticeModel(Lc, Lc), T, 4000 if quick else 8000, seed=seed, method="wolff",
+                          progress=False)
+    X = np.asarray(cs.spins, np.int8).reshape(len(cs.spins), Lc * Lc)
+    vae = VAE(latent_dim=2, hidden=(32,), beta=1.0, epochs=2 * epochs, lr=3e-3, seed=seed, progress=False).fit(X)
+    cap = capacity_report(X, vae.fields, 2, lambda x: vae.encode(np.asarray(x).astype(np.int8)), check=False,
+                          n_quad_encoder=12)
+    mi_exact = [float(info.mutual_information(table, a)) for a in cap.cuts]
+    hk = _half_cut(cap.cuts, Lc * Lc)
+    return {"T": float(T), "report": cap, "mi_exact": mi_exact, "data": X, "half_data": mi_exact[hk],
+            "half_model": float(cap.mi_model[hk]), "half_shortfall": mi_exact[hk] - float(cap.mi_model[hk]),
+            "rate": float(cap.rate), "kl_exact": float(dec_table(vae.fields, Lc * Lc, 2).kl_from(table))}
 
 
 def run(out, quick=False, seed=0, printer=print):
@@ -76,26 +103,22 @@ def run(out, quick=False, seed=0, printer=print):
     t1 = time.perf_counter()
     rep.table(["T", "e exact", "e data", "z (data)", "e VAE", "C exact", "C data", "C VAE", "rate R"], rows)
 
-    # capacity at T_c on 4 x 4
-    Lc = 4
-    table = log_prob_table(PairwiseModel.ising_lattice(Lc), kaufman.BETA_C)
-    cs = simulate_lattice(LatticeModel(Lc, Lc), kaufman.T_C, 4000 if quick else 8000, seed=seed + 3,
-                          method="wolff", progress=False)
-    Xc = np.asarray(cs.spins, np.int8).reshape(len(cs.spins), Lc * Lc)
-    vc = VAE(latent_dim=2, hidden=(32,), beta=1.0, epochs=2 * epochs, lr=3e-3, seed=seed, progress=False).fit(Xc)
-    cap = capacity_report(Xc, vc.fields, 2, lambda x: vc.encode(np.asarray(x).astype(np.int8)), check=False,
-                          n_quad_encoder=12)
-    mi_exact = [float(info.mutual_information(table, a)) for a in cap.cuts]
+    # capacity on 4 x 4: at T_c in detail, and the half-cut shortfall across temperatures
+    caps = [_capacity_at(T, quick, epochs, seed + 3 + k) for k, T in enumerate(CAPACITY_TEMPERATURES[bool(quick)])]
+    ck = int(np.argmin([abs(c["T"] - kaufman.T_C) for c in caps]))
+    cap, mi_exact, Xc = caps[ck]["report"], caps[ck]["mi_exact"], caps[ck]["data"]
     t2 = time.perf_counter()
     rep.text(f"Capacity report, 4 x 4 periodic Ising at T_c (data: {len(Xc)} Wolff samples, their empirical "
              "distribution; the VAE is trained on them):", "", "```", cap.table(), "```",
              "The plug-in I_data(A;B) of the samples is biased upward (DESIGN / fastmf.exact.capacity); the exact "
              "cut MI from enumeration is: " + ", ".join(f"|A| = {len(a)}: {v:.4f}" for a, v in zip(cap.cuts,
                                                                                                    mi_exact)))
+    rep.table(["T", "I_data(A;B) half cut (exact)", "I_model(A;B)", "shortfall", "rate R", "I_model(X;Z)",
+               "KL(Boltzmann || model) (exact)"],
+              [(f"{c['T']:.3f}", c["half_data"], c["half_model"], c["half_shortfall"], c["report"].rate,
+                c["report"].mi_xz_model, c["kl_exact"]) for c in caps])
     shortfall = [(a, d, mo) for a, d, mo in zip(cap.cuts, mi_exact, cap.mi_model) if mo < d]
-    half = len(cap.cuts) // 2
-    half_cut = cap.cuts[half] if len(cap.cuts[half]) == Lc * Lc // 2 else max(cap.cuts, key=len)
-    hk = cap.cuts.index(half_cut)
+    hk = _half_cut(cap.cuts, cap.N)
 
     rep.check("data agree with Kaufman", all(abs(r["z_data"]) < 4 for r in results),
               "|z| < 4 at every T for the data's energy per site (error bar: std * sqrt(2 tau_int / n))",
@@ -123,6 +146,20 @@ def run(out, quick=False, seed=0, printer=print):
                 "configurations), which inflates Var(E) far beyond the exact value: the VAE fails there too, "
                 "for a different reason (the latent prior), so this comparison does not isolate the critical "
                 "failure; the capacity report below does."))
+    worst_kl = max(caps, key=lambda c: c["kl_exact"])
+    limited = [c for c in caps if c["report"].rate < max(c["mi_exact"])]  # exact MI (the plug-in is biased up)
+    rep.text("Across temperatures (4 x 4, table above): the rate exceeds the largest exact cut MI of the data "
+             + ("at every T, so no cut is rate-limited at this size" if not limited else
+                "except at T = " + ", ".join(f"{c['T']:.2f}" for c in limited))
+             + "; the half-cut I_model(A;B) is within "
+             + f"{max(abs(c['half_shortfall']) for c in caps):.3f} nats of the exact I_data(A;B) at every T. The "
+             "exact KL(Boltzmann || model) is largest at T = " + f"{worst_kl['T']:.2f} ({worst_kl['kl_exact']:.3f} nats; "
+             + ", ".join(f"T {c['T']:.2f}: {c['kl_exact']:.3f}" for c in caps) + "). Where the rate is not "
+             "binding, what the VAE misses is local, short-range structure within each side (the nearest-neighbour "
+             "correlations that set the energy), which a factorized decoder with a 2-d latent cannot represent and "
+             "which carries little information across a cut. The rate-limited failure (R < I_data(A;B), cut "
+             "information growing with the boundary) needs boundaries longer than exact enumeration reaches "
+             "(N <= 24); it is not demonstrated here.")
     rep.check("capacity: the model's cut MI falls short of the data's at T_c", len(shortfall) > 0,
               "I_model(A;B) < I_data(A;B) (exact) on at least one half-line cut",
               f"{len(shortfall)} of {len(cap.cuts)} cuts short; half cut: I_data exact {mi_exact[hk]:.4f} "
@@ -165,8 +202,20 @@ def run(out, quick=False, seed=0, printer=print):
     ax.legend(fontsize=8)
     rep.figure("ising_critical_capacity", fig, "4 x 4 Ising at T_c: cut mutual information of the data and of the "
                "VAE against its rate")
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    Tc_ = [c["T"] for c in caps]
+    ax.plot(Tc_, [c["half_data"] for c in caps], "o-", label="I_data(A;B) half cut (exact)")
+    ax.plot(Tc_, [c["half_model"] for c in caps], "s-", label="I_model(A;B) half cut")
+    ax.plot(Tc_, [c["report"].rate for c in caps], "k--", label="rate R")
+    ax.axvline(kaufman.T_C, color="gray", ls=":")
+    ax.set_xlabel("T")
+    ax.set_ylabel("nats")
+    ax.legend(fontsize=8)
+    rep.figure("ising_critical_capacity_vs_T", fig, "4 x 4 Ising: half-cut mutual information of the data (exact) "
+               "and of the VAE, and its rate, across T (dotted: T_c)")
     printer(f"ising-critical: {'PASS' if rep.passed else 'FAIL'} ({t2 - t0:.1f} s)")
     rep.write(L=L, temperatures=list(temps), n_samples=n_samples, epochs=epochs, results=results,
-              capacity=cap.to_dict(), seconds=time.perf_counter() - t0, seconds_sweep=t1 - t0,
+              capacity=cap.to_dict(),
+              capacity_vs_T=[{k: v for k, v in c.items() if k not in ("report", "data", "mi_exact")} for c in caps], seconds=time.perf_counter() - t0, seconds_sweep=t1 - t0,
               seconds_capacity=t2 - t1)
     return rep
