@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from fastmf.decode.nematic import (
+    _beta_J_ml,
+    _beta_J_projection,
     decoder_order_tensor,
+    expected_trace_Q2,
     fit_field_tensor,
     icosahedral_axes,
     maier_saupe_readoff,
@@ -89,6 +92,39 @@ def test_exact_latent_decoder_gives_beta_J(bj):
 
     r = maier_saupe_readoff(decoder, axes, n_draws=6000, seed=4, latent_dim=1)
     assert abs(r.beta_J - bj) / bj < 0.03
+    assert abs(r.beta_J_ml - bj) / bj < 0.03 and abs(r.beta_J_proj - bj) / bj < 0.03
     states = sample_axes_given_latent(X, axes, bj, N, seed=5)
     S_data = order_parameter(axes[states.astype(int)]).mean()
     assert abs(r.S_mean - S_data) < 0.02
+
+
+def naive_expected_trace_Q2(beta_J, N, axes):
+    """Brute force over all D**N configurations: p(u) ~ exp((beta J N / 3) Tr Q_u**2)."""
+    import itertools
+    T = (3.0 * np.einsum("da,db->dab", axes, axes) - np.eye(3)) / 2.0
+    tr = []
+    for u in itertools.product(range(len(axes)), repeat=N):
+        Q = T[list(u)].mean(axis=0)
+        tr.append(np.sum(Q * Q))
+    tr = np.array(tr)
+    w = np.exp(beta_J * N / 3.0 * (tr - tr.max()))
+    return float(w @ tr / w.sum())
+
+
+@pytest.mark.parametrize("bj,N", [(0.5, 3), (3.0, 5), (6.0, 5)])
+def test_expected_trace_Q2_against_brute_force(bj, N):
+    axes = icosahedral_axes()
+    assert expected_trace_Q2(bj, N, axes) == pytest.approx(naive_expected_trace_Q2(bj, N, axes), rel=1e-10)
+
+
+def test_maximum_likelihood_beta_J_inverts_the_exact_moments():
+    axes, N = icosahedral_axes(), 40
+    for bj in (1.0, 3.0, 4.5):
+        trq2 = expected_trace_Q2(bj, N, axes)
+        assert _beta_J_projection(trq2, N, axes) == pytest.approx(bj, rel=1e-8)
+        assert _beta_J_ml(bj * bj * trq2 + 7.5 * bj / N, N, axes) == pytest.approx(bj, rel=1e-8)
+    with pytest.raises(ValueError, match="equiangular"):
+        expected_trace_Q2(1.0, 10, _axes12())
+    with pytest.raises(ValueError, match="N <="):
+        expected_trace_Q2(1.0, 10_000, axes)
+    assert np.isnan(_beta_J_ml(1.0, 10, _axes12())) and np.isnan(_beta_J_projection(-1.0, 10, axes))

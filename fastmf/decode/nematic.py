@@ -168,15 +168,26 @@ def _beta_J_ml(trA2, N, axes):
     ``Tr A**2``, so the fit matches ``E_c[Tr A**2] = c**2 E_c[Tr Q_u**2] + 15 c / (2N)`` (A given u is Gaussian
     about ``c Q_u`` with variance ``3c / (2N)`` in each of its 5 coordinates) to the draws' mean. nan where
     :func:`expected_trace_Q2` does not apply."""
+    return _solve_beta_J(lambda c: c * c * expected_trace_Q2(c, N, axes) + 7.5 * c / N - trA2, N, axes)
+
+
+def _beta_J_projection(trQ2, N, axes):
+    """``beta J`` of the Maier-Saupe model closest to the decoder's samples, ``argmin_c KL(p_dec || p_c)``: the
+    model is an exponential family in ``Tr Q_u**2``, so the fit matches ``E_c[Tr Q_u**2]`` to the samples' mean.
+    nan where :func:`expected_trace_Q2` does not apply or the mean is outside the model's range."""
+    return _solve_beta_J(lambda c: expected_trace_Q2(c, N, axes) - trQ2, N, axes)
+
+
+def _solve_beta_J(moment, N, axes):
+    """Root in c > 0 of the increasing ``moment(c)`` (bracket doubled up to 1e4); nan if none or no exact law."""
     try:
         expected_trace_Q2(1.0, N, axes)
     except ValueError:
         return float("nan")
-    moment = lambda c: c * c * expected_trace_Q2(c, N, axes) + 7.5 * c / N - trA2
     lo, hi = 1e-6, 1.0
     while moment(hi) < 0 and hi < 1e4:
         hi *= 2.0
-    return float(brentq(moment, lo, hi, xtol=1e-10)) if moment(lo) < 0 < moment(hi) else float("nan")
+    return float(brentq(moment, lo, hi, xtol=1e-10)) if moment(lo) <= 0 <= moment(hi) else float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,6 +203,7 @@ class NematicReadoff:
     beta_J_mf: float         #: mean-field saddle estimator
     N: int
     beta_J_ml: float = float("nan")  #: maximum likelihood (equiangular axes, N <= ML_MAX_N; else nan)
+    beta_J_proj: float = float("nan")  #: model fitted to the decoder's samples (same conditions)
 
     @property
     def S_mean(self):
@@ -203,7 +215,7 @@ class NematicReadoff:
         return float(self.S_field.mean())
 
     def to_dict(self):
-        return dict(beta_J=self.beta_J, beta_J_mf=self.beta_J_mf, beta_J_ml=self.beta_J_ml, S_mean=self.S_mean,
+        return dict(beta_J=self.beta_J, beta_J_mf=self.beta_J_mf, beta_J_ml=self.beta_J_ml, beta_J_proj=self.beta_J_proj, S_mean=self.S_mean,
                     S_field_mean=self.S_field_mean, N=self.N, max_residual=float(self.residual.max()))
 
 
@@ -241,7 +253,7 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
     axes, _, _ = _design(axes)
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((int(n_draws), k)) if Z is None else np.asarray(Z, dtype=np.float64)
-    A, Qd, res, S_sample = [], [], [], []
+    A, Qd, res, S_sample, trQu2 = [], [], [], [], []
     T = (3.0 * np.einsum("da,db->dab", axes, axes) - np.eye(3)) / 2.0
     N = None
     for s in range(0, len(Z), batch):
@@ -255,15 +267,18 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
         u = rng.random(p.shape[:2] + (1,))
         idx = np.minimum((u > cum).sum(-1), len(axes) - 1)  # (n, N) axis draws
         counts = np.stack([(idx == d).sum(1) for d in range(len(axes))], axis=1) / N
-        S_sample.append(np.linalg.eigvalsh(np.einsum("nd,dab->nab", counts, T))[:, -1])
+        Qu = np.einsum("nd,dab->nab", counts, T)
+        S_sample.append(np.linalg.eigvalsh(Qu)[:, -1])
+        trQu2.append(np.einsum("nab,nab->n", Qu, Qu))
         A.append(a)
         Qd.append(q)
         res.append(r)
-    A, Qd, res, S_sample = (np.concatenate(x) for x in (A, Qd, res, S_sample))
+    A, Qd, res, S_sample, trQu2 = (np.concatenate(x) for x in (A, Qd, res, S_sample, trQu2))
     trA2 = np.einsum("nab,nab->n", A, A).mean()
     trAQ = np.einsum("nab,nab->n", A, Qd).mean()
     trQ2 = np.einsum("nab,nab->n", Qd, Qd).mean()
     beta_J = float(trA2 / (trAQ + 15.0 / (2.0 * N)))
     beta_J_mf = float(trAQ / trQ2) if trQ2 > 0 else float("nan")
     return NematicReadoff(A=A, Q_dec=Qd, S_field=np.linalg.eigvalsh(Qd)[:, -1], S_sample=S_sample, residual=res,
-                          beta_J=beta_J, beta_J_mf=beta_J_mf, N=int(N), beta_J_ml=_beta_J_ml(trA2, int(N), axes))
+                          beta_J=beta_J, beta_J_mf=beta_J_mf, N=int(N), beta_J_ml=_beta_J_ml(trA2, int(N), axes),
+                          beta_J_proj=_beta_J_projection(float(trQu2.mean()), int(N), axes))

@@ -5,7 +5,8 @@ bipartite mutual information 0.58 nats, at the half-half cut) train beta-VAEs wi
 capacity report (``fastmf.exact.capacity``) gives the rate R, the data's and the model's bipartite MI and
 KL(data || model). The theory (DESIGN.md): a factorized decoder satisfies I_model(A;B) <= I(X;Z) <= R, so
 where R falls below I_data(A;B) the model cannot reproduce the data; expected: small beta keeps R above the
-data's largest cut MI and KL small; large beta pushes R below it, the flagged cuts appear and KL grows.
+data's largest cut MI, and the beta = 1 VAE (the ELBO) has a small KL; large beta pushes R below it, the flagged
+cuts appear and KL grows above its value at every beta whose rate is enough.
 """
 import numpy as np
 
@@ -44,9 +45,15 @@ def run(out, quick=False, seed=0, printer=print):
     rep.table(["beta", "rate R (nats)", "max_cut I_data (nats)", "KL(data || model)", "cuts with R < I_data"], rows)
     low = [r for r in results if r["rate"] >= r["max_mi_data"]]
     high = [r for r in results if r["rate"] < r["max_mi_data"]]
-    rep.check("small beta reproduces the data", bool(low) and max(r["kl"] for r in low) < 0.05,
-              "KL(data || model) < 0.05 nats wherever R >= max I_data",
-              ", ".join(f"beta {r['beta']}: KL {r['kl']:.3f}" for r in low) or "no such beta")
+    elbo = [r for r in results if r["beta"] == 1.0]
+    rep.check("the ELBO (beta = 1) reproduces the data", bool(elbo) and elbo[0]["rate"] >= elbo[0]["max_mi_data"]
+              and elbo[0]["kl"] < 0.05, "R >= max I_data and KL(data || model) < 0.05 nats at beta = 1",
+              f"R {elbo[0]['rate']:.3f}, KL {elbo[0]['kl']:.3f}" if elbo else "beta = 1 not run")
+    rep.text("R >= I_data(A;B) is necessary for a factorized decoder to reproduce the data, not sufficient: at "
+             "beta != 1 the objective is not a bound on the likelihood (beta < 1 weights reconstruction over the "
+             "prior, so the decoder's marginal is fitted less well), and a rate just above the largest cut MI leaves "
+             "no margin. KL at every beta with R >= max I_data: "
+             + (", ".join(f"beta {r['beta']}: R {r['rate']:.3f}, KL {r['kl']:.3f}" for r in low) or "none") + ".")
     rep.check("rate below the data's MI fails", bool(high) and min(r["kl"] for r in high) >
               (max(r["kl"] for r in low) if low else 0.0),
               "every beta with R < max I_data has a larger KL than every beta with R >= max I_data",

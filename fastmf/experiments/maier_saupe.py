@@ -96,21 +96,22 @@ def run(out, quick=False, seed=0, printer=print):
         t3 = time.perf_counter()
         S_true, S_err = float(S_data.mean()), float(S_data.std() / math.sqrt(len(S_data)))
         res = dict(beta_J=bj, S_data=S_true, S_data_stderr=S_err, S_readoff=ro.S_mean, S_field=ro.S_field_mean,
-                   beta_J_readoff=ro.beta_J, beta_J_mf=ro.beta_J_mf, beta_J_ml=ro.beta_J_ml, S_prior=ro_prior.S_mean,
+                   beta_J_readoff=ro.beta_J, beta_J_mf=ro.beta_J_mf, beta_J_ml=ro.beta_J_ml, beta_J_proj=ro.beta_J_proj, S_prior=ro_prior.S_mean,
                    beta_J_prior=ro_prior.beta_J, S_mean_field=mean_field_S(bj, axes),
                    rate=vae.history_[-1]["rate"], distortion=vae.history_[-1]["distortion"],
                    S_data_values=S_data, S_readoff_values=ro.S_sample,
                    times=(t1 - t0, t2 - t1, t3 - t2))
         results.append(res)
         rows.append((f"{bj:.2f}", f"{S_true:.3f} ± {S_err:.3f}", f"{ro.S_mean:.3f}", f"{ro.S_field_mean:.3f}",
-                     f"{res['S_mean_field']:.3f}", f"{ro.beta_J:.3f}", f"{ro.beta_J_ml:.3f}", f"{ro.beta_J_mf:.3f}",
+                     f"{res['S_mean_field']:.3f}", f"{ro.beta_J:.3f}", f"{ro.beta_J_ml:.3f}", f"{ro.beta_J_proj:.3f}",
+                     f"{ro.beta_J_mf:.3f}",
                      f"{ro_prior.S_mean:.3f} / {ro_prior.beta_J:.3f}",
                      f"{res['rate']:.2f}", f"{t1 - t0:.1f} / {t2 - t1:.1f} / {t3 - t2:.1f}"))
         printer(f"maier-saupe N={N} beta J={bj}: <S> data {S_true:.3f}, read off {ro.S_mean:.3f}; "
-                f"beta J read off {ro.beta_J:.3f} (max. likelihood {ro.beta_J_ml:.3f}, mean field {ro.beta_J_mf:.3f})")
+                f"beta J read off {ro.beta_J:.3f} (max. likelihood {ro.beta_J_ml:.3f}, projection {ro.beta_J_proj:.3f}, mean field {ro.beta_J_mf:.3f})")
     rep.table(["beta J", "<S> data", "<S> read off (decoder samples)", "<S_field> (mean-field per draw)",
                "S mean field N=inf", "beta J read off (exact identity)", "beta J max. likelihood",
-               "beta J mean-field ratio",
+               "beta J projection", "beta J mean-field ratio",
                "prior draws: <S> / beta J", "rate",
                "time: sample / train / read off (s)"], rows)
     rep.text(f"VAE: latent {latent_dim}, hidden {hidden}, {epochs} epochs, {n_samples} samples per beta J. "

@@ -16,9 +16,10 @@ clusters and the Gaussian prior has holes between them, so prior samples over-pr
 (found: disordered ~0.35 against 0.50 with a 2-d latent). This is a known limitation of the plain VAE prior,
 reported, not hidden.
 
-The cosine-similarity matrix is taken between the decoder's mean logit vectors of the phases (logits at the
-encoder means, centred over the q states at each site, averaged over a phase's samples, flattened over
-sites x states). For a mean-field decoder each polarized phase is the vector ``g (e_k - 1/3)`` at every site, so
+The cosine-similarity matrix is taken between the decoder's mean probability vectors of the phases (probabilities
+at the encoder means minus 1/q, averaged over a phase's samples, flattened over sites x states; the same for the
+centred logits is reported). For a mean-field decoder each polarized phase is the vector ``g (e_k - 1/3)`` at every
+site, so
 the three polarized phases must have cosine ``-1/2`` with each other (the q = 3 simplex) and the
 disordered phase, whose mean logits are near zero, has no preferred direction (its cosines are small and its
 vector's norm, also reported, is a small fraction of the polarized ones).
@@ -46,6 +47,13 @@ def _phase_of(spins, q, N, ordered_threshold=0.5):
     counts = np.stack([(spins == k).sum(1) for k in range(q)], axis=1)
     order = (q * counts.max(1) / N - 1.0) / (q - 1.0)
     return np.where(order > ordered_threshold, 1 + counts.argmax(1), 0), order
+
+
+def _phase_cosines(vectors, labels):
+    """Cosine matrix (4, 4) of the phases' mean per-site vectors (flattened over sites x states), and the norms."""
+    V = np.stack([vectors[labels == k].mean(0).ravel() for k in range(4)])
+    norms = np.linalg.norm(V, axis=1)
+    return (V @ V.T) / np.outer(norms, norms), norms
 
 
 def run(out, quick=False, seed=0, printer=print):
@@ -89,18 +97,18 @@ def run(out, quick=False, seed=0, printer=print):
         gen_props = np.bincount(_phase_of(gen, Q, N)[0], minlength=4) / len(gen)
         dprop = float(np.abs(gen_props - data_props).max())
         L = np.asarray(vae.fields(mu), np.float64)
-        L = L - L.mean(-1, keepdims=True)
-        V = np.stack([L[labels == k].mean(0).ravel() for k in range(4)])
-        norms = np.linalg.norm(V, axis=1)
-        cos = (V @ V.T) / np.outer(norms, norms)
-        pol = cos[1:, 1:][np.triu_indices(3, 1)]
+        cos, norms = _phase_cosines(L - L.mean(-1, keepdims=True), labels)
+        cos_p, _ = _phase_cosines(np.asarray(vae.decode(mu), np.float64) - 1.0 / Q, labels)
+        pol, pol_p = (c[1:, 1:][np.triu_indices(3, 1)] for c in (cos, cos_p))
         results.append(dict(latent_dim=latent_dim, accuracy=acc, generated_proportions=gen_props,
                             prior_generated_proportions=prior_props, max_prior_proportion_error=dprior,
-                            max_proportion_error=dprop, cosine=cos, logit_norms=norms, mu=mu,
+                            max_proportion_error=dprop, cosine=cos, cosine_probabilities=cos_p,
+                            logit_norms=norms, mu=mu,
                             rate=vae.history_[-1]["rate"], train_time=t3 - t2))
         rows.append((latent_dim, f"{acc:.4f}", ", ".join(f"{v:.3f}" for v in gen_props), f"{dprop:.3f}",
                      ", ".join(f"{v:.3f}" for v in prior_props),
-                     f"{pol.mean():.3f}", f"{norms[0] / norms[1:].mean():.3f}",
+                     ", ".join(f"{c:.3f}" for c in pol_p), ", ".join(f"{c:.3f}" for c in pol),
+                     f"{norms[0] / norms[1:].mean():.3f}",
                      f"{vae.history_[-1]['rate']:.2f}", f"{t3 - t2:.1f}"))
         rep.check(f"phases separate in latent space (latent {latent_dim})", acc > 0.9,
                   "nearest-centroid accuracy > 0.9 on held-out half", f"{acc:.4f}")
@@ -111,11 +119,12 @@ def run(out, quick=False, seed=0, printer=print):
                   f"each phase within {TOL_PROPORTION_PRIOR} (loose: known prior-hole gap)",
                   ", ".join(f"{v:.3f}" for v in prior_props) + f" (max diff {dprior:.3f})")
         rep.check(f"polarized phases form the q = 3 simplex (latent {latent_dim})",
-                  bool(np.all(np.abs(pol + 0.5) < 0.1)), "cosine between polarized phases -0.5 +- 0.1",
-                  ", ".join(f"{c:.3f}" for c in pol))
+                  bool(np.all(np.abs(pol_p + 0.5) < 0.1)),
+                  "cosine between the polarized phases' mean decoder probability vectors -0.5 +- 0.1",
+                  ", ".join(f"{c:.3f}" for c in pol_p))
         printer(f"potts-multinomial latent {latent_dim}: accuracy {acc:.4f}, generated proportions "
                 f"{np.round(gen_props, 3).tolist()} vs {np.round(data_props, 3).tolist()}, "
-                f"polarized cosines {pol.mean():.3f}")
+                f"polarized cosines (probabilities) {', '.join(f'{c:.3f}' for c in pol_p)}")
 
         fig, axs = plt.subplots(1, 2, figsize=(10, 4))
         for k, name in enumerate(PHASES):
@@ -124,23 +133,27 @@ def run(out, quick=False, seed=0, printer=print):
         axs[0].set_xlabel("z1 (encoder mean)")
         axs[0].set_ylabel("z2")
         axs[0].legend(markerscale=3)
-        im = axs[1].imshow(cos, vmin=-1, vmax=1, cmap="RdBu_r")
+        im = axs[1].imshow(cos_p, vmin=-1, vmax=1, cmap="RdBu_r")
         axs[1].set_xticks(range(4))
         axs[1].set_xticklabels(PHASES, rotation=30)
         axs[1].set_yticks(range(4))
         axs[1].set_yticklabels(PHASES)
         for i in range(4):
             for j in range(4):
-                axs[1].text(j, i, f"{cos[i, j]:.2f}", ha="center", va="center", fontsize=8)
+                axs[1].text(j, i, f"{cos_p[i, j]:.2f}", ha="center", va="center", fontsize=8)
         fig.colorbar(im, ax=axs[1])
         rep.figure(f"potts_latent_{latent_dim}", fig,
                    f"Latent {latent_dim}: encoder means coloured by phase (first two coordinates), and the "
-                   "cosine similarity of the phases' mean decoder logit vectors")
+                   "cosine similarity of the phases' mean decoder probability vectors (centred)")
     rep.table(["latent dim", "nearest-centroid accuracy", "generated proportions (dis, 0, 1, 2)",
-               "max proportion error", "prior-generated proportions", "mean cosine between polarized phases",
+               "max proportion error", "prior-generated proportions",
+               "cosines between polarized phases (probabilities)", "cosines (logits)",
                "|disordered logits| / |polarized logits|", "rate", "train time (s)"], rows)
     rep.text("Cosine matrix: the polarized phases are the vertices of the q = 3 simplex (cosine -1/2 each); the "
-             "disordered phase's mean logit vector is short (ratio above), so its cosines are noise around 0.")
+             "disordered phase's mean vector is short (ratio above), so its cosines are noise around 0. The check "
+             "uses the decoder's probabilities: in a polarized phase the two minority states hold ~1 % of the "
+             "sites each, so their logits (log-probabilities of rare events) are poorly determined by the data and "
+             "the logit cosines scatter more around -1/2 (column 'cosines (logits)').")
     summary = [{k: v for k, v in r.items() if k != "mu"} for r in results]
     rep.write(N=N, q=Q, beta_J=[BETA_J_DISORDERED, BETA_J_ORDERED], data_proportions=data_props, results=summary)
     return rep
