@@ -182,6 +182,11 @@ def build_parser():
     reproduce.add_argument("--quick", action="store_true", help="smaller sizes (minutes on 2 cores)")
     reproduce.add_argument("--seed", type=_nonnegative_int, default=0)
     reproduce.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
+    reproduce.add_argument("--data", type=pathlib.Path, help="retina: spike raster file (.mat v5/v7.3, .npy, .npz, "
+                           ".h5, .csv/.txt; default ../shared/data/spikes15.mat)")
+    reproduce.add_argument("--variable", help="retina: the array's name inside --data (when it holds several)")
+    reproduce.add_argument("--salamander160", action="store_true",
+                           help="retina: sample the N = 160 pairwise model in ../shared/data as the data")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -491,7 +496,11 @@ def _cmd_decode(args):
         if axes is None:
             raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
         r = maier_saupe_readoff(vae, axes, seed=args.seed, Z=Z)
-        result.update(S=r.S_mean, beta_J=r.beta_J)
+        # the projection estimator where its exact law applies (equiangular axes, N <= 200), else the identity
+        proj = np.isfinite(r.beta_J_proj)
+        result.update(S=r.S_mean, beta_J=r.beta_J_proj if proj else r.beta_J,
+                      beta_J_method="projection" if proj else "identity", beta_J_identity=r.beta_J,
+                      beta_J_ml=r.beta_J_ml, beta_J_proj=r.beta_J_proj, beta_J_mf=r.beta_J_mf)
     text = json.dumps(result, indent=2, default=json_default).encode()
     atomic_write(out / "decoded.json", lambda fh: fh.write(text))
     print(f"decoded {args.kind} from {args.model}: " + ", ".join(
@@ -502,7 +511,11 @@ def _cmd_decode(args):
 def _cmd_reproduce(args):
     from .experiments import run_experiment
 
-    report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed)
+    options = {k: v for k, v in (("data", args.data), ("variable", args.variable),
+                                 ("salamander160", args.salamander160 or None)) if v is not None}
+    if args.name == "retina":
+        options["progress"] = sys.stderr.isatty()
+    report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed, **options)
     checks = report.summary["checks"]
     print(f"{args.name}: {sum(c['passed'] for c in checks.values())} of {len(checks)} checks passed; "
           f"report in {args.out / 'report.md'}")

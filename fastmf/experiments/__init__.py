@@ -4,8 +4,8 @@ each writing ``report.md``, ``summary.json`` and PNG figures into one directory.
 Available: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield`` (the full pattern matrix read off
 a trained VAE), ``curie-weiss`` (beta J and beta h read off across T_c), ``maier-saupe`` (nematic order and beta J
 across the isotropic-nematic transition, discrete axes), ``potts-multinomial`` (q = 3 phases, categorical decoder),
-``ising-phases`` (beta-VAE study of FM, AFM and PM lattice data, and the beta^2-VAE) and ``ising-critical`` (the
-negative control across T_c).
+``ising-phases`` (beta-VAE study of FM, AFM and PM lattice data, and the beta^2-VAE), ``ising-critical`` (the
+negative control across T_c) and ``retina`` (a generalized Hopfield model of a neural population, from data).
 """
 import importlib
 
@@ -14,12 +14,18 @@ __all__ = ["EXPERIMENTS", "run_experiment"]
 #: name -> module with ``run(out, quick=False, seed=0, printer=print) -> Report``
 EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss", "maier-saupe": "maier_saupe",
                "potts-multinomial": "potts_multinomial", "ising-phases": "ising_phases",
-               "ising-critical": "ising_critical"}
+               "ising-critical": "ising_critical", "retina": "retina"}
+#: experiments that take options beyond quick/seed (name -> accepted keywords)
+OPTIONS = {"retina": ("data", "variable", "salamander160", "progress")}
 
 
-def run_experiment(name, out, quick=False, seed=0, printer=print):
-    """Run experiment ``name`` into directory ``out``; returns its :class:`~fastmf.experiments.report.Report`."""
+def run_experiment(name, out, quick=False, seed=0, printer=print, **options):
+    """Run experiment ``name`` into directory ``out``; returns its :class:`~fastmf.experiments.report.Report`.
+    ``options`` (e.g. ``data=`` for ``retina``) go to experiments that accept them (:data:`OPTIONS`)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; available: {', '.join(EXPERIMENTS)}")
+    unknown = sorted(set(options) - set(OPTIONS.get(name, ())))
+    if unknown:
+        raise ValueError(f"experiment {name!r} does not take {', '.join(unknown)}")
     module = importlib.import_module(f".{EXPERIMENTS[name]}", __name__)
-    return module.run(out, quick=quick, seed=seed, printer=printer)
+    return module.run(out, quick=quick, seed=seed, printer=printer, **options)

@@ -58,7 +58,7 @@ def _capacity_at(T, quick, epochs, seed, Lc=4):
     X = np.asarray(cs.spins, np.int8).reshape(len(cs.spins), Lc * Lc)
     vae = VAE(latent_dim=2, hidden=(32,), beta=1.0, epochs=2 * epochs, lr=3e-3, seed=seed, progress=False).fit(X)
     cap = capacity_report(X, vae.fields, 2, lambda x: vae.encode(np.asarray(x).astype(np.int8)), check=False,
-                          n_quad_encoder=12)
+                          n_quad_encoder=8)
     mi_exact = [float(info.mutual_information(table, a)) for a in cap.cuts]
     hk = _half_cut(cap.cuts, Lc * Lc)
     return {"T": float(T), "report": cap, "mi_exact": mi_exact, "data": X, "half_data": mi_exact[hk],

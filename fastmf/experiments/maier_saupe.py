@@ -9,9 +9,15 @@ density ``(c/3) Tr X^2 - ln sum_d exp(c n_d^T X n_d)`` with a uniaxial ``X`` (S 
 transition). Equilibrium samples (the exact latent sampler of ``fastmf.latent_maier_saupe``) train a VAE with a
 nematic (categorical over the axes) decoder and 5 latent dimensions (the 5 dof of the traceless tensor X).
 The read-off (``fastmf.decode.nematic.maier_saupe_readoff``) fits the field tensor ``A(z) = beta J X(z)`` per latent
-draw, gives ``S`` of configurations drawn from the decoder, and ``beta J`` by the exact finite-N identity
-``beta J = E Tr A^2 / (E Tr(A Q_dec) + 15/(2N))`` (integration by parts in the latent; see that module). The
-truth for ``<S>`` is the data's own mean (exact sampler: statistical error only) and for ``beta J`` the value
+draw, gives ``S`` of configurations drawn from the decoder, and ``beta J`` (checked) as the projection of the
+decoder's samples onto the model family: the Maier-Saupe model is an exponential family in ``Tr Q_u^2``, so the
+model closest to the decoder's samples (``argmin KL(p_dec || p_beta J)``) matches ``E Tr Q_u^2`` to its exact
+finite-N law (for these equiangular axes ``Tr Q_u^2`` depends on the axis counts only through their sum of
+squares, whose law is computed exactly). Reported besides: the maximum likelihood of the latent field tensor, the
+exact finite-N identity ``beta J = E Tr A^2 / (E Tr(A Q_dec) + 15/(2N))`` (integration by parts in the latent)
+and the N -> infinity saddle-point ratio; these use the field tensor, whose spread over posterior draws a
+trained VAE inflates in the ordered phase (it encodes each configuration's few minority-axis sites: +7 to +18 %
+there), while the samples' ``<Tr Q^2>`` is what the training fits. The truth for ``<S>`` is the data's own mean (exact sampler: statistical error only) and for ``beta J`` the value
 that generated the data. With 6 axes the tensor fit is exactly determined (6 logits, 5 + 1 unknowns): the
 fit residual is zero by construction and does not test nematic structure.
 """
@@ -29,11 +35,13 @@ from .report import Report, pyplot
 
 __all__ = ["run", "SETTINGS", "mean_field_S", "mean_field_transition_axes"]
 
-#: (N, beta J values, n_samples, epochs, hidden, latent_dim) of the full and quick runs
-SETTINGS = {False: (64, (2.5, 3.0, 3.8, 4.5), 6000, 30, (64,), 5),
-            True: (32, (2.5, 3.8), 1500, 15, (32,), 5)}
-#: tolerances: relative error of beta J, absolute error of <S>
-TOL_BJ, TOL_S = 0.25, 0.06  # quick run found 12 % and 20 % for beta J (VAE fields over-sharpened), S within 0.03
+#: (N, beta J values, n_samples, epochs, hidden, latent_dim, learning rate) of the full and quick runs
+SETTINGS = {False: (64, (2.5, 3.0, 3.8, 4.5), 20000, 60, (64,), 5, 3e-3),
+            True: (32, (2.5, 3.8), 1500, 15, (32,), 5, 1e-2)}
+#: tolerances: relative error of beta J (full, quick), absolute error of <S>. In the isotropic phase the estimate
+#: is limited by training (the VAE under-fits the small Tr Q^2 fluctuations: 6000 samples x 30 epochs gave -14 %,
+#: 20000 x 60 gave -5 % at beta J = 2.5); the quick run is a smoke test on 1500 samples.
+TOL_BJ, TOL_S = {False: 0.10, True: 0.25}, 0.06
 
 
 def _p2(axes):
@@ -70,7 +78,8 @@ def mean_field_transition_axes(axes):
 
 
 def run(out, quick=False, seed=0, printer=print):
-    N, bjs, n_samples, epochs, hidden, latent_dim = SETTINGS[bool(quick)]
+    N, bjs, n_samples, epochs, hidden, latent_dim, lr = SETTINGS[bool(quick)]
+    tol_bj = TOL_BJ[bool(quick)]
     axes = icosahedral_axes()
     bjc = mean_field_transition_axes(axes)
     potts_bjc = (5.0 / 6.0) * 2.0 * 5.0 * math.log(5.0) / 4.0
@@ -86,7 +95,7 @@ def run(out, quick=False, seed=0, printer=print):
         samples = simulate_meanfield(model, 1.0 / bj, n_samples, seed=seed + 10 * k + 1, progress=False)
         S_data = model.order_parameter(samples.spins)
         t1 = time.perf_counter()
-        vae = VAE(latent_dim=latent_dim, hidden=hidden, decoder="nematic", axes=axes, epochs=epochs, lr=1e-2,
+        vae = VAE(latent_dim=latent_dim, hidden=hidden, decoder="nematic", axes=axes, epochs=epochs, lr=lr,
                   dtype="float32", seed=seed + k, progress=False).fit(samples.spins)
         t2 = time.perf_counter()
         ro_prior = maier_saupe_readoff(vae, axes, n_draws=2000, seed=seed + 100 + k)
@@ -96,8 +105,9 @@ def run(out, quick=False, seed=0, printer=print):
         t3 = time.perf_counter()
         S_true, S_err = float(S_data.mean()), float(S_data.std() / math.sqrt(len(S_data)))
         res = dict(beta_J=bj, S_data=S_true, S_data_stderr=S_err, S_readoff=ro.S_mean, S_field=ro.S_field_mean,
-                   beta_J_readoff=ro.beta_J, beta_J_mf=ro.beta_J_mf, beta_J_ml=ro.beta_J_ml, beta_J_proj=ro.beta_J_proj, S_prior=ro_prior.S_mean,
-                   beta_J_prior=ro_prior.beta_J, S_mean_field=mean_field_S(bj, axes),
+                   beta_J_identity=ro.beta_J, beta_J_mf=ro.beta_J_mf, beta_J_ml=ro.beta_J_ml,
+                   beta_J_proj=ro.beta_J_proj, S_prior=ro_prior.S_mean,
+                   beta_J_prior=ro_prior.beta_J_proj, S_mean_field=mean_field_S(bj, axes),
                    rate=vae.history_[-1]["rate"], distortion=vae.history_[-1]["distortion"],
                    S_data_values=S_data, S_readoff_values=ro.S_sample,
                    times=(t1 - t0, t2 - t1, t3 - t2))
@@ -105,26 +115,26 @@ def run(out, quick=False, seed=0, printer=print):
         rows.append((f"{bj:.2f}", f"{S_true:.3f} ± {S_err:.3f}", f"{ro.S_mean:.3f}", f"{ro.S_field_mean:.3f}",
                      f"{res['S_mean_field']:.3f}", f"{ro.beta_J:.3f}", f"{ro.beta_J_ml:.3f}", f"{ro.beta_J_proj:.3f}",
                      f"{ro.beta_J_mf:.3f}",
-                     f"{ro_prior.S_mean:.3f} / {ro_prior.beta_J:.3f}",
+                     f"{ro_prior.S_mean:.3f} / {ro_prior.beta_J_proj:.3f}",
                      f"{res['rate']:.2f}", f"{t1 - t0:.1f} / {t2 - t1:.1f} / {t3 - t2:.1f}"))
         printer(f"maier-saupe N={N} beta J={bj}: <S> data {S_true:.3f}, read off {ro.S_mean:.3f}; "
-                f"beta J read off {ro.beta_J:.3f} (max. likelihood {ro.beta_J_ml:.3f}, projection {ro.beta_J_proj:.3f}, mean field {ro.beta_J_mf:.3f})")
+                f"beta J read off {ro.beta_J_proj:.3f} (identity {ro.beta_J:.3f}, max. likelihood {ro.beta_J_ml:.3f}, projection {ro.beta_J_proj:.3f}, mean field {ro.beta_J_mf:.3f})")
     rep.table(["beta J", "<S> data", "<S> read off (decoder samples)", "<S_field> (mean-field per draw)",
-               "S mean field N=inf", "beta J read off (exact identity)", "beta J max. likelihood",
-               "beta J projection", "beta J mean-field ratio",
+               "S mean field N=inf", "beta J exact identity", "beta J max. likelihood (field tensor)",
+               "beta J projection (checked)", "beta J mean-field ratio",
                "prior draws: <S> / beta J", "rate",
                "time: sample / train / read off (s)"], rows)
     rep.text(f"VAE: latent {latent_dim}, hidden {hidden}, {epochs} epochs, {n_samples} samples per beta J. "
              f"Total time {time.perf_counter() - t_all:.1f} s. The mean-field ratio estimator "
              "E Tr(A Q_dec)/E Tr(Q_dec^2) assumes the saddle point and is biased in the isotropic phase; the "
-             "exact identity is the one checked. The read-off uses latent draws from the aggregate posterior "
+             "projection is the one checked. The read-off uses latent draws from the aggregate posterior "
              "(encoder mean + sigma eps over the data); with draws from the prior N(0, I) (column 'prior draws') "
              "the ordered phase is read off poorly: its 6 separated basins leave holes in the prior, whose "
              "push-forward then puts weight between the basins (lower S, inflated beta J).")
     for r in results:
-        rel = abs(r["beta_J_readoff"] - r["beta_J"]) / r["beta_J"]
-        rep.check(f"beta J read off at beta J = {r['beta_J']}", rel <= TOL_BJ,
-                  f"relative error <= {TOL_BJ:.0%}", f"{r['beta_J_readoff']:.3f} ({rel:.1%})")
+        rel = abs(r["beta_J_proj"] - r["beta_J"]) / r["beta_J"]
+        rep.check(f"beta J read off at beta J = {r['beta_J']}", rel <= tol_bj,
+                  f"relative error of the projection <= {tol_bj:.0%}", f"{r['beta_J_proj']:.3f} ({rel:.1%})")
         dS = abs(r["S_readoff"] - r["S_data"])
         rep.check(f"<S> read off at beta J = {r['beta_J']}", dS <= TOL_S, f"|<S> read off - <S> data| <= {TOL_S}",
                   f"{r['S_readoff']:.3f} vs {r['S_data']:.3f} (diff {dS:.3f})")
@@ -142,7 +152,7 @@ def run(out, quick=False, seed=0, printer=print):
     ax.axvline(bjc, color="gray", ls=":", lw=1)
     ax.errorbar(bjs, [r["S_data"] for r in results], yerr=[r["S_data_stderr"] for r in results], fmt="o",
                 ms=7, label=f"data (N = {N})")
-    ax.plot([r["beta_J_readoff"] for r in results], [r["S_readoff"] for r in results], "s", mfc="none", ms=9,
+    ax.plot([r["beta_J_proj"] for r in results], [r["S_readoff"] for r in results], "s", mfc="none", ms=9,
             label="read off: (beta J, <S>)")
     ax.set_xlabel("beta J")
     ax.set_ylabel("<S>")

@@ -1,0 +1,212 @@
+"""``fastmf reproduce retina``: a two-latent VAE of a neural population, and the generalized Hopfield model read
+off its decoder, against held-out data and two baselines.
+
+Data: a binary raster (``--data FILE``, any format of :func:`fastmf.neural.load_spikes`; by default
+``../shared/data/spikes15.mat`` when present), or ``--salamander160``: samples of the N = 160 pairwise model of
+salamander retina in ``../shared/data`` (a realistic generator, not a recording). The raster is split by
+contiguous time blocks into training and held-out parts (so autocorrelated neighbours of a held-out bin are not
+trained on). A VAE with two latents and a Bernoulli decoder is trained on the training part; its rate and, for
+N <= 20, the exact capacity report are given. The read-off (``fastmf.decode.readoff.generic_readoff`` with two
+patterns) gives per-site fields and two real patterns and the generalized Hopfield model
+``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (xi^mu . s)^2)`` (spins s = +-1, spike = +1), which is sampled
+(parallel tempering) and compared with the held-out data, as are the VAE's own samples, a pairwise maximum-entropy
+(Ising) model fitted to the same training data and the independent model (the training firing rates).
+Statistics (spike units, :mod:`fastmf.neural.stats`): firing rates, covariances and correlation coefficients,
+connected triplets, and P(K), the probability of K simultaneous spikes; the data's error bars are batch means over
+contiguous batches (they include autocorrelation).
+
+Targets (reported as checks, the same for every data file): the generalized Hopfield model reproduces the firing
+rates with correlation >= 0.99; the pairwise correlation coefficients with correlation >= 0.8 and a smaller RMS
+error than the independent model; P(K) within 3 standard errors (data and model combined) at every K where the
+data have at least 20 bins (2 standard errors is reported too: with ~10 values of K one beyond 2 SE is expected by
+chance about a third of the time).
+"""
+import pathlib
+import time
+
+import numpy as np
+
+from ..decode import readoff
+from ..decode.effective import GeneralizedHopfield
+from ..neural import SpikeRaster, load_spikes
+from ..neural.stats import compare_statistics, population_statistics
+from ..vae import VAE
+from .report import Report, pyplot
+
+__all__ = ["SETTINGS", "default_data_dir", "run"]
+
+#: (VAE epochs, hidden, model samples, triples, salamander bins) of the full and quick runs
+SETTINGS = {False: (60, (64,), 100_000, 2000, 200_000), True: (15, (32,), 20_000, 500, 20_000)}
+#: targets of the generalized Hopfield model (see the module docstring)
+TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20
+
+
+def default_data_dir():
+    """``shared/data`` beside the repository (or beside the working directory); None when absent."""
+    for base in (pathlib.Path(__file__).resolve().parents[2].parent, pathlib.Path.cwd().parent):
+        path = base / "shared" / "data"
+        if path.is_dir():
+            return path
+    return None
+
+
+def _load(data, variable, salamander160, n_bins, seed, printer):
+    """The raster and a description of where it came from."""
+    if salamander160:
+        if data is not None:
+            raise ValueError("give either --data or --salamander160, not both")
+        from ..neural.maxent import PairwiseMaxEnt
+        d = default_data_dir()
+        if d is None or not (d / "salamander160_h.npy").is_file():
+            raise FileNotFoundError("--salamander160 needs ../shared/data/salamander160_{h,J}.npy beside the "
+                                    "repository")
+        model = PairwiseMaxEnt(np.load(d / "salamander160_h.npy"), np.load(d / "salamander160_J.npy"))
+        printer(f"sampling {n_bins} configurations of the N = 160 pairwise model ...")
+        spins = model.sample(n_bins, seed=seed + 17)
+        return SpikeRaster.from_binary(spins, encoding="pm1", source="salamander160 pairwise model"), \
+            f"{n_bins} samples of the salamander160 pairwise model (../shared/data)"
+    if data is None:
+        d = default_data_dir()
+        if d is None or not (d / "spikes15.mat").is_file():
+            raise FileNotFoundError("no data: pass --data FILE or --salamander160 (../shared/data/spikes15.mat "
+                                    "not found)")
+        data = d / "spikes15.mat"
+    raster = load_spikes(data, variable=variable)
+    return raster, f"{data} ({raster.n_bins} bins x {raster.n_neurons} neurons, read as {raster.orientation})"
+
+
+def _independent(rates, n, seed):
+    return (np.random.default_rng(seed).random((n, rates.size)) < rates).astype(np.uint8)
+
+
+def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salamander160=False, progress=False):
+    epochs, hidden, n_model, n_triples, n_salamander = SETTINGS[bool(quick)]
+    t0 = time.perf_counter()
+    raster, described = _load(data, variable, salamander160, n_salamander, seed, printer)
+    rep = Report(out, f"Retina: a generalized Hopfield model read off a two-latent VAE (N = {raster.n_neurons})")
+    rep.text(__doc__.split("\n\n", 1)[1].strip())
+    diag = raster.diagnostics()
+    train, held = raster.split(held_out_fraction=0.2, n_blocks=10, seed=seed)
+    rep.text(f"Data: {described}. Mean firing probability per bin {diag['mean_rate']:.4f} (range "
+             f"{diag['min_rate']:.4f} to {diag['max_rate']:.4f}); silent neurons {diag['silent_neurons']}, "
+             f"always-on neurons {diag['always_on_neurons']}. Split by 10 contiguous time blocks: {train.n_bins} "
+             f"training bins, {held.n_bins} held-out bins (blocks {held.notes['blocks']}).")
+    X = train.to_spins()
+    printer(f"retina: training a 2-latent VAE on {X.shape[0]} bins x {X.shape[1]} neurons")
+    vae = VAE(latent_dim=2, hidden=hidden, epochs=epochs, lr=3e-3, dtype="float32", seed=seed,
+              progress=progress).fit(X)
+    t_train = time.perf_counter()
+    Xh = held.to_spins()
+    rate_held = float(np.mean(vae.rate(Xh)))
+    capacity = {"rate_train": float(vae.history_[-1]["rate"]), "rate_held_out": rate_held,
+                "elbo_held_out": float(np.mean(vae.elbo(Xh)))}
+    cap = None
+    if raster.n_neurons <= 20:
+        from ..exact.capacity import capacity_report
+        try:  # 8 x 8 Gauss-Hermite nodes per encoder Gaussian keep I_q(X;Z) within the work limit
+            cap = capacity_report(X, vae.fields, 2, lambda x: vae.encode(np.asarray(x).astype(np.int8)),
+                                  check=False, n_quad_encoder=8)
+        except ValueError as exc:  # too many distinct patterns for the exact encoder information
+            rep.text(f"Capacity report skipped: {exc}")
+    if cap is not None:
+        capacity.update(max_cut_mi_data=float(max(cap.mi_data)), max_cut_mi_model=float(max(cap.mi_model)),
+                        mi_xz_model=cap.mi_xz_model, kl_data_model=cap.kl_data_model,
+                        flagged_cuts=len(cap.flagged_cuts))
+        rep.text("Capacity report (training data, exact model table):", "", "```", cap.table(), "```")
+    elif raster.n_neurons > 20:
+        rep.text(f"Capacity: rate R = {capacity['rate_train']:.3f} nats (training), {rate_held:.3f} (held out); the "
+                 "exact capacity report needs N <= 20 (a table of 2^N states).")
+
+    ro = readoff.generic_readoff(vae, n_patterns=2, seed=seed)
+    gh = GeneralizedHopfield.from_readoff(ro)
+    gh.save(rep.out / "effective_model.npz")
+    printer(f"retina: sampling the generalized Hopfield model ({n_model} samples)")
+    gh_samples = gh.sample(n_model, seed=seed + 1)
+    gh_samples.save(rep.out / "model_samples.npz")
+
+    from ..neural.maxent import fit_pairwise_maxent
+    printer("retina: fitting the pairwise maximum-entropy model")
+    pairwise, pw_info = fit_pairwise_maxent(X, seed=seed, progress=progress)
+    models = {"generalized Hopfield": np.asarray(gh_samples.spins) > 0,
+              "pairwise (Ising)": pairwise.sample(n_model, seed=seed + 2) > 0,
+              "VAE": vae.sample(n_model, seed=seed + 3) > 0,
+              "independent": _independent(train.firing_rates(), n_model, seed + 4)}
+    t_models = time.perf_counter()
+    stats_d = population_statistics(held, n_batches=20, triples=n_triples, seed=seed)
+    stats = {k: population_statistics(v, n_batches=20, triples=n_triples, seed=seed) for k, v in models.items()}
+    comp = {k: compare_statistics(stats_d, s, min_count=MIN_COUNT) for k, s in stats.items()}
+    rows = []
+    for name, c in comp.items():
+        rows.append((name, c["rates"]["pearson"], c["rates"]["rms_diff"], c["corr"]["pearson"], c["corr"]["rms_diff"],
+                     c["cov"]["pearson"], c["triplets"]["pearson"],
+                     f"{c['pk']['within_2se']} / {c['pk']['n_k']}", c["pk"]["max_abs_z"]))
+    rep.table(["model", "rates: r", "rates: rms", "corr. coeff.: r", "corr. coeff.: rms", "cov: r", "triplets: r",
+               f"P(K) within 2 SE (K <= {comp['VAE']['pk']['k_max']})", "P(K) max |z|"], rows)
+    g, ind = comp["generalized Hopfield"], comp["independent"]
+    rep.check("firing rates (generalized Hopfield)", g["rates"]["pearson"] >= TARGET_RATES,
+              f"correlation with held-out rates >= {TARGET_RATES}", f"{g['rates']['pearson']:.4f}")
+    rep.check("pairwise correlations (generalized Hopfield)",
+              g["corr"]["pearson"] >= TARGET_CORR and g["corr"]["rms_diff"] < ind["corr"]["rms_diff"],
+              f"correlation of the correlation coefficients >= {TARGET_CORR}, RMS error below the independent "
+              "model's", f"r = {g['corr']['pearson']:.3f}, RMS {g['corr']['rms_diff']:.4f} (independent "
+              f"{ind['corr']['rms_diff']:.4f})")
+    rep.check("P(K) (generalized Hopfield)", g["pk"]["max_abs_z"] <= TARGET_PK_Z,
+              f"|z| <= {TARGET_PK_Z} at every K <= {g['pk']['k_max']} (data >= {MIN_COUNT} bins)",
+              f"max |z| {g['pk']['max_abs_z']:.2f}; within 2 SE at {g['pk']['within_2se']} of {g['pk']['n_k']}")
+    _figures(rep, stats_d, stats, ro, gh)
+    t_end = time.perf_counter()
+    rep.text(f"VAE: latent 2, hidden {hidden}, {epochs} epochs. Pairwise model: {pw_info.get('method')} fit. "
+             f"{n_model} samples per model. Time: training {t_train - t0:.1f} s, models {t_models - t_train:.1f} s, "
+             f"statistics {t_end - t_models:.1f} s.")
+    rep.write(data=described, n_neurons=raster.n_neurons, n_train=train.n_bins, n_held_out=held.n_bins,
+              diagnostics=diag, capacity=capacity, comparison=comp, pairwise_fit=pw_info,
+              readoff={"n_significant": ro.n_significant, "singular_values": ro.singular_values[:6],
+                       "fields": gh.fields, "patterns": gh.patterns},
+              files={"model_samples": "model_samples.npz", "effective_model": "effective_model.npz"},
+              seconds=t_end - t0)
+    return rep
+
+
+def _figures(rep, stats_d, stats, ro, gh):
+    plt = pyplot()
+    panels = [("rates", "firing probability per bin", lambda s: (s.rates, s.rates_se)),
+              ("corr", "correlation coefficient", lambda s: s.pairs("corr")),
+              ("cov", "covariance", lambda s: s.pairs("cov")),
+              ("triplets", "connected triplet", lambda s: (s.triplets, s.triplets_se))]
+    fig, axs = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4))
+    for ax, (_, label, get) in zip(axs, panels):
+        d, _ = get(stats_d)
+        for k, (name, s) in enumerate(stats.items()):
+            ax.plot(d, get(s)[0], "os^v"[k], ms=3, alpha=0.6, label=name)
+        lim = [np.nanmin(d), np.nanmax(d)]
+        ax.plot(lim, lim, "k--", lw=1)
+        ax.set_xlabel(f"{label} (held-out data)")
+        ax.set_ylabel("model")
+    axs[0].legend(fontsize=7)
+    fig.tight_layout()
+    rep.figure("retina_statistics", fig, "Model against held-out data: firing rates, correlation coefficients, "
+               "covariances and connected triplets")
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    K = np.arange(stats_d.pk.size)
+    ok = stats_d.pk_counts > 0
+    ax.errorbar(K[ok], stats_d.pk[ok], yerr=stats_d.pk_se[ok], fmt="ko", ms=4, label="held-out data")
+    for name, s in stats.items():
+        m = s.pk > 0
+        ax.plot(K[m], s.pk[m], "-", label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("K (neurons spiking in the same bin)")
+    ax.set_ylabel("P(K)")
+    ax.legend(fontsize=8)
+    rep.figure("retina_pk", fig, "P(K), the probability of K simultaneous spikes (log scale; data error bars: "
+               "batch means)")
+    fig, axs = plt.subplots(1, 3, figsize=(13, 3.4))
+    axs[0].bar(np.arange(gh.N), gh.fields)
+    axs[0].set_title("fields h_i")
+    for k in range(min(2, len(gh.patterns))):
+        axs[k + 1].bar(np.arange(gh.N), gh.patterns[k])
+        axs[k + 1].set_title(f"pattern {k + 1}")
+    for ax in axs:
+        ax.set_xlabel("neuron")
+    fig.tight_layout()
+    rep.figure("retina_patterns", fig, f"Read-off: fields and the two patterns of the generalized Hopfield model "
+               f"(significant latent directions: {ro.n_significant})")
