@@ -7,8 +7,10 @@ salamander retina in ``../shared/data`` (a realistic generator, not a recording)
 contiguous time blocks into training and held-out parts (so autocorrelated neighbours of a held-out bin are not
 trained on). A VAE with two latents and a Bernoulli decoder is trained on the training part; its rate and, for
 N <= 20, the exact capacity report are given. The read-off (``fastmf.decode.readoff.generic_readoff`` with two
-patterns) gives per-site fields and two real patterns and the generalized Hopfield model
-``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (xi^mu . s)^2)`` (spins s = +-1, spike = +1), which is sampled
+patterns) gives per-site fields and two real pattern directions; the generalized Hopfield model
+``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (xi^mu . s)^2)`` (spins s = +-1, spike = +1) with patterns in their
+span gets its fields and scale by exact maximum likelihood on the training data
+(``fastmf.decode.effective.fit_generalized_hopfield``: the decoder fixes the directions better than the scale), and is sampled
 (parallel tempering) and compared with the held-out data, as are the VAE's own samples, a pairwise maximum-entropy
 (Ising) model fitted to the same training data and the independent model (the training firing rates).
 Statistics (spike units, :mod:`fastmf.neural.stats`): firing rates, covariances and correlation coefficients,
@@ -27,7 +29,7 @@ import time
 import numpy as np
 
 from ..decode import readoff
-from ..decode.effective import GeneralizedHopfield
+from ..decode.effective import GeneralizedHopfield, fit_generalized_hopfield
 from ..neural import SpikeRaster, load_spikes
 from ..neural.stats import compare_statistics, population_statistics
 from ..vae import VAE
@@ -118,7 +120,16 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
                  "exact capacity report needs N <= 20 (a table of 2^N states).")
 
     ro = readoff.generic_readoff(vae, n_patterns=2, seed=seed)
-    gh = GeneralizedHopfield.from_readoff(ro)
+    decoded = GeneralizedHopfield.from_readoff(ro)
+    # the decoder's directions, with fields and scale by exact maximum likelihood (fastmf.decode.effective)
+    gh, gh_fit = fit_generalized_hopfield(X, ro.patterns, decoded.fields, decoded.patterns)
+    iu = np.triu_indices(gh.N, 1)
+    scale = float(np.sum(decoded.couplings()[iu] * gh.couplings()[iu]) / np.sum(gh.couplings()[iu] ** 2))
+    rep.text(f"Read-off: {ro.n_significant} significant latent directions (singular values "
+             f"{', '.join(f'{v:.3g}' for v in ro.singular_values[:4])}). Fields and patterns in the span of the two "
+             f"read-off directions fitted by maximum likelihood (log-likelihood {gh_fit['log_likelihood_per_sample']:.4f} "
+             f"nats per bin, {gh_fit['iterations']} iterations); the couplings the decoder's density implied were "
+             f"{scale:.2f} x the fitted ones.")
     gh.save(rep.out / "effective_model.npz")
     printer(f"retina: sampling the generalized Hopfield model ({n_model} samples)")
     gh_samples = gh.sample(n_model, seed=seed + 1)
@@ -159,7 +170,8 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
              f"{n_model} samples per model. Time: training {t_train - t0:.1f} s, models {t_models - t_train:.1f} s, "
              f"statistics {t_end - t_models:.1f} s.")
     rep.write(data=described, n_neurons=raster.n_neurons, n_train=train.n_bins, n_held_out=held.n_bins,
-              diagnostics=diag, capacity=capacity, comparison=comp, pairwise_fit=pw_info,
+              diagnostics=diag, capacity=capacity, comparison=comp, pairwise_fit=pw_info, gh_fit=gh_fit,
+              decoder_coupling_scale=scale,
               readoff={"n_significant": ro.n_significant, "singular_values": ro.singular_values[:6],
                        "fields": gh.fields, "patterns": gh.patterns},
               files={"model_samples": "model_samples.npz", "effective_model": "effective_model.npz"},
