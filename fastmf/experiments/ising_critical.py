@@ -145,7 +145,7 @@ def run(out, quick=False, seed=0, printer=print):
                 "centre of the N(0, I) prior (latents between the sectors decode to weakly magnetized "
                 "configurations), which inflates Var(E) far beyond the exact value: the VAE fails there too, "
                 "for a different reason (the latent prior), so this comparison does not isolate the critical "
-                "failure; the capacity report below does."))
+                "failure; the capacity section below says what fails at a size where everything is exact."))
     worst_kl = max(caps, key=lambda c: c["kl_exact"])
     limited = [c for c in caps if c["report"].rate < max(c["mi_exact"])]  # exact MI (the plug-in is biased up)
     rep.text("Across temperatures (4 x 4, table above): the rate exceeds the largest exact cut MI of the data "
