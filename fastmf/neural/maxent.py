@@ -1,0 +1,475 @@
+"""Pairwise maximum-entropy (Ising) models of binary neural data: :class:`PairwiseMaxEnt` and its fitter.
+
+Convention (that of ``../shared/data/salamander160_*.npy``): spins ``s = +-1`` with spike = +1,
+``P(s) ~ exp(1/2 s^T J s + h^T s)``, J symmetric with a zero diagonal, so ``E(s) = -(1/2 s^T J s + h^T s)``
+is the energy of :class:`fastmf.meanfield.GraphSpinGlass` (``-sum_{i<j} J_ij s_i s_j - sum_i h_i s_i``) and
+of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through those.
+
+:func:`fit_pairwise_maxent` maximises the L2-regularised log-likelihood
+``(1/n) sum_t ln P(s_t) - (l2/2)(|h|^2 + sum_{i<j} J_ij^2)``, whose stationary point matches the model's means
+``<s_i>`` and pair moments ``<s_i s_j>`` to the data's (up to ``l2`` times the parameters):
+
+* ``"exact"`` (N <= 18): L-BFGS with exact gradients from all ``2**N`` states;
+* ``"pseudolikelihood"``: one logistic regression of each neuron on the others, symmetrised (fast and
+  consistent, but noisier than maximum likelihood; the starting point of ``"mcmc"``);
+* ``"mcmc"``: Boltzmann learning: persistent heat-bath chains of the spin-glass kernels estimate the model's
+  moments; momentum steps along (data - model) moments, with a sample that grows as the errors shrink,
+  until the moments agree within the data's own sampling error.
+"""
+import collections
+import dataclasses
+import json
+import pathlib
+import sys
+import zipfile
+import zlib
+
+import numpy as np
+import scipy.optimize
+import scipy.special
+
+from .._version import __version__
+from ..kernels.philox import check_seed
+from ..kernels.validation import check_int, check_real
+from ..samples import atomic_savez
+from .raster import SpikeRaster
+
+__all__ = ["PairwiseMaxEnt", "fit_pairwise_maxent", "METHODS", "MAX_EXACT_N", "MAX_EXACT_FIT_N"]
+
+METHODS = ("auto", "exact", "pseudolikelihood", "mcmc")
+_FORMAT = "fastmf.PairwiseMaxEnt"
+_ENERGY = "-(1/2 s^T J s + h^T s), s = +-1, spike = +1"
+#: Largest N for :meth:`PairwiseMaxEnt.exact_log_probs` (2**20 states, 8 MiB of float64).
+MAX_EXACT_N = 20
+#: Largest N for ``method="exact"`` (every L-BFGS step touches all 2**N states); "auto" uses it up to N = 16.
+MAX_EXACT_FIT_N = 18
+_AUTO_EXACT_N = 16
+_DEFAULT_TOL = {"exact": 1e-9, "pseudolikelihood": 1e-6, "mcmc": 1.0}
+_DEFAULT_MAX_ITER = {"exact": 2000, "pseudolikelihood": 1000, "mcmc": 2000}
+_MAX_SWEEPS = 5000
+
+
+def _all_spins(N):
+    """Every state as float64 +-1 rows, row k having ``s_i = 2 ((k >> i) & 1) - 1`` (the index convention of
+    :func:`fastmf.exact.log_prob_table`: ``k = sum_i x_i 2**i`` with ``x = (s + 1) / 2``)."""
+    k = np.arange(2 ** N, dtype=np.int64)[:, None]
+    return 2.0 * ((k >> np.arange(N)) & 1) - 1.0
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PairwiseMaxEnt:
+    """``P(s) ~ exp(1/2 s^T J s + h^T s)`` over ``s in {-1, +1}^N`` (spike = +1).
+
+    Attributes
+    ----------
+    h : ndarray, shape (N,)
+        Fields (read-only copy).
+    J : ndarray, shape (N, N)
+        Couplings: symmetric within 1e-10 (stored exactly symmetrised), zero diagonal (read-only copy).
+    """
+
+    h: np.ndarray
+    J: np.ndarray
+
+    def __post_init__(self):
+        h = np.array(self.h, dtype=np.float64)
+        J = np.array(self.J, dtype=np.float64)
+        if h.ndim != 1 or h.size < 1:
+            raise ValueError(f"h must be a 1-D array of N >= 1 fields, got shape {h.shape}")
+        N = h.size
+        if J.shape != (N, N):
+            raise ValueError(f"J must have shape (N, N) = ({N}, {N}) to match h, got {J.shape}")
+        if not (np.isfinite(h).all() and np.isfinite(J).all()):
+            raise ValueError("h and J must be finite (no NaN or inf)")
+        asym = float(np.abs(J - J.T).max())
+        if asym > 1e-10:
+            raise ValueError(f"J must be symmetric: max |J - J^T| = {asym:.3g} exceeds 1e-10")
+        if np.any(np.diag(J) != 0):
+            raise ValueError(f"J must have a zero diagonal, got max |J_ii| = {np.abs(np.diag(J)).max():.3g}")
+        J = (J + J.T) / 2  # exactly symmetric for the kernels' check
+        for name, value in (("h", h), ("J", J)):
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+
+    @property
+    def N(self):
+        return self.h.size
+
+    def _spins(self, spins):
+        s = np.asarray(spins)
+        s = s.reshape(1, -1) if s.ndim == 1 else s
+        if s.ndim != 2 or s.shape[1] != self.N:
+            raise ValueError(f"spins must have shape (n, {self.N}) (or ({self.N},)), got {np.shape(spins)}")
+        if not np.isin(s, (-1, 1)).all():
+            raise ValueError("spins must be +-1 (spike = +1); convert 0/1 rasters with 2 x - 1")
+        return s.astype(np.float64)
+
+    def energy(self, spins):
+        """``E(s) = -(1/2 s^T J s + h^T s)`` of configurations (n, N) (or one (N,)) of +-1: float64 (n,)."""
+        s = self._spins(spins)
+        return -(0.5 * np.einsum("ni,ni->n", s @ self.J, s) + s @ self.h)
+
+    def as_spin_glass(self):
+        """The same distribution as a :class:`fastmf.meanfield.GraphSpinGlass` at T = 1 (zero couplings left
+        out of its CSR graph, so sparse J stay cheap to sample)."""
+        from ..meanfield import GraphSpinGlass
+        return GraphSpinGlass._from_dense(self.J, self.h, "pairwise-maxent", {"N": self.N})
+
+    def sample(self, n_samples, *, seed, burn_in=200, thin=None, sampler="tempering", n_replicas=None):
+        """Equilibrium configurations, int8 +-1 of shape (n_samples, N); the result depends on the arguments
+        alone (Philox streams keyed by ``seed``).
+
+        Runs :func:`fastmf.meanfield_sampling.simulate_meanfield` on :meth:`as_spin_glass`: by default
+        parallel tempering, because fitted retinal models can be bistable (a silent and a metastable
+        all-firing state) and single-site chains started in the wrong one stay there; "mcmc": heat-bath.
+
+        Parameters
+        ----------
+        n_samples : int
+        seed : int
+            ``0 <= seed < 2**32``.
+        burn_in : int
+            Steps (tempering steps or sweeps) discarded first.
+        thin : int, optional
+            Steps between samples of a chain. None: ``ceil(3 tau_int)`` from a pilot run after the burn-in
+            (see :func:`fastmf.simulate.simulate_chains`); given: only a token 8-step pilot runs.
+        sampler : {"tempering", "mcmc"}
+        n_replicas : int, optional
+            Independent chains (ladders); default ``min(32, max(1, n_samples // 50))``.
+        """
+        from ..meanfield_sampling import simulate_meanfield
+        if sampler not in ("tempering", "mcmc"):
+            raise ValueError(f"sampler must be 'tempering' or 'mcmc', got {sampler!r}")
+        kwargs = {} if thin is None else dict(thin=check_int("thin", thin, 1), pilot_steps=8,
+                                              max_pilot_steps=8)
+        out = simulate_meanfield(self.as_spin_glass(), 1.0, check_int("n_samples", n_samples, 1),
+                                 seed=check_seed(seed), sampler=sampler, backend="cpu", progress=False,
+                                 burn_in=check_int("burn_in", burn_in, 0), n_replicas=n_replicas, **kwargs)
+        return np.ascontiguousarray(out.spins, dtype=np.int8)
+
+    def exact_log_probs(self):
+        """``ln P(s)`` of all ``2**N`` states (N <= 20), enumerated by :func:`fastmf.exact.log_prob_table`.
+
+        Entry ``k`` is the state with ``s_i = +1`` (spike) where bit ``i`` of ``k`` is set:
+        ``k = sum_i x_i 2**i`` with ``x_i = (s_i + 1) / 2``.
+        """
+        from ..exact import PairwiseModel, log_prob_table
+        if self.N > MAX_EXACT_N:
+            raise ValueError(f"exact_log_probs enumerates 2**N states: N = {self.N} exceeds {MAX_EXACT_N}")
+        return log_prob_table(PairwiseModel.ising(self.J, self.h, name="pairwise-maxent"), 1.0)
+
+    def to_dict(self):
+        """JSON-serialisable: ``model``, ``N``, ``energy`` (the convention), ``h`` and ``J`` as lists."""
+        return {"model": "pairwise-maxent", "N": self.N, "energy": _ENERGY, "h": self.h.tolist(),
+                "J": self.J.tolist()}
+
+    def save(self, path):
+        """Write ``h``, ``J`` and a JSON ``metadata`` string to ``path`` (.npz) atomically; returns path."""
+        meta = {"format": _FORMAT, "fastmf_version": __version__, "N": self.N, "energy": _ENERGY}
+        return atomic_savez(path, h=self.h, J=self.J, metadata=np.array(json.dumps(meta, sort_keys=True)))
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save` (ValueError naming the problem for any other file)."""
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such model file: {str(path)!r}")
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ValueError(f"cannot read {str(path)!r} as a .npz model file: {exc}") from exc
+        try:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf pairwise max-ent "
+                                 f"model file")
+            with data:
+                if not {"h", "J", "metadata"} <= set(data.files):
+                    raise ValueError(f"{str(path)!r} is not a fastmf pairwise max-ent model file (.npz with "
+                                     f"'h', 'J' and 'metadata'; found {data.files})")
+                h, J, meta = data["h"], data["J"], str(data["metadata"])
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ValueError(f"cannot read {str(path)!r} as a .npz model file: {exc}") from exc
+        try:
+            fmt = json.loads(meta).get("format")
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise ValueError(f"the metadata of {str(path)!r} is not a JSON object: {exc}") from exc
+        if fmt != _FORMAT:
+            raise ValueError(f"{str(path)!r} holds format {fmt!r}, not {_FORMAT!r}")
+        return cls(h, J)
+
+
+# ---------------------------------------------------------------------------------------------- data
+# distinct patterns (m, N) of +-1, their counts, the number of bins, <s_i>, <s_i s_j> (ones on the diagonal)
+_Data = collections.namedtuple("_Data", "patterns counts n means pairs")
+
+
+def _prepare_data(data):
+    """Validate ``data`` (SpikeRaster or (n, N) array of +-1 or 0/1) and reduce it to distinct patterns:
+    spikes are sparse, so recordings repeat few patterns many times (the silent one above all)."""
+    if not isinstance(data, SpikeRaster):
+        arr = np.asarray(data)
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise ValueError(f"data must be a SpikeRaster or a numeric (n, N) array of +-1 or 0/1, "
+                             f"got dtype {arr.dtype}")
+        data = SpikeRaster.from_binary(arr, orientation="time_x_neurons")  # checks binary, names bad values
+    if data.n_neurons < 2 or data.n_bins < 2:
+        raise ValueError(f"a pairwise model needs at least 2 neurons and 2 time bins, got {data.n_bins} "
+                         f"bins x {data.n_neurons} neurons")
+    rows, counts = np.unique(data.packed, axis=0, return_counts=True)
+    s = np.unpackbits(rows, axis=1, count=data.n_neurons).astype(np.float64) * 2 - 1
+    w = counts / data.n_bins
+    return _Data(s, counts.astype(np.float64), data.n_bins, w @ s, (s.T * w) @ s)
+
+
+def _check_l2(d, l2):
+    """With l2 = 0 the maximum-likelihood parameters are infinite whenever a neuron, or one of the four joint
+    states of a pair, never occurs: refuse instead of letting the optimiser drift."""
+    if l2 > 0:
+        return
+    m, C = d.means, d.pairs
+    joint = [(1 + a * m[:, None] + b * m[None, :] + a * b * C) / 4 for a in (-1, 1) for b in (-1, 1)]
+    off = ~np.eye(m.size, dtype=bool)
+    if np.any(np.abs(m) >= 1) or np.any(np.min(joint, axis=0)[off] <= 0.5 / d.n):
+        raise ValueError("l2 = 0 has no finite solution for these data (a neuron or a joint state of a pair "
+                         "never occurs); use l2 > 0")
+
+
+def _moment_errors(d, mean, pairs, var_model=None):
+    """Errors of the model's means and pair moments against the data's: largest absolute errors, and the
+    standardised ones ``z = diff / sqrt(var_data + var_model)``, ``var_data = (1 - x**2) / n`` (floored at
+    1/n**2 so moments at +-1 keep a finite scale)."""
+    iu = np.triu_indices(d.means.size, 1)
+    x = np.concatenate([d.means, d.pairs[iu]])
+    diff = np.concatenate([mean, pairs[iu]]) - x
+    var = np.maximum(1 - x ** 2, 1.0 / d.n) / d.n + (0.0 if var_model is None else var_model)
+    z = diff / np.sqrt(var)
+    return {"max_abs_error_means": float(np.abs(diff[:d.means.size]).max()),
+            "max_abs_error_pairs": float(np.abs(diff[d.means.size:]).max()),
+            "rms_z": float(np.sqrt(np.mean(z ** 2))), "max_z": float(np.abs(z).max())}
+
+
+# ---------------------------------------------------------------------------------------------- exact
+def _exact_moments(h, J, S):
+    """Means, pair moments and ln Z of the model over all states S (2**N, N)."""
+    logw = 0.5 * np.einsum("ki,ki->k", S @ J, S) + S @ h
+    log_z = scipy.special.logsumexp(logw)
+    p = np.exp(logw - log_z)
+    return p @ S, (S.T * p) @ S, log_z
+
+
+def _lbfgs(objective, x0, max_iter, tol):
+    # ftol = 0: stop on the gradient (tol) only, not on a stalled objective, for the 1e-6 moment match
+    return scipy.optimize.minimize(objective, x0, jac=True, method="L-BFGS-B",
+                                   options=dict(maxiter=max_iter, gtol=tol, ftol=0.0, maxcor=30))
+
+
+def _result_info(res):
+    return dict(iterations=int(res.nit), converged=bool(res.success), message=str(res.message))
+
+
+def _unpack(theta, N, iu):
+    J = np.zeros((N, N))
+    J[iu] = theta[N:]
+    return theta[:N], J + J.T
+
+
+def _fit_exact(d, l2, max_iter, tol):
+    N = d.means.size
+    if N > MAX_EXACT_FIT_N:
+        raise ValueError(f"method='exact' enumerates 2**N states: N = {N} exceeds {MAX_EXACT_FIT_N}; "
+                         f"use method='mcmc'")
+    S, iu = _all_spins(N), np.triu_indices(N, 1)
+    target = np.concatenate([d.means, d.pairs[iu]])
+
+    def objective(theta):  # convex: ln Z - theta . <features>_data + l2/2 |theta|^2
+        h, J = _unpack(theta, N, iu)
+        m, C, log_z = _exact_moments(h, J, S)
+        grad = np.concatenate([m, C[iu]]) - target + l2 * theta
+        return log_z - theta @ target + 0.5 * l2 * theta @ theta, grad
+
+    res = _lbfgs(objective, np.zeros(N + iu[0].size), max_iter, tol)
+    h, J = _unpack(res.x, N, iu)
+    m, C, _ = _exact_moments(h, J, S)
+    info = dict(_result_info(res), max_abs_gradient=float(np.abs(res.jac).max()))
+    return h, J, dict(info, **_moment_errors(d, m, C))
+
+
+# ------------------------------------------------------------------------------------ pseudolikelihood
+def _fit_pseudolikelihood(d, l2, max_iter, tol):
+    """Minimise ``sum_i (1/n) sum_t ln(1 + exp(-2 s_ti H_ti)) + l2/2 (|b|^2 + |W|^2)`` with
+    ``H_ti = b_i + sum_{j != i} W_ij s_tj`` (``-ln P(s_i | s_-i)``: each neuron's logistic regression, solved
+    jointly since they separate), then ``J = (W + W^T) / 2``, ``h = b``. The regressors are centred
+    (``s_j - mu_j``, intercept ``c = b + W mu``): that decorrelates the intercept from the weights of sparse
+    neurons and made L-BFGS 4x faster."""
+    S, w, mu = d.patterns, d.counts / d.n, d.means
+    N = S.shape[1]
+    X, off = S - mu, ~np.eye(N, dtype=bool)
+
+    def objective(theta):
+        c, W = theta[:N], theta[N:].reshape(N, N) * off
+        b = c - W @ mu
+        x = 2 * S * (X @ W.T + c)
+        loss = w @ np.logaddexp(0.0, -x).sum(axis=1)
+        G = -2 * S * scipy.special.expit(-x) * w[:, None]        # d loss / d H
+        gb = l2 * b                                               # the penalty acts on (b, W)
+        grad_c, grad_W = G.sum(axis=0) + gb, (G.T @ X + l2 * W - np.outer(gb, mu)) * off
+        return loss + 0.5 * l2 * (b @ b + np.sum(W ** 2)), np.concatenate([grad_c, grad_W.ravel()])
+
+    c0 = np.arctanh(np.clip(mu, -1 + 1e-6, 1 - 1e-6))   # the independent model
+    res = _lbfgs(objective, np.concatenate([c0, np.zeros(N * N)]), max_iter, tol)
+    W = res.x[N:].reshape(N, N) * off
+    return res.x[:N] - W @ mu, (W + W.T) / 2, dict(_result_info(res), pseudolikelihood=float(-res.fun))
+
+
+# ---------------------------------------------------------------------------------------------- mcmc
+def _chain_moments(sampler, state, n_sweeps, block=32):
+    """Run ``n_sweeps`` heat-bath sweeps, measuring after each; per-chain means (c, N) and pair moments
+    (c, N, N). Chains are independent, so the spread of their means gives an error bar that includes the
+    autocorrelation within a chain."""
+    c, N = state.spins.shape
+    s1, s2 = np.zeros((c, N)), np.zeros((c, N, N))
+    buf = np.empty((c, min(block, n_sweeps), N))
+    for start in range(0, n_sweeps, block):
+        b = min(block, n_sweeps - start)
+        for k in range(b):
+            sampler.run(state, 1)
+            buf[:, k] = state.spins
+        x = buf[:, :b]
+        s1 += x.sum(axis=1)
+        s2 += x.transpose(0, 2, 1) @ x
+    return s1 / n_sweeps, s2 / n_sweeps
+
+
+def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress):
+    """Boltzmann learning in centred coordinates ``P ~ exp(1/2 (s - mu)^T J (s - mu) + g^T (s - mu))``,
+    ``mu`` the data means (``h = g - J mu``). For sparse data ``s_i s_j`` is strongly correlated with ``s_i``
+    and ``s_j``, which makes the likelihood badly conditioned in ``(h, J)``; the centred features are nearly
+    uncorrelated, so gradient steps with momentum converge much faster (Ferrari, Phys. Rev. E 94, 023301
+    (2016)). Dividing each step by the feature's variance (diagonal Newton) was tried: it amplifies the
+    sampling noise of rare pairs and diverges."""
+    from ..lattice import ChainState
+    from ..meanfield import GraphSpinGlass
+    from ..meanfield_sampling import MeanFieldSampler
+    N, mu, w = d.means.size, d.means, d.counts / d.n
+    h, J, pl_info = _fit_pseudolikelihood(d, l2, _DEFAULT_MAX_ITER["pseudolikelihood"], 1e-5)
+    cov_data = d.pairs - np.outer(mu, mu)
+    # Persistent chains start on data patterns (drawn with the seed): already in the data's basin.
+    rows = np.random.default_rng(seed).choice(len(d.counts), size=n_chains, p=w)
+    state = ChainState(spins=np.ascontiguousarray(d.patterns[rows], dtype=np.int8), seed=seed)
+    # The sample per step doubles whenever the errors reach its own noise, until the model's sampling variance
+    # (from the spread between chains, so autocorrelation included) is below half the data's: then
+    # rms_z <= tol certifies agreement at the data's precision.
+    sweeps = sweeps_per_iter
+    iu = np.triu_indices(N, 1)
+    var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
+    lr, vel_g, vel_J = learning_rate, np.zeros(N), np.zeros((N, N))
+    best = (np.inf, h, J)
+    history, converged = [], False
+    bar = _progress(progress, max_iter)
+    for it in range(1, max_iter + 1):
+        sampler = MeanFieldSampler(GraphSpinGlass._from_dense(J, h, "pairwise-maxent", {"N": N}), 1.0,
+                                   method="heatbath", backend="cpu")
+        cm, cC = _chain_moments(sampler, state, sweeps)
+        m, C = cm.mean(axis=0), cC.mean(axis=0)
+        var_model = np.concatenate([cm.var(axis=0, ddof=1), cC[:, iu[0], iu[1]].var(axis=0, ddof=1)])
+        var_model /= n_chains
+        errors = dict(_moment_errors(d, m, C, var_model), n_model_samples=n_chains * sweeps,
+                      model_to_data_variance=float(np.median(var_model / var_data)))
+        rms = errors["rms_z"]
+        history.append(dict(iteration=it, sweeps=sweeps, learning_rate=lr, rms_z=rms, max_z=errors["max_z"],
+                            model_to_data_variance=errors["model_to_data_variance"]))
+        bar.set_postfix(rms_z=f"{rms:.3g}", sweeps=sweeps)
+        bar.update(1)
+        converged = rms <= tol and errors["model_to_data_variance"] <= 1.0
+        if converged or it == max_iter:  # the reported errors belong to the returned parameters
+            break
+        if rms > 3 * best[0] + tol:  # diverging: back to the best parameters with half the step
+            _, h, J = best
+            lr, vel_g, vel_J = lr / 2, np.zeros(N), np.zeros((N, N))
+            continue
+        if rms < best[0]:
+            best = (rms, h, J)
+        if rms <= 2 * tol and errors["model_to_data_variance"] > 0.5:  # at the noise floor of this sample
+            sweeps = min(2 * sweeps, _MAX_SWEEPS)
+            best = (np.inf, h, J)   # rms_z at a larger sample is not comparable with the best so far
+        cov_model = C - np.outer(m, mu) - np.outer(mu, m) + np.outer(mu, mu)
+        grad_J = cov_data - cov_model - l2 * (J - np.outer(h, mu) - np.outer(mu, h))  # penalty on (h, J)
+        np.fill_diagonal(grad_J, 0.0)
+        vel_g = 0.9 * vel_g + lr * (mu - m - l2 * h)
+        vel_J = 0.9 * vel_J + lr * (grad_J + grad_J.T) / 2
+        J = J + vel_J
+        h = h + vel_g - vel_J @ mu  # g += vel_g with g = h + J mu
+    bar.close()
+    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains,
+                final_learning_rate=lr, pseudolikelihood_iterations=pl_info["iterations"], **errors)
+    return h, J, info
+
+
+def _progress(enabled, total):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc="maxent mcmc", unit="it", file=sys.stderr, disable=not enabled)
+
+
+# ---------------------------------------------------------------------------------------------- public
+def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None, seed=0, n_chains=100,
+                        sweeps_per_iter=10, learning_rate=0.3, progress=False):
+    """Fit ``P(s) ~ exp(1/2 s^T J s + h^T s)`` to binary data by (L2-regularised) maximum likelihood.
+
+    Parameters
+    ----------
+    data : SpikeRaster or array_like, shape (n_bins, N)
+        +-1 or 0/1 (spike = +1 or 1), not mixed; at least 2 bins and 2 neurons.
+    method : {"auto", "exact", "pseudolikelihood", "mcmc"}
+        See the module docstring; "auto" is "exact" for N <= 16 and "mcmc" otherwise.
+    l2 : float
+        Penalty ``(l2/2)(|h|^2 + sum_{i<j} J_ij^2)`` on the per-bin log-likelihood (>= 0). It keeps the fields
+        of silent neurons finite; at the optimum the model's moments equal the data's minus ``l2`` times the
+        corresponding parameter.
+    max_iter : int, optional
+        L-BFGS iterations ("exact", "pseudolikelihood") or learning steps ("mcmc"); defaults 2000, 1000, 2000.
+    tol : float, optional
+        "exact" / "pseudolikelihood": L-BFGS tolerance on the largest gradient component (defaults 1e-9,
+        1e-6). "mcmc": stop once the rms of the standardised moment errors ``(model - data) / sqrt(var_data +
+        var_model)`` is at most ``tol`` (default 1.0: agreement within the data's sampling error) with the
+        model's sampling variance at most the data's.
+    seed : int
+        Seed of every random draw ("mcmc" only): the result depends on the arguments alone.
+    n_chains, sweeps_per_iter, learning_rate :
+        "mcmc": persistent heat-bath chains (>= 2); sweeps per learning step at first (doubled, up to 5000,
+        each time the errors reach the noise of the model's sample); step size (halved if the errors blow up).
+    progress : bool
+        tqdm progress bar on stderr ("mcmc").
+
+    Returns
+    -------
+    model : PairwiseMaxEnt
+    info : dict
+        ``method``, ``iterations``, ``converged``, ``n_bins``, ``N``, ``l2``, the final moment errors
+        (``max_abs_error_means``, ``max_abs_error_pairs``, ``rms_z``, ``max_z``; exact moments for "exact",
+        sampled for "mcmc", and for "pseudolikelihood" only when N <= 16) and method-specific entries
+        (``history``, one record per learning step, for "mcmc").
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    l2 = check_real("l2", l2, nonnegative=True)
+    seed = check_seed(seed)
+    d = _prepare_data(data)
+    N = d.means.size
+    if method == "auto":
+        method = "exact" if N <= _AUTO_EXACT_N else "mcmc"
+    max_iter = check_int("max_iter", _DEFAULT_MAX_ITER[method] if max_iter is None else max_iter, 1)
+    tol = check_real("tol", _DEFAULT_TOL[method] if tol is None else tol, positive=True)
+    _check_l2(d, l2)
+    if method == "exact":
+        h, J, info = _fit_exact(d, l2, max_iter, tol)
+    elif method == "pseudolikelihood":
+        h, J, info = _fit_pseudolikelihood(d, l2, max_iter, tol)
+        if N <= _AUTO_EXACT_N:
+            m, C, _ = _exact_moments(h, J, _all_spins(N))
+            info.update(_moment_errors(d, m, C))
+    else:
+        h, J, info = _fit_mcmc(d, l2, max_iter, tol, seed, check_int("n_chains", n_chains, 2),
+                               check_int("sweeps_per_iter", sweeps_per_iter, 1),
+                               check_real("learning_rate", learning_rate, positive=True), progress)
+    info = dict(method=method, n_bins=d.n, N=N, l2=l2, seed=seed, **info)
+    return PairwiseMaxEnt(h, J), info
