@@ -23,7 +23,7 @@ import numpy as np
 
 from ._version import __version__
 
-__all__ = ["SampleSet", "atomic_savez", "atomic_write", "json_default", "load_samples"]
+__all__ = ["SampleSet", "atomic_savez", "atomic_write", "json_default", "load_samples", "read_npz"]
 
 _RESERVED = ("spins", "metadata")
 
@@ -97,30 +97,41 @@ class SampleSet:
         return atomic_savez(path, spins=self.spins, metadata=np.array(meta), **self.per_sample, **self.extra)
 
 
-def load_samples(path):
-    """Read a :class:`SampleSet` written by :meth:`SampleSet.save` (clear errors for other files)."""
+def read_npz(path, required, what):
+    """Arrays and JSON metadata (``{}`` if absent) of a fastmf ``.npz`` file, with errors that name the file and
+    the problem: FileNotFoundError if missing, ValueError for a ``.npy`` array, an unreadable or damaged archive,
+    missing ``required`` arrays or metadata that is not a JSON object. ``what`` names the kind of file."""
     path = pathlib.Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such sample file: {str(path)!r}")
+        raise FileNotFoundError(f"no such {what} file: {str(path)!r}")
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file: {exc}") from exc
+        raise ValueError(f"cannot read {str(path)!r} as a .npz {what} file: {exc}") from exc
     if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf sample file (.npz with 'spins' and "
-                         f"'metadata')")
+        raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf {what} file")
     try:
         with data:
-            if "spins" not in data.files:
-                raise ValueError(f"{str(path)!r} is not a fastmf sample file: it has no 'spins' array "
+            missing = [name for name in required if name not in data.files]
+            if missing:
+                raise ValueError(f"{str(path)!r} is not a fastmf {what} file: it has no "
+                                 f"{', '.join(map(repr, missing))} array{'s' if len(missing) > 1 else ''} "
                                  f"(found {data.files})")
             arrays = {name: data[name] for name in data.files}
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"cannot read {str(path)!r} as a .npz sample file (damaged?): {exc}") from exc
+        raise ValueError(f"cannot read {str(path)!r} as a .npz {what} file (damaged?): {exc}") from exc
     try:
         meta = json.loads(str(arrays.pop("metadata"))) if "metadata" in arrays else {}
     except json.JSONDecodeError as exc:
         raise ValueError(f"the metadata of {str(path)!r} is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ValueError(f"the metadata of {str(path)!r} is not a JSON object")
+    return arrays, meta
+
+
+def load_samples(path):
+    """Read a :class:`SampleSet` written by :meth:`SampleSet.save` (clear errors for other files)."""
+    arrays, meta = read_npz(path, ("spins",), "sample")
     spins = arrays.pop("spins")
     extra = {name: arrays.pop(name) for name in meta.pop("extra_arrays", []) if name in arrays}
     return SampleSet(spins, meta, extra=extra, **arrays)

@@ -19,10 +19,7 @@ of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through
 import collections
 import dataclasses
 import json
-import pathlib
 import sys
-import zipfile
-import zlib
 
 import numpy as np
 import scipy.optimize
@@ -31,7 +28,7 @@ import scipy.special
 from .._version import __version__
 from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
-from ..samples import atomic_savez
+from ..samples import atomic_savez, read_npz
 from .raster import SpikeRaster
 
 __all__ = ["PairwiseMaxEnt", "fit_pairwise_maxent", "METHODS", "MAX_EXACT_N", "MAX_EXACT_FIT_N"]
@@ -171,28 +168,8 @@ class PairwiseMaxEnt:
     @classmethod
     def load(cls, path):
         """Read a model written by :meth:`save` (ValueError naming the problem for any other file)."""
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no such model file: {str(path)!r}")
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise ValueError(f"cannot read {str(path)!r} as a .npz model file: {exc}") from exc
-        try:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf pairwise max-ent "
-                                 f"model file")
-            with data:
-                if not {"h", "J", "metadata"} <= set(data.files):
-                    raise ValueError(f"{str(path)!r} is not a fastmf pairwise max-ent model file (.npz with "
-                                     f"'h', 'J' and 'metadata'; found {data.files})")
-                h, J, meta = data["h"], data["J"], str(data["metadata"])
-        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise ValueError(f"cannot read {str(path)!r} as a .npz model file: {exc}") from exc
-        try:
-            fmt = json.loads(meta).get("format")
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise ValueError(f"the metadata of {str(path)!r} is not a JSON object: {exc}") from exc
+        arrays, meta = read_npz(path, ("h", "J", "metadata"), "pairwise max-ent model")
+        h, J, fmt = arrays["h"], arrays["J"], meta.get("format")
         if fmt != _FORMAT:
             raise ValueError(f"{str(path)!r} holds format {fmt!r}, not {_FORMAT!r}")
         return cls(h, J)

@@ -10,15 +10,12 @@ n_neurons]``) and ``metadata``, a JSON string (source, orientation, bin_width, n
 """
 import json
 import math
-import pathlib
 import types
-import zipfile
-import zlib
 
 import numpy as np
 
 from .._version import __version__
-from ..samples import atomic_savez, json_default
+from ..samples import atomic_savez, json_default, read_npz
 
 __all__ = ["ENCODINGS", "ORIENTATIONS", "SpikeRaster", "load_raster"]
 
@@ -356,24 +353,8 @@ class SpikeRaster:
 
 def load_raster(path):
     """Read a :class:`SpikeRaster` written by :meth:`SpikeRaster.save` (clear errors for other files)."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such raster file: {str(path)!r}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{str(path)!r} is a single .npy array, not a fastmf spike raster file")
-        with data:
-            if not {"packed", "shape", "metadata"} <= set(data.files):
-                raise ValueError(f"{str(path)!r} is not a fastmf spike raster file (.npz with 'packed', "
-                                 f"'shape' and 'metadata'; found {data.files})")
-            packed, shape, meta = data["packed"], data["shape"], str(data["metadata"])
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"cannot read {str(path)!r} as a .npz spike raster file: {exc}") from exc
-    try:
-        meta = json.loads(meta)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the metadata of {str(path)!r} is not valid JSON: {exc}") from exc
+    arrays, meta = read_npz(path, ("packed", "shape", "metadata"), "spike raster")
+    packed, shape = arrays["packed"], arrays["shape"]
     if shape.shape != (2,) or packed.shape[0] != shape[0]:
         raise ValueError(f"{str(path)!r}: shape {shape.tolist()} does not match packed {packed.shape}")
     return SpikeRaster._wrap(packed, int(shape[1]), source=meta.get("source", str(path)),
