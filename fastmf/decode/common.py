@@ -6,10 +6,15 @@ import numpy as np
 
 from ..kernels.validation import check_int
 
-__all__ = ["field_samples", "posterior_draws"]
+__all__ = ["field_samples", "log2cosh", "posterior_draws"]
 
 _ROWS = 1 << 15  # latent rows per decoder call
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def log2cosh(x):
+    """``ln 2cosh(x)``, stable for any x (the per-site log partition function of a +-1 spin in field x)."""
+    return np.logaddexp(x, -x)
 
 
 def _as_decoder(decoder, latent_dim):

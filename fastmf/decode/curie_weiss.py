@@ -35,15 +35,11 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from ..kernels.validation import check_int, check_real
-from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls
+from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, log2cosh
 
 __all__ = ["CurieWeissReadoff", "curie_weiss_readoff"]
 
 _METHODS = ("auto", "moments", "exact", "histogram")
-
-
-def _log2cosh_half(g):
-    return np.logaddexp(0.5 * g, -0.5 * g)
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,7 +106,7 @@ def _moments_fit(g, w, N, n_grid=20001):
     sd = math.sqrt(max(T[0] - T[1] ** 2, 0.0))
     G = 1.5 * np.abs(g).max() + 5.0 * sd + 1e-3
     grid = np.linspace(-G, G, n_grid)
-    base, feats = N * _log2cosh_half(grid), np.stack([grid * grid, grid])
+    base, feats = N * log2cosh(0.5 * grid), np.stack([grid * grid, grid])
     scale = np.array([N / 8.0, N / 2.0])  # theta = scale * t: t = (-1 / beta J, beta h / beta J) is O(1)
 
     def nll(t):
@@ -213,7 +209,7 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
             w = k[keep].astype(np.float64)
             g = 0.5 * (edges[:-1] + edges[1:])[keep]
             log_q = np.log(w / (len(gbar) * np.diff(edges)[keep])) + 0.5 / w
-    y = log_q - N * _log2cosh_half(g)
+    y = log_q - N * log2cosh(0.5 * g)
     X = np.stack([g * g, g, np.ones_like(g)], axis=1)
     if method == "moments":
         rms = float(np.sqrt(np.sum(w / w.sum() * (X @ coeffs - y) ** 2)))

@@ -27,6 +27,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from ..samples import atomic_savez
+from .common import log2cosh
 
 __all__ = ["GeneralizedHopfield", "fit_generalized_hopfield"]
 
@@ -103,8 +104,7 @@ def _log_partition(h, xi, grid):
     """``log Z`` and the model means ``<s_i>`` and ``<s_i phi>`` on the product grid (P, G**P points)."""
     N = h.size
     a = h[:, None] + xi.T @ grid                                   # (N, G**P)
-    la = np.abs(a)
-    logw = -0.5 * N * np.sum(grid * grid, axis=0) + np.sum(la + np.log1p(np.exp(-2.0 * la)), axis=0)
+    logw = -0.5 * N * np.sum(grid * grid, axis=0) + np.sum(log2cosh(a), axis=0)
     lz = logsumexp(logw)
     w = np.exp(logw - lz)
     t = np.tanh(a)

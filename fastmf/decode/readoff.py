@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..kernels.validation import check_int, check_real
-from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, field_samples, posterior_draws
+from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, field_samples, log2cosh, posterior_draws
 from .curie_weiss import CurieWeissReadoff, curie_weiss_readoff
 
 __all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
@@ -213,7 +213,7 @@ def _density_fit(fields, z, mean, V, eps=1e-4):
         jac[:, :, j] = (_eval(fields, z + dz) - _eval(fields, z - dz)) @ V.T / (2.0 * eps)
     sign, logdet = np.linalg.slogdet(jac)
     u, ok = (G - mean) @ V.T, sign != 0
-    y = -0.5 * np.sum(z * z, axis=1) - K * _LOG_SQRT_2PI - logdet - np.logaddexp(0.5 * G, -0.5 * G).sum(axis=1)
+    y = -0.5 * np.sum(z * z, axis=1) - K * _LOG_SQRT_2PI - logdet - log2cosh(0.5 * G).sum(axis=1)
     iu = np.triu_indices(K)
     quad = u[:, iu[0]] * u[:, iu[1]] * np.where(iu[0] == iu[1], -0.5, -1.0)
     beta, rms = _wls(np.concatenate([quad, u, np.ones((n, 1))], axis=1)[ok], y[ok], np.ones(ok.sum()))

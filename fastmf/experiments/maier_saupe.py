@@ -27,6 +27,7 @@ import time
 import numpy as np
 from scipy import optimize, special
 
+from ..decode.common import posterior_draws
 from ..decode.nematic import icosahedral_axes, maier_saupe_readoff
 from ..meanfield import MaierSaupe
 from ..meanfield_sampling import simulate_meanfield
@@ -99,9 +100,8 @@ def run(out, quick=False, seed=0, printer=print):
                   dtype="float32", seed=seed + k, progress=False).fit(samples.spins)
         t2 = time.perf_counter()
         ro_prior = maier_saupe_readoff(vae, axes, n_draws=2000, seed=seed + 100 + k)
-        mu, logvar = vae.encode(samples.spins)
-        eps = np.random.default_rng(seed + 200 + k).standard_normal(mu.shape)
-        ro = maier_saupe_readoff(vae, axes, seed=seed + 300 + k, Z=mu + np.exp(0.5 * logvar) * eps)
+        ro = maier_saupe_readoff(vae, axes, seed=seed + 300 + k,
+                                 Z=posterior_draws(vae, samples.spins, seed=seed + 200 + k))
         t3 = time.perf_counter()
         S_true, S_err = float(S_data.mean()), float(S_data.std() / math.sqrt(len(S_data)))
         res = dict(beta_J=bj, S_data=S_true, S_data_stderr=S_err, S_readoff=ro.S_mean, S_field=ro.S_field_mean,

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..decode.validate import _summarize, _triple_indices
 from .raster import SpikeRaster
 
 __all__ = ["PopulationStatistics", "compare_statistics", "population_statistics"]
@@ -67,24 +68,6 @@ def _as_source(data):
     raise ValueError(f"spike data must be 0/1 or +-1, found values {values[:10].tolist()}")
 
 
-def _triples(N, triples, seed):
-    total = N * (N - 1) * (N - 2) // 6
-    if total == 0 or not triples:
-        return np.empty((0, 3), np.int64)
-    if triples >= total:
-        i, j, k = np.meshgrid(*(np.arange(N),) * 3, indexing="ij")
-        keep = (i < j) & (j < k)
-        return np.column_stack([i[keep], j[keep], k[keep]]).astype(np.int64)
-    rng, out = np.random.default_rng(seed), set()
-    while len(out) < triples:
-        for t in np.sort(rng.integers(0, N, size=(2 * triples, 3)), axis=1):
-            if t[0] < t[1] < t[2]:
-                out.add(tuple(int(v) for v in t))
-                if len(out) == triples:
-                    break
-    return np.array(sorted(out), dtype=np.int64)
-
-
 def _moments(read, a, b, idx, N):
     """Raw sums over bins a:b: (n, sum x, sum x x^T, sum x_i x_j x_k over idx, K histogram)."""
     s1, s2, s3 = np.zeros(N), np.zeros((N, N)), np.zeros(len(idx))
@@ -121,7 +104,8 @@ def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
     n_batches : int
         Contiguous batches for the standard errors (>= 2; each at least one bin).
     triples : int
-        Number of random neuron triples ``i < j < k`` (all of them when C(N, 3) is smaller).
+        Number of random neuron triples ``i < j < k`` (all of them when C(N, 3) is smaller; chosen as in
+        :func:`fastmf.decode.validate.spin_statistics`).
     seed : int
         Seed of the triples (the same seed gives the same triples for data and models of the same N).
 
@@ -133,7 +117,7 @@ def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
     n_batches = int(n_batches)
     if not 2 <= n_batches <= n:
         raise ValueError(f"n_batches must be between 2 and the number of bins ({n}), got {n_batches}")
-    idx = _triples(N, int(triples), seed)
+    idx = _triple_indices(N, int(triples), seed)
     edges = np.arange(n_batches + 1) * n // n_batches
     parts = [_moments(read, int(a), int(b), idx, N) for a, b in zip(edges[:-1], edges[1:])]
     total = [sum(p[k] for p in parts) for k in range(5)]
@@ -145,19 +129,16 @@ def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
 
 
 def _agreement(d, m, se_d, se_m):
-    ok = np.isfinite(d) & np.isfinite(m)
-    d, m, se = d[ok], m[ok], np.hypot(se_d[ok], se_m[ok])
-    pearson = float(np.corrcoef(d, m)[0, 1]) if d.size > 1 and d.std() > 0 and m.std() > 0 else math.nan
-    z = (d - m)[se > 0] / se[se > 0]
-    return {"entries": int(d.size), "pearson": pearson, "rms_diff": float(np.sqrt(np.mean((d - m) ** 2))),
-            "rms_z": float(np.sqrt(np.mean(z * z))) if z.size else math.nan}
+    ok = np.isfinite(d) & np.isfinite(m)  # correlation coefficients of silent neurons are nan
+    return dataclasses.asdict(_summarize(d[ok], m[ok], se_d[ok], se_m[ok]))
 
 
 def compare_statistics(data, model, *, min_count=20):
     """Agreement of a model's statistics with the data's (both :class:`PopulationStatistics`, same triples).
 
-    Returns a dict: for ``rates``, ``cov``, ``corr`` and ``triplets`` the Pearson correlation over entries, the
-    RMS difference and the RMS z-score (difference over the combined standard error); for ``P(K)``, the K range
+    Returns a dict: for ``rates``, ``cov``, ``corr`` and ``triplets`` the fields of
+    :class:`fastmf.decode.validate.StatComparison` (Pearson correlation over entries, RMS and largest difference,
+    RMS z-score: difference over the combined standard error); for ``P(K)``, the K range
     where the data have at least ``min_count`` bins (``K <= K_max``), the z-score of each such K, how many lie
     within 1 and 2 standard errors, and the largest |z|.
     """
