@@ -1,11 +1,13 @@
-"""Generalized Hopfield model: energy, save/load, and the maximum-likelihood fit in a given pattern span."""
+"""Generalized Hopfield model: energy, save/load, the maximum-likelihood fit in a given pattern span and the exact
+fit over the whole family."""
 import itertools
 import math
 
 import numpy as np
 import pytest
 
-from fastmf.decode.effective import GeneralizedHopfield, _log_partition, fit_generalized_hopfield
+from fastmf.decode.effective import (GeneralizedHopfield, _log_partition, fit_generalized_hopfield,
+                                    fit_generalized_hopfield_exact)
 
 
 def naive_log_partition(model):
@@ -69,6 +71,31 @@ def test_fit_corrects_a_wrong_scale():
     assert abs(scale - 1.0) < 0.05
 
 
+def test_exact_fit_frees_the_directions():
+    """The span fit given a wrong direction (pattern 2 replaced by a random vector) is stuck in that span; the exact
+    whole-family fit climbs from it to the truth's likelihood and recovers the planted couplings. Started at the
+    maximum of a correct span, it moves by no more than the statistical error (the span fit was already
+    optimal)."""
+    model = _planted(seed=5)
+    s = _exact_samples(model, 40_000, seed=6)
+    true_ll = float(np.mean(-model.energy(s)) - naive_log_partition(model))
+    wrong = np.vstack([model.patterns[0], np.random.default_rng(7).standard_normal(model.N)])
+    span, span_info = fit_generalized_hopfield(s, wrong)
+    free, info = fit_generalized_hopfield_exact(s, span)
+    assert info["converged"] and info["max_gradient"] < 1e-5
+    assert info["start_log_likelihood_per_sample"] == pytest.approx(span_info["log_likelihood_per_sample"], abs=1e-9)
+    assert span_info["log_likelihood_per_sample"] < true_ll - 0.01       # the wrong span costs likelihood ...
+    assert info["log_likelihood_per_sample"] >= true_ll - 1e-9           # ... the free fit wins it back
+    iu = np.triu_indices(model.N, 1)
+    assert np.abs(free.couplings()[iu] - model.couplings()[iu]).max() < 0.05
+    exact_ll = float(np.mean(-free.energy(s)) - naive_log_partition(free))
+    assert info["log_likelihood_per_sample"] == pytest.approx(exact_ll, abs=1e-9)
+    right, right_info = fit_generalized_hopfield(s, model.patterns)
+    _, again = fit_generalized_hopfield_exact(s, right)
+    gain = again["log_likelihood_per_sample"] - right_info["log_likelihood_per_sample"]
+    assert 0.0 <= gain < 2e-3  # ~ (number of extra parameters) / (2 n) = 16 / 80000
+
+
 def test_fit_bad_input():
     with pytest.raises(ValueError, match="spins"):
         fit_generalized_hopfield(np.zeros((10, 4)), np.ones((1, 4)))
@@ -76,6 +103,10 @@ def test_fit_bad_input():
         fit_generalized_hopfield(np.ones((10, 4)), np.ones((3, 4)))
     with pytest.raises(ValueError, match="directions"):
         fit_generalized_hopfield(np.ones((10, 4)), np.ones((1, 5)))
+    with pytest.raises(ValueError, match="start"):
+        fit_generalized_hopfield_exact(np.ones((10, 4)), GeneralizedHopfield(np.zeros(5), np.ones((1, 5))))
+    with pytest.raises(ValueError, match="exceeds"):
+        fit_generalized_hopfield_exact(np.ones((10, 17)), GeneralizedHopfield(np.zeros(17), np.ones((1, 17))))
 
 
 def test_save_load_round_trip(tmp_path):

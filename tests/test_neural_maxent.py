@@ -293,14 +293,15 @@ def test_data_encodings_give_the_same_fit(planted8):
         assert np.allclose(other.J, ref.J, atol=1e-9) and np.allclose(other.h, ref.h, atol=1e-9)
 
 
-def test_mcmc_fit_planted_sparse_model():
+@pytest.mark.parametrize("sampler", ["heatbath", "tempering"])
+def test_mcmc_fit_planted_sparse_model(sampler):
     N = 30
     h, J = planted(N, seed=2, density=0.15, j_scale=0.5, h_mean=-0.8)
     true = PairwiseMaxEnt(h, J)
     n_data, n_check = 20_000, 40_000
     X = true.sample(n_data, seed=3, sampler="mcmc", thin=2)
-    model, info = fit_pairwise_maxent(X, method="mcmc", seed=0)
-    assert info["method"] == "mcmc" and info["converged"] and info["rms_z"] <= 1.0
+    model, info = fit_pairwise_maxent(X, method="mcmc", seed=0, sampler=sampler)
+    assert info["method"] == "mcmc" and info["converged"] and info["rms_z"] <= 1.0 and info["sampler"] == sampler
     # Independent check on fresh samples of the fitted model: z = (data - model) / SE with SE^2 = (1 - x^2) *
     # (1/n_data + 1/n_check) for each of the 30 means and 435 pair moments. At the ML solution these are
     # ~N(0, 1) (max over 465 below 5 with probability 1 - 3e-4); the fit is only certified to the data's own
@@ -314,9 +315,33 @@ def test_mcmc_fit_planted_sparse_model():
     assert np.corrcoef(model.J[iu], J[iu])[0, 1] > 0.9
 
 
-def test_mcmc_fit_is_deterministic():
+def test_learning_chains_on_a_bistable_model():
+    """Why tempering: a symmetric ferromagnet (N = 12, J_ij = 0.18) has exact means 0, with its two ordered states
+    equally likely and 0.3 % of the mass between them. Chains started in the all-silent state: after 100 sweeps
+    of burn-in, heat-bath chains still report a mean near -0.45 (most never crossed), tempering ladders report
+    0 within their error bar (spread between 50 independent ladders; 0.019 here, so 0.1 is > 5 SE)."""
+    from fastmf.exact.enumeration import all_spins
+    from fastmf.neural.maxent import _Chains
+    N = 12
+    J = np.full((N, N), 0.18)
+    np.fill_diagonal(J, 0.0)
+    h = np.zeros(N)
+    S = all_spins(N)
+    logp = 0.5 * np.einsum("ki,ij,kj->k", S, J, S)
+    assert abs(np.exp(logp - np.logaddexp.reduce(logp)) @ S[:, 0]) < 1e-12   # exact means are 0
+    means = {}
+    for sampler in ("heatbath", "tempering"):
+        chains = _Chains(sampler, -np.ones((1, N), np.int8), np.ones(1), 50, seed=1)
+        chains.moments(h, J, 100)                                              # burn-in
+        means[sampler] = chains.moments(h, J, 400)[0].mean()
+    assert means["heatbath"] < -0.3
+    assert abs(means["tempering"]) < 0.1
+
+
+@pytest.mark.parametrize("sampler", ["heatbath", "tempering"])
+def test_mcmc_fit_is_deterministic(sampler):
     X = PairwiseMaxEnt(*planted(20, seed=4, density=0.2)).sample(2000, seed=1, sampler="mcmc", thin=2)
-    kw = dict(method="mcmc", max_iter=4, n_chains=20)
+    kw = dict(method="mcmc", max_iter=4, n_chains=20, sampler=sampler)
     a, info = fit_pairwise_maxent(X, seed=3, **kw)
     b, _ = fit_pairwise_maxent(X, seed=3, progress=True, **kw)   # the progress bar draws nothing random
     c, _ = fit_pairwise_maxent(X, seed=4, **kw)
@@ -333,6 +358,7 @@ def test_mcmc_fit_is_deterministic():
     (np.array([["a", "b"], ["c", "d"]]), {}, "numeric"),
     (np.array([[1], [0], [1]]), {}, "at least 2 neurons"),
     (np.array([[1, 0], [0, 1]]), {"method": "newton"}, "method must be one of"),
+    (np.array([[1, 0], [0, 1]]), {"sampler": "gibbs"}, "sampler must be"),
     (np.array([[1, 0], [0, 1]]), {"l2": -1.0}, ">= 0"),
     (np.array([[1, 0], [0, 0], [1, 0]]), {"l2": 0.0}, "no finite solution"),
     (np.zeros((3, 20)), {"method": "exact"}, "exceeds 18"),

@@ -12,7 +12,7 @@
 * :mod:`.decoder`, :mod:`.capacity` -- factorized-decoder (VAE) models: exact likelihood, KL, model mutual
   information, rate, I(X;Z), and the capacity report.
 """
-from .enumeration import (EnumerationResult, cut_profile, enumerate_model, log_prob_table, marginal,
+from .enumeration import (EnumerationResult, all_spins, cut_profile, enumerate_model, log_prob_table, marginal,
                           max_bipartition, mutual_information)
 from .kaufman import (BETA_C, T_C, energy_per_site, energy_variance, free_energy_per_site,
                       log_partition_function, mean_energy, onsager_energy_per_site,
@@ -21,7 +21,7 @@ from .lattice_enum import IsingEnumeration, PottsEnumeration, enumerate_ising, e
 from .meanfield import curie_weiss_exact, hopfield_exact, potts_mf_exact
 from .pairwise import PairwiseModel
 
-__all__ = ["BETA_C", "T_C", "energy_per_site", "energy_variance", "free_energy_per_site",
+__all__ = ["all_spins", "BETA_C", "T_C", "energy_per_site", "energy_variance", "free_energy_per_site",
            "log_partition_function", "mean_energy", "onsager_energy_per_site",
            "onsager_free_energy_per_site", "specific_heat", "IsingEnumeration", "PottsEnumeration",
            "enumerate_ising", "enumerate_potts", "curie_weiss_exact", "hopfield_exact", "potts_mf_exact",

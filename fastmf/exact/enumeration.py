@@ -27,7 +27,7 @@ from ..kernels import enumerate_cpu as _k
 from . import info
 from .pairwise import PairwiseModel
 
-__all__ = ["EnumerationResult", "enumerate_model", "marginal", "mutual_information", "cut_profile",
+__all__ = ["EnumerationResult", "all_spins", "enumerate_model", "marginal", "mutual_information", "cut_profile",
            "half_cuts", "log_prob_table", "max_bipartition", "estimate_cost", "MAX_STATES", "MAX_TABLE_STATES"]
 
 #: Largest number of states enumerated unless ``max_states`` is raised (2**31: N = 31 binary sites).
@@ -41,6 +41,13 @@ _NS_PER_STATE = {"histogram": 1.0, "weighted": 40.0}
 
 
 # ------------------------------------------------------------------------------------ preparation
+def all_spins(N):
+    """Every state of N +-1 spins as float64 rows, row k having ``s_i = 2 ((k >> i) & 1) - 1`` (the index
+    convention of :func:`log_prob_table`: ``k = sum_i x_i 2**i`` with ``x = (s + 1) / 2``)."""
+    k = np.arange(2 ** N, dtype=np.int64)[:, None]
+    return 2.0 * ((k >> np.arange(N)) & 1) - 1.0
+
+
 def _unit(values):
     """The common unit of ``values`` (all integer multiples of it, to 1e-9), or None."""
     v = np.unique(np.abs(values[values != 0]))

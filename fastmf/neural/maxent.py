@@ -12,8 +12,8 @@ of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through
 * ``"exact"`` (N <= 18): L-BFGS with exact gradients from all ``2**N`` states;
 * ``"pseudolikelihood"``: one logistic regression of each neuron on the others, symmetrised (fast and
   consistent, but noisier than maximum likelihood; the starting point of ``"mcmc"``);
-* ``"mcmc"``: Boltzmann learning: persistent heat-bath chains of the spin-glass kernels estimate the model's
-  moments; momentum steps along (data - model) moments, with a sample that grows as the errors shrink,
+* ``"mcmc"``: Boltzmann learning: persistent parallel-tempering ladders (or heat-bath chains) of the spin-glass
+  kernels estimate the model's moments; momentum steps along (data - model) moments, with a sample that grows as the errors shrink,
   until the moments agree within the data's own sampling error.
 """
 import collections
@@ -26,6 +26,7 @@ import scipy.optimize
 import scipy.special
 
 from .._version import __version__
+from ..exact.enumeration import all_spins
 from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
 from ..samples import atomic_savez, read_npz
@@ -44,13 +45,7 @@ _AUTO_EXACT_N = 16
 _DEFAULT_TOL = {"exact": 1e-9, "pseudolikelihood": 1e-6, "mcmc": 1.0}
 _DEFAULT_MAX_ITER = {"exact": 2000, "pseudolikelihood": 1000, "mcmc": 2000}
 _MAX_SWEEPS = 5000
-
-
-def _all_spins(N):
-    """Every state as float64 +-1 rows, row k having ``s_i = 2 ((k >> i) & 1) - 1`` (the index convention of
-    :func:`fastmf.exact.log_prob_table`: ``k = sum_i x_i 2**i`` with ``x = (s + 1) / 2``)."""
-    k = np.arange(2 ** N, dtype=np.int64)[:, None]
-    return 2.0 * ((k >> np.arange(N)) & 1) - 1.0
+_PL_START_ITER = 300
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -112,7 +107,8 @@ class PairwiseMaxEnt:
         from ..meanfield import GraphSpinGlass
         return GraphSpinGlass._from_dense(self.J, self.h, "pairwise-maxent", {"N": self.N})
 
-    def sample(self, n_samples, *, seed, burn_in=200, thin=None, sampler="tempering", n_replicas=None):
+    def sample(self, n_samples, *, seed, burn_in=200, thin=None, sampler="tempering", n_replicas=None,
+               progress=False):
         """Equilibrium configurations, int8 +-1 of shape (n_samples, N); the result depends on the arguments
         alone (Philox streams keyed by ``seed``).
 
@@ -133,6 +129,8 @@ class PairwiseMaxEnt:
         sampler : {"tempering", "mcmc"}
         n_replicas : int, optional
             Independent chains (ladders); default ``min(32, max(1, n_samples // 50))``.
+        progress : bool
+            tqdm progress bar on stderr.
         """
         from ..meanfield_sampling import simulate_meanfield
         if sampler not in ("tempering", "mcmc"):
@@ -140,7 +138,7 @@ class PairwiseMaxEnt:
         kwargs = {} if thin is None else dict(thin=check_int("thin", thin, 1), pilot_steps=8,
                                               max_pilot_steps=8)
         out = simulate_meanfield(self.as_spin_glass(), 1.0, check_int("n_samples", n_samples, 1),
-                                 seed=check_seed(seed), sampler=sampler, backend="cpu", progress=False,
+                                 seed=check_seed(seed), sampler=sampler, backend="cpu", progress=bool(progress),
                                  burn_in=check_int("burn_in", burn_in, 0), n_replicas=n_replicas, **kwargs)
         return np.ascontiguousarray(out.spins, dtype=np.int8)
 
@@ -255,7 +253,7 @@ def _fit_exact(d, l2, max_iter, tol):
     if N > MAX_EXACT_FIT_N:
         raise ValueError(f"method='exact' enumerates 2**N states: N = {N} exceeds {MAX_EXACT_FIT_N}; "
                          f"use method='mcmc'")
-    S, iu = _all_spins(N), np.triu_indices(N, 1)
+    S, iu = all_spins(N), np.triu_indices(N, 1)
     target = np.concatenate([d.means, d.pairs[iu]])
 
     def objective(theta):  # convex: ln Z - theta . <features>_data + l2/2 |theta|^2
@@ -317,25 +315,52 @@ def _chain_moments(sampler, state, n_sweeps, block=32):
     return s1 / n_sweeps, s2 / n_sweeps
 
 
-def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress):
+class _Chains:
+    """Persistent chains of the model being fitted, rebuilt on the current parameters at every learning step.
+
+    ``"heatbath"``: one single-site chain per ``n_chains``. ``"tempering"``: ``n_chains`` parallel-tempering
+    ladders (``n_temperatures`` heat-bath replicas each, measured at the lowest temperature, T = 1): a fitted
+    retinal model can be bistable (a silent and an active state), and single-site chains then report the
+    moments of the state they sit in, so learning balances the wrong distribution. The configurations of every
+    replica and the Philox step counter carry over between steps: the result depends on the seed alone."""
+
+    def __init__(self, sampler, patterns, weights, n_chains, seed, n_temperatures=8):
+        from ..lattice import ChainState
+        self.sampler, self.seed, self.n_temperatures = sampler, seed, n_temperatures
+        shape = (n_chains,) if sampler == "heatbath" else (n_temperatures, n_chains)
+        # started on data patterns (drawn with the seed): already in the data's basin
+        rows = np.random.default_rng(seed).choice(len(patterns), size=shape, p=weights)
+        configs = np.ascontiguousarray(patterns[rows], dtype=np.int8)
+        self.state = ChainState(spins=configs, seed=seed) if sampler == "heatbath" else None
+        self.configs, self.step = configs, 0
+
+    def moments(self, h, J, n_sweeps):
+        from ..meanfield import GraphSpinGlass
+        from ..meanfield_sampling import MeanFieldSampler, TemperingSampler, _LadderState
+        from ..kernels import tempering_cpu as _pt
+        model = GraphSpinGlass._from_dense(J, h, "pairwise-maxent", {"N": h.size})
+        if self.sampler == "heatbath":
+            return _chain_moments(MeanFieldSampler(model, 1.0, method="heatbath", backend="cpu"), self.state,
+                                  n_sweeps)
+        ladder = TemperingSampler(model, 1.0, n_temperatures=self.n_temperatures)
+        tstate = _pt.make_tempering_state(ladder._kernel, self.configs)
+        tstate.step = self.step
+        out = _chain_moments(ladder, _LadderState(tstate, self.seed), n_sweeps)
+        self.configs, self.step = tstate.arrays[0], tstate.step
+        return out
+
+
+def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress, sampler):
     """Boltzmann learning in centred coordinates ``P ~ exp(1/2 (s - mu)^T J (s - mu) + g^T (s - mu))``,
     ``mu`` the data means (``h = g - J mu``). For sparse data ``s_i s_j`` is strongly correlated with ``s_i``
     and ``s_j``, which makes the likelihood badly conditioned in ``(h, J)``; the centred features are nearly
     uncorrelated, so gradient steps with momentum converge much faster (Ferrari, Phys. Rev. E 94, 023301
     (2016)). Dividing each step by the feature's variance (diagonal Newton) was tried: it amplifies the
     sampling noise of rare pairs and diverges."""
-    from ..lattice import ChainState
-    from ..meanfield import GraphSpinGlass
-    from ..meanfield_sampling import MeanFieldSampler
     N, mu, w = d.means.size, d.means, d.counts / d.n
-    h, J, pl_info = _fit_pseudolikelihood(d, l2, _DEFAULT_MAX_ITER["pseudolikelihood"], 1e-5)
+    h, J, pl_info = _fit_pseudolikelihood(d, l2, _PL_START_ITER, 1e-5)  # a start: learning refines it
     cov_data = d.pairs - np.outer(mu, mu)
-    # Persistent chains start on data patterns (drawn with the seed): already in the data's basin.
-    rows = np.random.default_rng(seed).choice(len(d.counts), size=n_chains, p=w)
-    state = ChainState(spins=np.ascontiguousarray(d.patterns[rows], dtype=np.int8), seed=seed)
-    # The sample per step doubles whenever the errors reach its own noise, until the model's sampling variance
-    # (from the spread between chains, so autocorrelation included) is below half the data's: then
-    # rms_z <= tol certifies agreement at the data's precision.
+    chains = _Chains(sampler, d.patterns, w, n_chains, seed)
     sweeps = sweeps_per_iter
     iu = np.triu_indices(N, 1)
     var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
@@ -344,9 +369,7 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_ra
     history, converged = [], False
     bar = _progress(progress, max_iter)
     for it in range(1, max_iter + 1):
-        sampler = MeanFieldSampler(GraphSpinGlass._from_dense(J, h, "pairwise-maxent", {"N": N}), 1.0,
-                                   method="heatbath", backend="cpu")
-        cm, cC = _chain_moments(sampler, state, sweeps)
+        cm, cC = chains.moments(h, J, sweeps)
         m, C = cm.mean(axis=0), cC.mean(axis=0)
         var_model = np.concatenate([cm.var(axis=0, ddof=1), cC[:, iu[0], iu[1]].var(axis=0, ddof=1)])
         var_model /= n_chains
@@ -377,7 +400,7 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_ra
         J = J + vel_J
         h = h + vel_g - vel_J @ mu  # g += vel_g with g = h + J mu
     bar.close()
-    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains,
+    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
                 final_learning_rate=lr, pseudolikelihood_iterations=pl_info["iterations"], **errors)
     return h, J, info
 
@@ -389,7 +412,7 @@ def _progress(enabled, total):
 
 # ---------------------------------------------------------------------------------------------- public
 def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None, seed=0, n_chains=100,
-                        sweeps_per_iter=10, learning_rate=0.3, progress=False):
+                        sweeps_per_iter=10, learning_rate=0.3, sampler="heatbath", progress=False):
     """Fit ``P(s) ~ exp(1/2 s^T J s + h^T s)`` to binary data by (L2-regularised) maximum likelihood.
 
     Parameters
@@ -414,6 +437,14 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
     n_chains, sweeps_per_iter, learning_rate :
         "mcmc": persistent heat-bath chains (>= 2); sweeps per learning step at first (doubled, up to 5000,
         each time the errors reach the noise of the model's sample); step size (halved if the errors blow up).
+    sampler : {"heatbath", "tempering"}
+        "mcmc": the persistent chains that estimate the model's moments. "heatbath" (default): single-site
+        chains, right when the model has one state but biased when it is bistable (the chains stay in the state
+        they start in while the distribution puts weight on the other). "tempering": ``n_chains``
+        parallel-tempering ladders of 8 temperatures measured at T = 1 (8x the work per sweep), unbiased when the
+        ladders mix. Neither makes learning a bistable model easy: the moments then jump with the weight of
+        the two states, and on the N = 160 salamander model (whose samples spend ~10 % of bins in an active
+        state) the learning oscillated with either; check ``converged`` and ``rms_z``.
     progress : bool
         tqdm progress bar on stderr ("mcmc").
 
@@ -428,6 +459,8 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if sampler not in ("tempering", "heatbath"):
+        raise ValueError(f"sampler must be 'tempering' or 'heatbath', got {sampler!r}")
     l2 = check_real("l2", l2, nonnegative=True)
     seed = check_seed(seed)
     d = _prepare_data(data)
@@ -442,11 +475,11 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
     elif method == "pseudolikelihood":
         h, J, info = _fit_pseudolikelihood(d, l2, max_iter, tol)
         if N <= _AUTO_EXACT_N:
-            m, C, _ = _exact_moments(h, J, _all_spins(N))
+            m, C, _ = _exact_moments(h, J, all_spins(N))
             info.update(_moment_errors(d, m, C))
     else:
         h, J, info = _fit_mcmc(d, l2, max_iter, tol, seed, check_int("n_chains", n_chains, 2),
                                check_int("sweeps_per_iter", sweeps_per_iter, 1),
-                               check_real("learning_rate", learning_rate, positive=True), progress)
+                               check_real("learning_rate", learning_rate, positive=True), progress, sampler)
     info = dict(method=method, n_bins=d.n, N=N, l2=l2, seed=seed, **info)
     return PairwiseMaxEnt(h, J), info

@@ -15,6 +15,7 @@ unpacked at once.
 """
 import dataclasses
 import math
+import sys
 
 import numpy as np
 
@@ -94,7 +95,7 @@ def _from_moments(n, s1, s2, s3, hist, idx):
     return p, cov, corr, kappa, hist / n
 
 
-def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
+def population_statistics(data, *, n_batches=20, triples=2000, seed=0, progress=False, desc="statistics"):
     """Firing rates, covariances, correlation coefficients, connected triplets and ``P(K)`` with batch-means
     standard errors.
 
@@ -108,6 +109,8 @@ def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
         :func:`fastmf.decode.validate.spin_statistics`).
     seed : int
         Seed of the triples (the same seed gives the same triples for data and models of the same N).
+    progress : bool
+        tqdm progress bar over the batches on stderr, labelled ``desc``.
 
     Returns
     -------
@@ -119,7 +122,9 @@ def population_statistics(data, *, n_batches=20, triples=2000, seed=0):
         raise ValueError(f"n_batches must be between 2 and the number of bins ({n}), got {n_batches}")
     idx = _triple_indices(N, int(triples), seed)
     edges = np.arange(n_batches + 1) * n // n_batches
-    parts = [_moments(read, int(a), int(b), idx, N) for a, b in zip(edges[:-1], edges[1:])]
+    from tqdm.auto import tqdm
+    parts = [_moments(read, int(a), int(b), idx, N) for a, b in
+             tqdm(list(zip(edges[:-1], edges[1:])), desc=desc, unit="batch", file=sys.stderr, disable=not progress)]
     total = [sum(p[k] for p in parts) for k in range(5)]
     full = _from_moments(*total, idx)
     per = [_from_moments(*p, idx) for p in parts]
