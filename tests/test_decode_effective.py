@@ -96,6 +96,25 @@ def test_exact_fit_frees_the_directions():
     assert 0.0 <= gain < 2e-3  # ~ (number of extra parameters) / (2 n) = 16 / 80000
 
 
+@pytest.mark.parametrize("P", [1, 2])
+def test_latent_sampling_matches_brute_force(P):
+    """200 000 latent samples of a planted N = 8 model against the exact distribution over its 256 states: a
+    chi-square statistic (states with expected count >= 5) within 5 SD of its mean for the degrees of freedom."""
+    model = _planted(N=8, P=P, seed=8)
+    s = model.sample_latent(200_000, seed=9)
+    assert s.shape == (200_000, 8) and s.dtype == np.int8
+    assert np.array_equal(s, model.sample_latent(200_000, seed=9))
+    c = np.array(list(itertools.product((-1.0, 1.0), repeat=model.N)))
+    p = np.exp(-model.energy(c) - naive_log_partition(model))
+    keys = ((s > 0).astype(np.int64) * (2 ** np.arange(model.N)[::-1])).sum(axis=1)  # itertools order
+    observed = np.bincount(keys, minlength=len(c))
+    expected = p * len(s)
+    ok = expected >= 5
+    chi2 = np.sum((observed[ok] - expected[ok]) ** 2 / expected[ok])
+    dof = ok.sum() - 1
+    assert abs(chi2 - dof) < 5 * math.sqrt(2 * dof), (chi2, dof)
+
+
 def test_fit_bad_input():
     with pytest.raises(ValueError, match="spins"):
         fit_generalized_hopfield(np.zeros((10, 4)), np.ones((1, 4)))

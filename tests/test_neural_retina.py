@@ -115,6 +115,10 @@ def test_retina_on_planted_two_pattern_data(tmp_path, capsys):
     assert g["corr"]["rms_diff"] < summary["comparison"]["independent"]["corr"]["rms_diff"]
     assert rc == (0 if summary["passed"] else 1)
     assert summary["n_train"] + summary["n_held_out"] == 20000
+    # planted in the model class: freeing the patterns gains next to nothing over the read-off span (N = 12)
+    whole = summary["gh_whole_family_fit"]
+    assert whole["converged"] and 0.0 <= whole["gain_over_span_fit"] < 0.05 * whole["span_fit_gain_over_independent"]
+    assert "generalized Hopfield, whole family (exact ML)" in summary["comparison"]
 
 
 def test_retina_bad_input(tmp_path, capsys):
@@ -137,5 +141,7 @@ def test_retina_on_spikes15(tmp_path):
     summary, _ = _check_outputs(out, 15)
     assert summary["n_train"] + summary["n_held_out"] == 40000 and "spikes15.mat" in summary["data"]
     assert np.isfinite(summary["capacity"]["rate_held_out"]) and summary["capacity"]["rate_held_out"] > 0
-    for model in ("generalized Hopfield", "pairwise (Ising)", "VAE", "independent"):
+    for model in ("generalized Hopfield", "pairwise (Ising)", "VAE", "independent",
+                  "generalized Hopfield, whole family (exact ML)"):
         assert summary["comparison"][model]["rates"]["pearson"] > 0.9
+    assert summary["gh_whole_family_fit"]["gain_over_span_fit"] >= 0.0

@@ -12,7 +12,10 @@ patterns) gives per-site fields and two real pattern directions; the generalized
 span gets its fields and scale by exact maximum likelihood on the training data
 (``fastmf.decode.effective.fit_generalized_hopfield``: the decoder fixes the directions better than the scale), and is sampled
 (parallel tempering) and compared with the held-out data, as are the VAE's own samples, a pairwise maximum-entropy
-(Ising) model fitted to the same training data and the independent model (the training firing rates).
+(Ising) model fitted to the same training data (at most 20 000 random bins of it: Boltzmann learning matches
+moments to the data's precision, which at 10^6 bins would take ~10^6 model samples per step) and the independent
+model (the training firing rates). Long recordings train the VAE for fewer epochs (the epochs are for 10^5 bins),
+so the number of gradient steps stays about the same. On a terminal every stage shows a progress bar.
 Statistics (spike units, :mod:`fastmf.neural.stats`): firing rates, covariances and correlation coefficients,
 connected triplets, and P(K), the probability of K simultaneous spikes; the data's error bars are batch means over
 contiguous batches (they include autocorrelation). The training data themselves, compared with the held-out
@@ -43,8 +46,13 @@ from .report import Report, pyplot
 
 __all__ = ["SETTINGS", "default_data_dir", "run"]
 
-#: (VAE epochs, hidden, model samples, triples, salamander bins) of the full and quick runs
-SETTINGS = {False: (60, (64,), 100_000, 2000, 200_000), True: (15, (32,), 20_000, 500, 20_000)}
+#: (VAE epochs, hidden, model samples, triples, salamander bins, pairwise learning steps for N > 16) of the full
+#: and quick runs. The epochs are for up to 10^5 training bins; longer data get proportionally fewer (at least 2),
+#: so the number of gradient steps stays about the same.
+SETTINGS = {False: (60, (64,), 100_000, 2000, 200_000, 1000), True: (15, (32,), 20_000, 500, 20_000, 100)}
+_EPOCH_BINS = 100_000
+#: the pairwise baseline is fitted on at most this many (random) training bins
+PAIRWISE_MAX_BINS = 20_000
 #: targets of the generalized Hopfield model (see the module docstring)
 TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20
 #: largest share of the model's likelihood gain over the independent model that the read-off span may lose
@@ -90,7 +98,7 @@ def _independent(rates, n, seed):
 
 
 def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salamander160=False, progress=False):
-    epochs, hidden, n_model, n_triples, n_salamander = SETTINGS[bool(quick)]
+    epochs, hidden, n_model, n_triples, n_salamander, pairwise_steps = SETTINGS[bool(quick)]
     t0 = time.perf_counter()
     raster, described = _load(data, variable, salamander160, n_salamander, seed, printer)
     rep = Report(out, f"Retina: a generalized Hopfield model read off a two-latent VAE (N = {raster.n_neurons})")
@@ -102,7 +110,8 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
              f"always-on neurons {diag['always_on_neurons']}. Split by 10 contiguous time blocks: {train.n_bins} "
              f"training bins, {held.n_bins} held-out bins (blocks {held.notes['blocks']}).")
     X = train.to_spins()
-    printer(f"retina: training a 2-latent VAE on {X.shape[0]} bins x {X.shape[1]} neurons")
+    epochs = max(2, round(epochs * min(1.0, _EPOCH_BINS / X.shape[0])))
+    printer(f"retina: training a 2-latent VAE on {X.shape[0]} bins x {X.shape[1]} neurons ({epochs} epochs)")
     vae = VAE(latent_dim=2, hidden=hidden, epochs=epochs, lr=3e-3, dtype="float32", seed=seed,
               progress=progress).fit(X)
     t_train = time.perf_counter()
@@ -141,27 +150,37 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
     gh.save(rep.out / "effective_model.npz")
     best = _whole_family(rep, X, gh, gh_fit) if raster.n_neurons <= MAX_EXACT_FIT_N else None
     printer(f"retina: sampling the generalized Hopfield model ({n_model} samples)")
-    gh_samples = gh.sample(n_model, seed=seed + 1)
+    gh_samples = gh.sample(n_model, seed=seed + 1, progress=progress)
     gh_samples.save(rep.out / "model_samples.npz")
 
     from ..neural.maxent import fit_pairwise_maxent
     printer("retina: fitting the pairwise maximum-entropy model")
-    pairwise, pw_info = fit_pairwise_maxent(X, seed=seed, progress=progress)
+    # Boltzmann learning matches the moments to the data's own precision, which at 10^6 bins takes ~10^6 model
+    # samples per step; the baseline is fitted on at most PAIRWISE_MAX_BINS random training bins instead
+    rows = np.sort(np.random.default_rng([seed, 2]).choice(len(X), PAIRWISE_MAX_BINS, replace=False)) \
+        if len(X) > PAIRWISE_MAX_BINS else slice(None)
+    pairwise, pw_info = fit_pairwise_maxent(X[rows], seed=seed, progress=progress,
+                                            max_iter=None if raster.n_neurons <= 16 else pairwise_steps)
+    printer("retina: sampling the pairwise model and the VAE")
     models = {"generalized Hopfield": np.asarray(gh_samples.spins) > 0,
-              "pairwise (Ising)": pairwise.sample(n_model, seed=seed + 2) > 0,
+              "pairwise (Ising)": pairwise.sample(n_model, seed=seed + 2, progress=progress) > 0,
               "VAE": vae.sample(n_model, seed=seed + 3) > 0,
               "independent": _independent(train.firing_rates(), n_model, seed + 4)}
     if best is not None:
-        models["generalized Hopfield, whole family (exact ML)"] = np.asarray(best[0].sample(n_model, seed=seed + 5)
-                                                                              .spins) > 0
+        models["generalized Hopfield, whole family (exact ML)"] = np.asarray(
+            best[0].sample(n_model, seed=seed + 5, progress=progress).spins) > 0
     t_models = time.perf_counter()
-    stats_d = population_statistics(held, n_batches=20, triples=n_triples, seed=seed)
-    stats = {k: population_statistics(v, n_batches=20, triples=n_triples, seed=seed) for k, v in models.items()}
+    printer("retina: statistics of the held-out data and of every model")
+    stats_d = population_statistics(held, n_batches=20, triples=n_triples, seed=seed, progress=progress,
+                                    desc="held-out data")
+    stats = {k: population_statistics(v, n_batches=20, triples=n_triples, seed=seed, progress=progress, desc=k)
+             for k, v in models.items()}
     comp = {k: compare_statistics(stats_d, s, min_count=MIN_COUNT) for k, s in stats.items()}
     # the training part itself against the held-out part: how well any model fitted to it can do (finite data,
     # non-stationarity between time blocks)
     comp["training data (reference)"] = compare_statistics(
-        stats_d, population_statistics(train, n_batches=20, triples=n_triples, seed=seed), min_count=MIN_COUNT)
+        stats_d, population_statistics(train, n_batches=20, triples=n_triples, seed=seed, progress=progress,
+                                       desc="training data"), min_count=MIN_COUNT)
     rows = []
     for name, c in comp.items():
         rows.append((name, c["rates"]["pearson"], c["rates"]["rms_diff"], c["corr"]["pearson"], c["corr"]["rms_diff"],
@@ -182,7 +201,13 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
               f"max |z| {g['pk']['max_abs_z']:.2f}; within 2 SE at {g['pk']['within_2se']} of {g['pk']['n_k']}")
     _figures(rep, stats_d, stats, ro, gh)
     t_end = time.perf_counter()
-    rep.text(f"VAE: latent 2, hidden {hidden}, {epochs} epochs. Pairwise model: {pw_info.get('method')} fit. "
+    fit_state = ""
+    if pw_info.get("method") == "mcmc":
+        fit_state = (f" ({pw_info['iterations']} learning steps; moments rms z {pw_info['rms_z']:.2f}: " +
+                     ("converged)" if pw_info["converged"] else "NOT converged, so the pairwise row is not the "
+                      "maximum-entropy model; bistable models are hard to learn, see fit_pairwise_maxent)"))
+    rep.text(f"VAE: latent 2, hidden {hidden}, {epochs} epochs. Pairwise model: {pw_info.get('method')} "
+             f"fit{fit_state}. "
              f"{n_model} samples per model. Time: training {t_train - t0:.1f} s, models {t_models - t_train:.1f} s, "
              f"statistics {t_end - t_models:.1f} s.")
     rep.write(data=described, n_neurons=raster.n_neurons, n_train=train.n_bins, n_held_out=held.n_bins,
