@@ -187,6 +187,16 @@ def build_parser():
     reproduce.add_argument("--variable", help="retina: the array's name inside --data (when it holds several)")
     reproduce.add_argument("--salamander160", action="store_true",
                            help="retina: sample the N = 160 pairwise model in ../shared/data as the data")
+    glass = reproduce.add_argument_group("driven-glass (defaults: fastmf.experiments.driven_glass.DEFAULTS)")
+    glass.add_argument("--n-spins", type=_positive_int, help="spins of the SK glass (256; --quick 128)")
+    glass.add_argument("--temperature", type=_positive_float, help="temperature T (0.05)")
+    glass.add_argument("--h0", type=_positive_float, help="magnitude of the drive's field components (0.4)")
+    glass.add_argument("--tau", type=_positive_int, help="sweeps between field switches (10)")
+    glass.add_argument("--n-fields", type=_positive_int, help="fields K in the drive (4)")
+    glass.add_argument("--chains", type=_positive_int, dest="n_chains", help="replicas (32; --quick 16)")
+    glass.add_argument("--periods", type=_positive_int, dest="n_train",
+                       help="drive periods before sampling (2000; --quick 1000)")
+    glass.add_argument("--k-values", type=_int_list, help="memory-capacity scan, e.g. 2,4,8,16,32")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -512,7 +522,10 @@ def _cmd_reproduce(args):
     from .experiments import run_experiment
 
     options = {k: v for k, v in (("data", args.data), ("variable", args.variable),
-                                 ("salamander160", args.salamander160 or None)) if v is not None}
+                                 ("salamander160", args.salamander160 or None), ("n_spins", args.n_spins),
+                                 ("temperature", args.temperature), ("h0", args.h0), ("tau", args.tau),
+                                 ("n_fields", args.n_fields), ("n_chains", args.n_chains), ("n_train", args.n_train),
+                                 ("k_values", args.k_values)) if v is not None}
     if args.name == "retina":
         options["progress"] = sys.stderr.isatty()
     report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed, **options)

@@ -141,6 +141,24 @@ class DrivenGlass:
             raise ValueError(f"field_index must be < K = {self.K}, got {field_index}")
         return DrivenState(spins, self.glass.local_fields(spins), field_index, 0, 0, seed)
 
+    def probe(self, state, field, *, seed, n_sweeps=None):
+        """Apply ``field`` (N,) to copies of the state's configurations for ``n_sweeps`` sweeps (default tau).
+
+        The state is left untouched (its chains go on with the drive); the probe's noise comes from its own
+        ``seed``. Returns ``(work, configs)``: the work absorbed at the switch to ``field``, per chain, and the
+        configurations at the end.
+        """
+        g = self.glass
+        field = np.asarray(field, np.float64)
+        if field.shape != (self.N,) or not np.isfinite(field).all():
+            raise ValueError(f"field must be a finite array of shape ({self.N},), got {field.shape}")
+        n_sweeps = self.tau if n_sweeps is None else check_int("n_sweeps", n_sweeps, 1)
+        work = -state.spins @ (field - self.drive[state.field_index])
+        spins, lf = state.spins.copy(), state.local_fields.copy()
+        _mf.glass_sweep(spins, g.indptr, g.indices, g.weights, field, lf, 1.0 / self.T, seed=check_seed(seed),
+                        sweep=0, n_sweeps=n_sweeps, check_values=False)
+        return work, spins
+
     def run(self, state, n_periods, *, record_configs=False, switch_first=None):
         """Advance ``state`` (in place) by ``n_periods`` periods of ``tau`` Metropolis sweeps.
 
