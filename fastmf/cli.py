@@ -188,7 +188,8 @@ def build_parser():
     reproduce.add_argument("--salamander160", action="store_true",
                            help="retina: sample the N = 160 pairwise model in ../shared/data as the data")
     glass = reproduce.add_argument_group("driven-glass (defaults: fastmf.experiments.driven_glass.DEFAULTS)")
-    glass.add_argument("--n-spins", type=_positive_int, help="spins of the SK glass (256; --quick 128)")
+    glass.add_argument("--graph", choices=("sk", "sparse"), help="SK (default) or a random 3-regular graph")
+    glass.add_argument("--n-spins", type=_positive_int, help="spins of the glass (256; --quick 128)")
     glass.add_argument("--temperature", type=_positive_float, help="temperature T (0.05)")
     glass.add_argument("--h0", type=_positive_float, help="magnitude of the drive's field components (0.4)")
     glass.add_argument("--tau", type=_positive_int, help="sweeps between field switches (10)")
@@ -522,7 +523,8 @@ def _cmd_reproduce(args):
     from .experiments import run_experiment
 
     options = {k: v for k, v in (("data", args.data), ("variable", args.variable),
-                                 ("salamander160", args.salamander160 or None), ("n_spins", args.n_spins),
+                                 ("salamander160", args.salamander160 or None), ("graph", args.graph),
+                                 ("n_spins", args.n_spins),
                                  ("temperature", args.temperature), ("h0", args.h0), ("tau", args.tau),
                                  ("n_fields", args.n_fields), ("n_chains", args.n_chains), ("n_train", args.n_train),
                                  ("k_values", args.k_values)) if v is not None}

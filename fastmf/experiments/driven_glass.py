@@ -1,7 +1,8 @@
 """``fastmf reproduce driven-glass``: what a driven spin glass "learns", measured by absorbed work and by the
 bottleneck of a beta-VAE trained on its configurations.
 
-Model (:mod:`fastmf.driven_glass`): an SK spin glass of N spins (``J_ij ~ N(0, 1/N)``) at temperature T, driven by
+Model (:mod:`fastmf.driven_glass`): an SK spin glass of N spins (``J_ij ~ N(0, 1/N)``; ``graph="sparse"``: a random
+3-regular graph with couplings +-1/sqrt(3), the same local-field scale) at temperature T, driven by
 K random site-field vectors of magnitude h0, one at a time, switched every tau Metropolis sweeps to another one
 at random; n_chains replicas of the same glass feel the same drive. The work absorbed at a switch is
 ``W = -(h' - h) . s``; the absorbed power is ``W / tau``. Defaults (T = 0.05, h0 = 0.4, tau = 10): deep in the glass
@@ -48,7 +49,7 @@ __all__ = ["DEFAULTS", "QUICK", "field_classification_accuracy", "novelty_scores
            "softmax_classifier"]
 
 #: full-run parameters (``fastmf reproduce driven-glass``); options of the same names override them
-DEFAULTS = dict(n_spins=256, temperature=0.05, h0=0.4, tau=10, n_fields=4, n_chains=32, n_train=2000,
+DEFAULTS = dict(graph="sk", n_spins=256, temperature=0.05, h0=0.4, tau=10, n_fields=4, n_chains=32, n_train=2000,
                 n_sample=400, k_values=(2, 4, 8, 16, 32), fractions=(0.02, 0.05, 0.1, 0.2, 0.5), latent_dim=8,
                 beta=1.0, epochs=40, n_probes=100, threshold=0.5)
 #: ``--quick`` (a few minutes on 2 cores)
@@ -167,7 +168,8 @@ def run(out, quick=False, seed=0, printer=print, **options):
     rep = Report(out, f"Driven spin glass: absorbed work and what a beta-VAE bottleneck learns (N = {N})")
     rep.text(__doc__.split("\n\n", 1)[1].strip())
     rep.text("Parameters: " + ", ".join(f"{k} = {v}" for k, v in p.items()) + f"; seed {seed}.")
-    glass = GraphSpinGlass.sk(N, seed=seed)
+    glass = GraphSpinGlass.sk(N, seed=seed) if p["graph"] == "sk" else \
+        GraphSpinGlass.ea(N, degree=3, J=1 / math.sqrt(3), couplings="pm", seed=seed)
     fields = random_drive(K, N, p["h0"], seed=seed + 1)
     driven = DrivenGlass(glass, p["temperature"], fields, tau)
 
@@ -251,6 +253,8 @@ def run(out, quick=False, seed=0, printer=print, **options):
 
 
 def _check_parameters(p):
+    if p["graph"] not in ("sk", "sparse"):
+        raise ValueError(f"graph must be 'sk' or 'sparse', got {p['graph']!r}")
     for name in ("n_spins", "tau", "n_train", "n_sample", "n_probes", "epochs", "latent_dim"):
         check_int(name, p[name], 1)
     check_int("n_chains", p["n_chains"], 2)      # error bars are over replicas
