@@ -199,6 +199,16 @@ def build_parser():
                        help="drive periods before sampling (2000; --quick 1000)")
     glass.add_argument("--k-values", type=_int_list, help="memory-capacity scan, e.g. 2,4,8,16,32")
 
+    sweep = sub.add_parser("sweep", help="run a parameter grid (TOML config) on local processes or a Dask "
+                           "cluster; resumable; gathers one table and figures")
+    sweep.add_argument("config", type=pathlib.Path, help="sweep config (.toml); see fastmf.sweep")
+    sweep.add_argument("--out", type=pathlib.Path, help="output directory (default: CONFIG without .toml, plus "
+                       "'_sweep')")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
+                       "local worker processes)")
+    sweep.add_argument("--workers", type=_positive_int, help="local worker processes (default: the CPU count)")
+    sweep.add_argument("--no-progress", action="store_true")
+
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
     verify.add_argument("--backend", choices=_BACKENDS, default="auto")
@@ -549,12 +559,22 @@ def _cmd_demo(args):
     return run_demo(out=args.out, L=args.L, seed=args.seed, backend=args.backend, progress=not args.no_progress)
 
 
+def _cmd_sweep(args):
+    from .sweep import run_sweep
+    if args.scheduler and args.workers:
+        raise ValueError("--workers sizes the local cluster; with --scheduler the cluster's own workers run")
+    out = args.out or args.config.with_name(args.config.stem + "_sweep")
+    summary = run_sweep(args.config, out, scheduler=args.scheduler, n_workers=args.workers,
+                        progress=not args.no_progress and sys.stderr.isatty())
+    return 0 if summary["missing"] == 0 else 1
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
                 "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
-                "reproduce": _cmd_reproduce,
+                "reproduce": _cmd_reproduce, "sweep": _cmd_sweep,
                 "verify": _cmd_verify,
                 "demo": _cmd_demo}
     try:

@@ -176,5 +176,9 @@ def test_reproduce_driven_glass_cli(tmp_path):
     assert summary["work_identity_error"] < 1e-10
     assert len(summary["figures"]) == 3 and all((out / f).stat().st_size > 2000 for f in summary["figures"])
     assert "Memory capacity" in (out / "report.md").read_text()
+    with np.load(out / "dataset.npz") as data:
+        assert data["train_configs"].shape[1] == 32 and set(np.unique(data["train_configs"])) <= {-1, 1}
+        assert len(data["train_field"]) == len(data["train_configs"]) and data["drive_fields"].shape == (4, 32)
+        assert data["held_out_field"].max() < 4 and data["work"].shape == (60, 4)
     assert main(["reproduce", "driven-glass", "--quick", "--k-values", "1,2", "--out", str(tmp_path / "x")]) == 2
     assert main(["reproduce", "capacity", "--quick", "--h0", "1.0", "--out", str(tmp_path / "y")]) == 2

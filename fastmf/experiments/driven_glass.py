@@ -16,7 +16,9 @@ Stages:
 
 1. *Adaptation*: the drive for ``n_train`` periods; absorbed power against time (log-binned).
 2. *Datasets*: after adaptation, the configuration at the end of each period for ``n_sample`` periods, labelled
-   by the field in force; the first 70 % of periods train, the last 30 % are held out (split in time).
+   by the field in force; the first 70 % of periods train, the last 30 % are held out (split in time). The main
+   dataset is written to ``dataset.npz`` (configurations and field labels of both parts, the drive's fields and
+   seed, and the work and field schedule of the adaptation stage).
 3. *Classification*: a beta-VAE (``latent_dim`` latents, ``beta``) on the training configurations; a multinomial
    logistic regression on the encoder means predicts the field in force; accuracy on held-out configurations.
 4. *Memory capacity*: the same for drives of K = 2, 4, 8, ... fields; the first K whose accuracy above chance,
@@ -42,6 +44,7 @@ from scipy.special import logsumexp
 from ..driven_glass import DrivenGlass, random_drive
 from ..kernels.validation import check_int, check_real
 from ..meanfield import GraphSpinGlass
+from ..samples import atomic_savez
 from ..vae import VAE
 from .report import Report, pyplot
 
@@ -176,6 +179,10 @@ def run(out, quick=False, seed=0, printer=print, **options):
     # 1. adaptation, then an unfamiliar drive
     printer(f"driven-glass: adapting N = {N} spins to K = {K} fields ({p['n_train']} periods of {tau} sweeps)")
     (Xt, yt), (Xh, yh), state, adapt = _dataset(driven, p, seed + 2)
+    # the dataset, labelled by the field in force and by the drive (its fields and the seed that drew them)
+    atomic_savez(rep.out / "dataset.npz", train_configs=Xt, train_field=yt, held_out_configs=Xh,
+                 held_out_field=yh, drive_fields=fields, drive_seed=np.int64(seed + 1),
+                 work=adapt.work, field_schedule=adapt.field_index)
     w = adapt.work[1:]
     n_early = 5   # the unadapted glass: the decrease is fastest over the first few switches
     early, late = w[:n_early].mean(axis=0) / tau, w[-len(w) // 10:].mean(axis=0) / tau

@@ -12,9 +12,9 @@ of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through
 * ``"exact"`` (N <= 18): L-BFGS with exact gradients from all ``2**N`` states;
 * ``"pseudolikelihood"``: one logistic regression of each neuron on the others, symmetrised (fast and
   consistent, but noisier than maximum likelihood; the starting point of ``"mcmc"``);
-* ``"mcmc"``: Boltzmann learning: persistent parallel-tempering ladders (or heat-bath chains) of the spin-glass
-  kernels estimate the model's moments; momentum steps along (data - model) moments, with a sample that grows as the errors shrink,
-  until the moments agree within the data's own sampling error.
+* ``"mcmc"``: Boltzmann learning: persistent heat-bath chains (or parallel-tempering ladders) of the spin-glass
+  kernels estimate the model's moments; momentum steps along (data - model) moments, with a sample that grows as
+  the errors shrink, until the moments agree within the data's own sampling error.
 """
 import collections
 import dataclasses
@@ -375,6 +375,9 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_ra
     h, J, pl_info = _fit_pseudolikelihood(_subsample(d, n_start, seed), l2, _PL_START_ITER, 1e-5)
     cov_data = d.pairs - np.outer(mu, mu)
     chains = _Chains(sampler, d.patterns, w, n_chains, seed)
+    # The sample per step doubles whenever the errors reach its own noise, until the model's sampling variance
+    # (from the spread between chains, so autocorrelation included) is below half the data's: then
+    # rms_z <= tol certifies agreement at the data's precision.
     sweeps = sweeps_per_iter
     iu = np.triu_indices(N, 1)
     var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
