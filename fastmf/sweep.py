@@ -349,8 +349,12 @@ def _figures(out, cfg, rows):
     groups = [g for g in cfg.grid if g not in (x_name, "seed")]
     plt = pyplot()
     n = len(results)
-    fig, axs = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
-    for ax, col in zip(axs[0], results):
+    cols = min(4, n)
+    rows_ = -(-n // cols)
+    fig, axs = plt.subplots(rows_, cols, figsize=(4.2 * cols, 3.4 * rows_), squeeze=False)
+    for ax in axs.ravel()[n:]:
+        ax.set_visible(False)
+    for ax, col in zip(axs.ravel(), results):
         keys = sorted({tuple(r[g] for g in groups) for r in rows}, key=repr)
         for key in keys:
             sel = [r for r in rows if tuple(r[g] for g in groups) == key]
