@@ -176,7 +176,7 @@ def run(out, quick=False, seed=0, printer=print, **options):
     fields = random_drive(K, N, p["h0"], seed=seed + 1)
     driven = DrivenGlass(glass, p["temperature"], fields, tau)
 
-    # 1. adaptation, then an unfamiliar drive
+    # 1. adaptation and 2. the dataset
     printer(f"driven-glass: adapting N = {N} spins to K = {K} fields ({p['n_train']} periods of {tau} sweeps)")
     (Xt, yt), (Xh, yh), state, adapt = _dataset(driven, p, seed + 2)
     # the dataset, labelled by the field in force and by the drive (its fields and the seed that drew them)
@@ -262,8 +262,9 @@ def run(out, quick=False, seed=0, printer=print, **options):
 def _check_parameters(p):
     if p["graph"] not in ("sk", "sparse"):
         raise ValueError(f"graph must be 'sk' or 'sparse', got {p['graph']!r}")
-    for name in ("n_spins", "tau", "n_train", "n_sample", "n_probes", "epochs", "latent_dim"):
+    for name in ("n_spins", "tau", "n_sample", "n_probes", "epochs", "latent_dim"):
         check_int(name, p[name], 1)
+    check_int("n_train (periods)", p["n_train"], 20)   # the first 5 switches against the last 10 %
     check_int("n_chains", p["n_chains"], 2)      # error bars are over replicas
     check_int("n_fields", p["n_fields"], 2)
     if p["n_sample"] < 4:
