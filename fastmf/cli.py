@@ -198,6 +198,9 @@ def build_parser():
     glass.add_argument("--periods", type=_positive_int, dest="n_train",
                        help="drive periods before sampling (2000; --quick 1000)")
     glass.add_argument("--k-values", type=_int_list, help="memory-capacity scan, e.g. 2,4,8,16,32")
+    glass.add_argument("--vae-beta", type=_positive_float, dest="beta",
+                       help="weight of the beta-VAE's rate term (1)")
+    glass.add_argument("--latent-dim", type=_positive_int, help="latents of the beta-VAE (8)")
 
     sweep = sub.add_parser("sweep", help="run a parameter grid (TOML config) on local processes or a Dask "
                            "cluster; resumable; gathers one table and figures")
@@ -537,7 +540,8 @@ def _cmd_reproduce(args):
                                  ("n_spins", args.n_spins),
                                  ("temperature", args.temperature), ("h0", args.h0), ("tau", args.tau),
                                  ("n_fields", args.n_fields), ("n_chains", args.n_chains), ("n_train", args.n_train),
-                                 ("k_values", args.k_values)) if v is not None}
+                                 ("k_values", args.k_values), ("beta", args.beta),
+                                 ("latent_dim", args.latent_dim)) if v is not None}
     if args.name == "retina":
         options["progress"] = sys.stderr.isatty()
     report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed, **options)

@@ -167,12 +167,13 @@ def test_reproduce_driven_glass_cli(tmp_path):
     from fastmf.cli import main
     out = tmp_path / "dg"
     rc = main(["reproduce", "driven-glass", "--quick", "--graph", "sparse", "--n-spins", "32", "--chains", "4",
-               "--periods", "60",
+               "--periods", "60", "--vae-beta", "2", "--latent-dim", "3",
                "--k-values", "2,4", "--h0", "1.0", "--temperature", "0.3", "--out", str(out)])
     summary = json.loads((out / "summary.json").read_text())
     assert rc == (0 if summary["passed"] else 1)
     assert summary["parameters"]["n_spins"] == 32 and summary["capacity"]["k"] == [2, 4]
-    assert summary["parameters"]["graph"] == "sparse"
+    assert summary["parameters"]["graph"] == "sparse" and summary["parameters"]["beta"] == 2.0
+    assert summary["parameters"]["latent_dim"] == 3
     assert summary["work_identity_error"] < 1e-10
     assert len(summary["figures"]) == 3 and all((out / f).stat().st_size > 2000 for f in summary["figures"])
     assert "Memory capacity" in (out / "report.md").read_text()

@@ -18,7 +18,8 @@ EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "c
                "ising-critical": "ising_critical", "retina": "retina", "driven-glass": "driven_glass"}
 #: experiments that take options beyond quick/seed (name -> accepted keywords)
 OPTIONS = {"retina": ("data", "variable", "salamander160", "progress"),
-           "driven-glass": ("graph", "n_spins", "temperature", "h0", "tau", "n_fields", "n_chains", "n_train", "k_values")}
+           "driven-glass": ("graph", "n_spins", "temperature", "h0", "tau", "n_fields", "n_chains", "n_train",
+                            "k_values", "beta", "latent_dim")}
 
 
 def run_experiment(name, out, quick=False, seed=0, printer=print, **options):
