@@ -43,7 +43,7 @@ def main(argv=None):
     model = planted_model(args.neurons, args.seed)
     chunks = [np.packbits(model.sample_latent(min(200_000, args.bins - a), seed=[args.seed, a]) > 0, axis=1)
               for a in range(0, args.bins, 200_000)]
-    raster = SpikeRaster._wrap(np.concatenate(chunks), args.neurons, source="planted generalized Hopfield")
+    raster = SpikeRaster(np.concatenate(chunks), args.neurons, source="planted generalized Hopfield")
     path = raster.save(args.out / "data.npz")
     t1 = time.perf_counter()
     print(f"data: {raster.n_bins} bins x {raster.n_neurons} neurons, mean rate {raster.firing_rates().mean():.4f}, "

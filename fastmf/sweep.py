@@ -150,13 +150,12 @@ def _train(p):
     from .exact.symmetric import curie_weiss_info
     from .vae import VAE
     spins, results = _simulate(dict(p, sampler="auto"))
+    x = spins.astype(np.int8)
     vae = VAE(latent_dim=1, hidden=(int(p["hidden"]),), beta=float(p["beta"]), epochs=int(p["epochs"]),
-              lr=float(p["lr"]), dtype="float32", seed=int(p["seed"]), progress=False).fit(spins.astype(np.int8))
-    ro = curie_weiss_readoff(vae, Z=posterior_draws(vae, spins.astype(np.int8), seed=int(p["seed"])),
-                             seed=int(p["seed"]))
+              lr=float(p["lr"]), dtype="float32", seed=int(p["seed"]), progress=False).fit(x)
+    ro = curie_weiss_readoff(vae, Z=posterior_draws(vae, x, seed=int(p["seed"])), seed=int(p["seed"]))
     info = curie_weiss_info(int(p["N"]), 1.0 / float(p["T"]), h=float(p["h"]))
-    results.update(rate=float(np.mean(vae.rate(spins.astype(np.int8)))),
-                   elbo=float(np.mean(vae.elbo(spins.astype(np.int8)))),
+    results.update(rate=float(np.mean(vae.rate(x))), elbo=float(np.mean(vae.elbo(x))),
                    mi_half_cut=float(info.mutual_information(int(p["N"]) // 2)),
                    beta_J_readoff=float(ro.beta_J), beta_h_readoff=float(ro.beta_h),
                    beta_J_true=1.0 / float(p["T"]))
@@ -280,7 +279,8 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
     (out / "tasks").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tasks = cfg.tasks()
-    todo = [p for p in tasks if _done(out, p) is None]
+    records = {task_id(p): _done(out, p) for p in tasks}          # None: still to run
+    todo = [p for p in tasks if records[task_id(p)] is None]
     printer(f"sweep: {len(tasks)} tasks, {len(tasks) - len(todo)} already done, {len(todo)} to run")
     failures = []
     if todo:
@@ -299,8 +299,8 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
                 except Exception as exc:  # the task never finished: e.g. its workers kept dying (KilledWorker)
                     reply = {"ok": False, "traceback": "".join(traceback.format_exception(exc))}
                 if reply["ok"]:
-                    _write_json(_result_path(out, tid), dict(params=p, result=reply["result"],
-                                                             seconds=reply["seconds"]))
+                    records[tid] = dict(params=p, result=reply["result"], seconds=reply["seconds"])
+                    _write_json(_result_path(out, tid), records[tid])
                     (out / "tasks" / f"{tid}.error.txt").unlink(missing_ok=True)
                 else:
                     atomic_write(out / "tasks" / f"{tid}.error.txt",
@@ -317,7 +317,7 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
                     cluster.close()
     rows = []
     for p in tasks:
-        record = _done(out, p)
+        record = records[task_id(p)]
         if record is not None:
             rows.append(dict({k: p[k] for k in cfg.grid}, **{k: p[k] for k in cfg.fixed}, **record["result"]))
     table = out / cfg.table
@@ -341,7 +341,7 @@ def _last_line(text):
 def _figures(out, cfg, rows):
     """Each result column against the first grid parameter, one line per combination of the other grid
     parameters except ``seed`` (mean over seeds, SE bars when there are several)."""
-    from .experiments.report import pyplot
+    from .experiments.report import pyplot, save_png
     x_name = next(iter(cfg.grid))
     if not all(isinstance(r[x_name], (int, float)) for r in rows):
         return
@@ -369,8 +369,4 @@ def _figures(out, cfg, rows):
         if groups:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    import io
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write(out / "sweep.png", lambda fh: fh.write(buf.getvalue()))
+    save_png(fig, out / "sweep.png", dpi=100)

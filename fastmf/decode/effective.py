@@ -118,11 +118,8 @@ class GeneralizedHopfield:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         n_grid = (2001 if P == 1 else 401) if n_grid is None else int(n_grid)
         reach = np.abs(self.patterns).mean(axis=1).max() + 10.0 / math.sqrt(N)   # |phi*| <= mean |xi|
-        axis = np.linspace(-reach, reach, n_grid)
-        grid = np.array(np.meshgrid(*(axis,) * P, indexing="ij")).reshape(P, -1)
-        logw = -0.5 * N * np.sum(grid * grid, axis=0) + np.sum(log2cosh(self.fields[:, None] + self.patterns.T
-                                                                        @ grid), axis=0)
-        w = np.exp(logw - logsumexp(logw))
+        axis, grid = _grid(reach, n_grid, P)
+        w = _log_partition(self.fields, self.patterns, grid)[1]
         rng = np.random.default_rng(seed)
         out = np.empty((n_samples, N), np.int8)
         for a in range(0, n_samples, int(chunk)):
@@ -144,6 +141,12 @@ class GeneralizedHopfield:
             if "fields" not in f.files or "patterns" not in f.files:
                 raise ValueError(f"{str(path)!r} is not a generalized Hopfield file (needs fields and patterns)")
             return cls(f["fields"], f["patterns"])
+
+
+def _grid(reach, n_grid, P):
+    """The axis and the product grid (P, n_grid**P) of the latent integral over ``[-reach, reach]**P``."""
+    axis = np.linspace(-reach, reach, n_grid)
+    return axis, np.array(np.meshgrid(*(axis,) * P, indexing="ij")).reshape(P, -1)
 
 
 def _log_partition(h, xi, grid):
@@ -196,8 +199,7 @@ def fit_generalized_hopfield(spins, directions, fields=None, patterns=None, *, n
     A0 = xi0 @ V.T                                                   # (P, P): xi0 projected on the span
     n_grid = (2001 if P == 1 else 201) if n_grid is None else int(n_grid)
     reach = 2.0 * np.abs(A0).sum() / math.sqrt(N) + 10.0 / math.sqrt(N)  # |phi*| <= rms(xi); margin for width
-    axis = np.linspace(-reach, reach, n_grid)
-    grid = np.array(np.meshgrid(*(axis,) * P, indexing="ij")).reshape(P, -1)
+    axis, grid = _grid(reach, n_grid, P)
 
     def negloglik(theta):
         h, A = theta[:N], theta[N:].reshape(P, P)

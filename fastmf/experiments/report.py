@@ -6,11 +6,22 @@ import pathlib
 
 from ..samples import atomic_write, json_default
 
-__all__ = ["Report"]
+__all__ = ["Report", "save_png"]
 
 
 def _atomic_write(path, data):
     atomic_write(path, lambda fh: fh.write(data))
+
+
+def save_png(fig, path, dpi=110):
+    """Write a matplotlib figure to ``path`` as PNG (atomically) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    _atomic_write(path, buf.getvalue())
 
 
 class Report:
@@ -42,12 +53,7 @@ class Report:
 
     def figure(self, name, fig, caption):
         """Save a matplotlib figure as ``name.png`` (atomically) and reference it."""
-        import io
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
-        _atomic_write(self.out / f"{name}.png", buf.getvalue())
+        save_png(fig, self.out / f"{name}.png")
         self.figures.append(f"{name}.png")
         self.lines.extend([f"![{caption}]({name}.png)", "", f"*{caption}*", ""])
 
