@@ -314,7 +314,7 @@ def _load_npy(path, what):
 
 
 def _meanfield_model(args):
-    from . import meanfield as mf
+    from .models import meanfield as mf
 
     if args.model == "curie-weiss":
         return mf.CurieWeiss(args.N, J=args.J, h=args.h)
@@ -338,7 +338,7 @@ def _meanfield_model(args):
 
 
 def _cmd_simulate_meanfield(args):
-    from .meanfield_sampling import simulate_meanfield
+    from .sampling.meanfield import simulate_meanfield
 
     model = _meanfield_model(args)
     kwargs = {} if args.n_replicas is None else {"n_replicas": args.n_replicas}
@@ -351,7 +351,7 @@ def _cmd_simulate_meanfield(args):
 
 
 def _lattice_model(args):
-    from .lattice import LatticeModel
+    from .models.lattice import LatticeModel
 
     if args.disorder:
         return LatticeModel.spin_glass(args.L, args.M, kind=args.disorder, J=args.J, h=args.h,
@@ -360,7 +360,7 @@ def _lattice_model(args):
 
 
 def _cmd_simulate_ising2d(args):
-    from .simulate import simulate_lattice
+    from .sampling.simulate import simulate_lattice
 
     model = _lattice_model(args)
     samples = simulate_lattice(model, args.T, args.n_samples, seed=args.seed, method=args.sampler,
@@ -443,7 +443,7 @@ def _cmd_exact(args):
 
 
 def _cmd_train(args):
-    from .samples import load_samples
+    from .io.samples import load_samples
     from .vae import VAE
 
     samples = load_samples(args.samples)
@@ -462,7 +462,7 @@ def _cmd_train(args):
 
 
 def _cmd_generate(args):
-    from .samples import SampleSet
+    from .io.samples import SampleSet
     from .vae import VAE
 
     vae = VAE.load(args.model)
@@ -480,7 +480,7 @@ def _cmd_decode(args):
     import numpy as np
 
     from .decode import readoff
-    from .samples import atomic_write, json_default, load_samples
+    from .io.samples import atomic_write, json_default, load_samples
     from .vae import VAE
 
     def save_npy(name, array):
@@ -564,7 +564,7 @@ def _cmd_demo(args):
 
 
 def _cmd_sweep(args):
-    from .sweep import run_sweep
+    from .grid import run_sweep
     if args.scheduler and args.workers:
         raise ValueError("--workers sizes the local cluster; with --scheduler the cluster's own workers run")
     out = args.out or args.config.with_name(args.config.stem + "_sweep")

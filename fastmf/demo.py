@@ -12,8 +12,8 @@ import pathlib
 
 from . import stats
 from .exact import kaufman
-from .lattice import LatticeModel
-from .simulate import simulate_lattice
+from .models.lattice import LatticeModel
+from .sampling.simulate import simulate_lattice
 
 __all__ = ["run_demo"]
 

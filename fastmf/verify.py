@@ -15,7 +15,8 @@ from . import stats
 from .backends import resolve_backend
 from .exact import kaufman, lattice_enum
 from .kernels.philox import philox4x32_array
-from .lattice import LatticeModel, LatticeSampler
+from .models.lattice import LatticeModel
+from .sampling.lattice import LatticeSampler
 
 __all__ = ["CheckResult", "run_verification", "histogram_check", "kaufman_energy_check", "philox_check",
            "P_FAIL", "KNOWN_ANSWERS"]

@@ -9,15 +9,8 @@ from scipy.integrate import quad
 from scipy.special import logsumexp
 
 from fastmf.exact import info
-from fastmf.exact.capacity import (
-    CapacityReport,
-    capacity_report,
-    data_distribution,
-    empirical_log_prob_table,
-    encoder_mutual_information,
-    half_line_cuts,
-    rate,
-)
+from fastmf.exact.capacity import (CapacityReport, capacity_report, data_distribution,
+                                   empirical_log_prob_table, encoder_mutual_information, half_line_cuts, rate)
 from fastmf.exact.decoder import curie_weiss_decoder, linear_decoder, log_prob_table
 
 # ---- naive references --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 import fastmf
 from fastmf.backends import gpu_available
 from fastmf.cli import main
-from fastmf.samples import load_samples
+from fastmf.io.samples import load_samples
 
 
 def _simulate_args(out, *extra, L="8", T="2.6", n="100"):
@@ -42,8 +42,8 @@ def test_simulate_writes_a_sample_file(tmp_path, capsys):
 
 
 def test_simulate_is_reproducible_and_matches_the_library(tmp_path, capsys):
-    from fastmf.lattice import LatticeModel
-    from fastmf.simulate import simulate_lattice
+    from fastmf.models.lattice import LatticeModel
+    from fastmf.sampling.simulate import simulate_lattice
 
     assert _run(_simulate_args(tmp_path / "a.npz", "--backend", "cpu", "--J", "-1", "--h", "0.5")) == 0
     ref = simulate_lattice(LatticeModel(L=8, J=-1.0, h=0.5), 2.6, 100, seed=7, backend="cpu")
@@ -287,8 +287,8 @@ def _nullcontext():
 # ------------------------------------------------------------------------------------------ fastmf decode
 
 def test_decode_hopfield_and_generic(tmp_path, capsys):
-    from fastmf.meanfield import Hopfield
-    from fastmf.meanfield_sampling import simulate_meanfield
+    from fastmf.models.meanfield import Hopfield
+    from fastmf.sampling.meanfield import simulate_meanfield
     from fastmf.vae import VAE
 
     model = Hopfield.random(60, 2, seed=5)
@@ -332,8 +332,8 @@ def test_decode_curie_weiss_with_posterior_draws(tmp_path, capsys):
 
 def test_decode_maier_saupe(tmp_path, capsys):
     from fastmf.decode.nematic import icosahedral_axes
-    from fastmf.meanfield import MaierSaupe
-    from fastmf.meanfield_sampling import simulate_meanfield
+    from fastmf.models.meanfield import MaierSaupe
+    from fastmf.sampling.meanfield import simulate_meanfield
     from fastmf.vae import VAE
 
     axes = icosahedral_axes()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fastmf.decode.effective import (GeneralizedHopfield, _log_partition, fit_generalized_hopfield,
-                                    fit_generalized_hopfield_exact)
+                                     fit_generalized_hopfield_exact)
 
 
 def naive_log_partition(model):

@@ -14,14 +14,8 @@ import pytest
 from scipy.interpolate import PchipInterpolator
 from scipy.special import ndtri
 
-from fastmf.decode import (
-    curie_weiss_readoff,
-    field_samples,
-    generic_readoff,
-    hopfield_readoff,
-    posterior_draws,
-    significant_directions,
-)
+from fastmf.decode import (curie_weiss_readoff, field_samples, generic_readoff, hopfield_readoff,
+                           posterior_draws, significant_directions)
 from fastmf.exact.decoder import curie_weiss_decoder
 
 

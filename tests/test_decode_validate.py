@@ -7,8 +7,8 @@ import pytest
 
 from fastmf.decode.validate import MAX_ALL_TRIPLES_N, compare, spin_statistics
 from fastmf.exact.info import states
-from fastmf.latent import sample_curie_weiss
-from fastmf.meanfield import CurieWeiss
+from fastmf.sampling.latent import sample_curie_weiss
+from fastmf.models.meanfield import CurieWeiss
 
 
 # ------------------------------------------------------------------------------------------ naive loops

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from fastmf.driven_glass import DrivenGlass, random_drive
-from fastmf.meanfield import GraphSpinGlass
+from fastmf.models.driven_glass import DrivenGlass, random_drive
+from fastmf.models.meanfield import GraphSpinGlass
 
 
 def naive_energy(J, h, s):
@@ -145,7 +145,7 @@ def test_novelty_detection_beats_chance_on_a_planted_case():
     to the other familiar field or to an unfamiliar orthogonal one. The VAE loss of the configuration reached
     and the power at the switch both separate the two (AUC well above 0.5; the probes are deterministic given
     the seeds, and the margin is > 5 SE of the per-replica spread measured here)."""
-    from fastmf.driven_glass import DrivenGlass
+    from fastmf.models.driven_glass import DrivenGlass
     from fastmf.experiments.driven_glass import _auc_over_chains, _vae, novelty_scores
     glass = GraphSpinGlass.sk(32, seed=0)
     H = hadamard_fields(6, 32, 1.0)

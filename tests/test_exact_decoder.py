@@ -8,15 +8,9 @@ from scipy.integrate import dblquad, quad
 from scipy.special import expit, logsumexp
 
 from fastmf.exact import info
-from fastmf.exact.decoder import (
-    DEFAULT_N_QUAD,
-    ModelTable,
-    curie_weiss_decoder,
-    generative_mutual_information,
-    linear_decoder,
-    log_prob_table,
-    quadrature_rule,
-)
+from fastmf.exact.decoder import (DEFAULT_N_QUAD, ModelTable, curie_weiss_decoder,
+                                  generative_mutual_information, linear_decoder, log_prob_table,
+                                  quadrature_rule)
 
 # ---- naive references: direct integration, one state at a time --------------------------------------
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from fastmf import lattice, meanfield
+from fastmf.models import lattice, meanfield
 from fastmf.exact import enumeration as en
 from fastmf.exact import info, kaufman, symmetric
 from fastmf.exact.meanfield import curie_weiss_exact

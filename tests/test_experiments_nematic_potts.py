@@ -4,15 +4,8 @@ experiments end to end."""
 import numpy as np
 import pytest
 
-from fastmf.decode.nematic import (
-    _beta_J_ml,
-    _beta_J_projection,
-    decoder_order_tensor,
-    expected_trace_Q2,
-    fit_field_tensor,
-    icosahedral_axes,
-    maier_saupe_readoff,
-)
+from fastmf.decode.nematic import (_beta_J_ml, _beta_J_projection, decoder_order_tensor, expected_trace_Q2,
+                                   fit_field_tensor, icosahedral_axes, maier_saupe_readoff)
 from fastmf.exact.maier_saupe import axes_log_weights, order_parameter, traceless_basis
 
 
@@ -82,7 +75,7 @@ def test_exact_latent_decoder_gives_beta_J(bj):
     finite-N identity returns beta J up to Monte Carlo error, in both phases, and <S> of the data."""
     from scipy.stats import norm
 
-    from fastmf.latent_maier_saupe import sample_axes_given_latent, sample_latent
+    from fastmf.sampling.latent_maier_saupe import sample_axes_given_latent, sample_latent
     axes, N = icosahedral_axes(), 12
     X = sample_latent(bj, 1.0, N, 6000, seed=3, axes=axes)
 

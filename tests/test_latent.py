@@ -1,9 +1,9 @@
-"""Exact and latent samplers of fully connected models (fastmf.latent) against exact counting."""
+"""Exact and latent samplers of fully connected models (fastmf.sampling.latent) against exact counting."""
 import numpy as np
 import pytest
 
 from fastmf.exact.meanfield import curie_weiss_exact, hopfield_exact, potts_mf_exact
-from fastmf.latent import THIN_FACTOR, sample_curie_weiss, sample_hopfield, sample_potts_mf
+from fastmf.sampling.latent import THIN_FACTOR, sample_curie_weiss, sample_hopfield, sample_potts_mf
 from fastmf.stats import chi_square_from_samples, chi_square_test
 
 ALPHA = 1e-3   # the seeds are fixed, so a pass is deterministic; the level guards against a lucky seed

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fastmf.exact import kaufman, lattice_enum
-from fastmf.lattice import LatticeModel, LatticeSampler
+from fastmf.models.lattice import LatticeModel
+from fastmf.sampling.lattice import LatticeSampler
 from fastmf.verify import histogram_check, kaufman_energy_check
 
 N_REPLICAS = 20000

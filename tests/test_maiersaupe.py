@@ -191,7 +191,7 @@ def test_axes_bad_inputs():
 
 from scipy import special  # noqa: E402
 
-from fastmf import latent_maier_saupe as lat  # noqa: E402
+from fastmf.sampling import latent_maier_saupe as lat  # noqa: E402
 from fastmf.exact import maier_saupe as ex  # noqa: E402
 from fastmf.stats import chi_square_from_samples  # noqa: E402
 

@@ -5,9 +5,9 @@ import pytest
 
 from fastmf.cli import main
 from fastmf.exact import meanfield as exact_mf
-from fastmf.meanfield import CurieWeiss, GraphSpinGlass, Hopfield, MaierSaupe, MeanFieldPotts
-from fastmf.meanfield_sampling import simulate_meanfield
-from fastmf.samples import load_samples
+from fastmf.models.meanfield import CurieWeiss, GraphSpinGlass, Hopfield, MaierSaupe, MeanFieldPotts
+from fastmf.sampling.meanfield import simulate_meanfield
+from fastmf.io.samples import load_samples
 
 MODELS = {
     "curie-weiss": (CurieWeiss(24, h=0.1), 0.9, ("latent", "mcmc", "tempering")),

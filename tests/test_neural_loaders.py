@@ -12,7 +12,7 @@ import pytest
 import scipy.io
 import scipy.sparse
 
-import fastmf.neural.raster as raster_mod
+import fastmf.io.raster as raster_mod
 from fastmf.neural import SUPPORTED_EXTENSIONS, SpikeRaster, bin_spike_times, load_raster, load_spikes
 
 h5py = pytest.importorskip("h5py")

@@ -12,7 +12,7 @@ from fastmf.cli import main
 from fastmf.decode.effective import GeneralizedHopfield
 from fastmf.neural import SpikeRaster
 from fastmf.neural.stats import compare_statistics, population_statistics
-from fastmf.samples import load_samples
+from fastmf.io.samples import load_samples
 
 SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from fastmf import observables as obs
+from fastmf.models import observables as obs
 from fastmf.exact.lattice_enum import enumerate_ising
 
 

@@ -105,7 +105,7 @@ def test_wheel_works_without_the_source_tree(wheel, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), sysconfig.get_paths()["purelib"],
                                          sysconfig.get_paths()["platlib"]])
     code = (
-        "import fastmf, fastmf.cli, fastmf.simulate, fastmf.verify, fastmf.kernels\n"
+        "import fastmf, fastmf.cli, fastmf.sampling.simulate, fastmf.verify, fastmf.kernels\n"
         "from importlib import resources\n"
         "assert fastmf.__file__.startswith(%r), fastmf.__file__\n"
         "cuda = resources.files('fastmf.kernels').joinpath('cuda')\n"

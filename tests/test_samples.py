@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fastmf
-from fastmf.samples import SampleSet, atomic_savez, load_samples
+from fastmf.io.samples import SampleSet, atomic_savez, load_samples
 
 
 def _spins(dtype, shape=(5, 3, 4), seed=0):

@@ -13,8 +13,9 @@ import pytest
 
 import fastmf
 from fastmf.backends import gpu_available
-from fastmf.lattice import ChainState, LatticeModel, LatticeSampler
-from fastmf.simulate import simulate_lattice
+from fastmf.sampling.lattice import ChainState, LatticeSampler
+from fastmf.models.lattice import LatticeModel
+from fastmf.sampling.simulate import simulate_lattice
 from fastmf.stats import integrated_autocorr_time
 
 

@@ -15,7 +15,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from fastmf.cli import main  # noqa: E402
-from fastmf.sweep import load_config, parse_config, read_table, run_sweep, run_task, task_id  # noqa: E402
+from fastmf.grid import load_config, parse_config, read_table, run_sweep, run_task, task_id  # noqa: E402
 
 CONFIG = """
 task = "simulate"

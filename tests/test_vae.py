@@ -6,7 +6,7 @@ from autograd import grad
 from autograd.scipy.special import logsumexp
 
 from fastmf.exact.meanfield import curie_weiss_exact
-from fastmf.latent import sample_curie_weiss
+from fastmf.sampling.latent import sample_curie_weiss
 from fastmf.vae import VAE, nets
 from fastmf.vae import layers as ly
 from fastmf.vae import likelihood as lk

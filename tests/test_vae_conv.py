@@ -8,8 +8,7 @@ from autograd import grad
 from autograd.misc import flatten
 from scipy import ndimage
 
-from fastmf.vae.conv import (_gather, _scatter_add, conv_apply, conv_init, conv_output_shapes,
-                             im2col_indices)
+from fastmf.vae.conv import _gather, _scatter_add, conv_apply, conv_init, conv_output_shapes, im2col_indices
 
 
 # ---- references ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ The generalized Hopfield model of unknown data (``generic_readoff``) is
 ``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (xi^mu . s)**2)`` with real patterns xi (P', N): an Ising model with
 couplings ``J = Xi^T Xi / N`` (the diagonal only adds a constant) and fields h, in units where beta = 1. It is
 sampled with the spin-glass (dense graph) kernels, since its patterns are real; ±1 patterns (a Hopfield read-off)
-would use the Hopfield kernels of ``fastmf.meanfield.Hopfield`` instead.
+would use the Hopfield kernels of ``fastmf.models.meanfield.Hopfield`` instead.
 
 The decoder fixes the pattern *directions* (the span of its fields over latent draws) far better than their
 scale: a trained VAE sharpens or blurs the latent distribution, and the scale read off the decoder's density can
@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from ..samples import atomic_savez
+from ..io.samples import atomic_savez
 from .common import log2cosh
 
 __all__ = ["GeneralizedHopfield", "fit_generalized_hopfield", "fit_generalized_hopfield_exact",
@@ -87,15 +87,15 @@ class GeneralizedHopfield:
         return J
 
     def as_spin_glass(self):
-        """The same distribution as a :class:`fastmf.meanfield.GraphSpinGlass` (dense couplings), at T = 1."""
-        from ..meanfield import GraphSpinGlass
+        """The same distribution as a :class:`fastmf.models.meanfield.GraphSpinGlass` (dense couplings), at T = 1."""
+        from ..models.meanfield import GraphSpinGlass
         return GraphSpinGlass._from_dense(self.couplings(), self.fields, "generalized-hopfield",
                                           {"N": self.N, "P": len(self.patterns)})
 
     def sample(self, n_samples, seed=0, sampler="tempering", progress=False):
-        """Equilibrium samples (a :class:`~fastmf.samples.SampleSet`) by parallel tempering (or ``mcmc``); a tqdm
+        """Equilibrium samples (a :class:`~fastmf.io.samples.SampleSet`) by parallel tempering (or ``mcmc``); a tqdm
         progress bar on stderr with ``progress``."""
-        from ..meanfield_sampling import simulate_meanfield
+        from ..sampling.meanfield import simulate_meanfield
         return simulate_meanfield(self.as_spin_glass(), 1.0, n_samples, seed=seed, sampler=sampler,
                                   progress=bool(progress))
 

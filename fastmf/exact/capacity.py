@@ -26,19 +26,8 @@ from scipy.special import logsumexp
 
 from ..kernels.validation import check_int, check_real
 from . import info
-from .decoder import (
-    _CHUNK,
-    _LOG2PI,
-    _MAX_N_HERMITE,
-    DEFAULT_MAX_WORK,
-    DEFAULT_N_QUAD,
-    MAX_N,
-    Estimate,
-    _call_encoder,
-    _check_work,
-    log_prob_table,
-    quadrature_rule,
-)
+from .decoder import (_CHUNK, _LOG2PI, _MAX_N_HERMITE, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, MAX_N, Estimate,
+                      _call_encoder, _check_work, log_prob_table, quadrature_rule)
 
 __all__ = [
     "CapacityReport",

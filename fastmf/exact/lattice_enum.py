@@ -356,7 +356,7 @@ class PottsEnumeration(_EnergyMoments):
 
     The order parameter is ``m = (q max_k n_k / N - 1) / (q - 1)`` with ``n_k`` the number of sites in
     state ``k``: 0 for a perfectly balanced configuration (when ``q`` divides ``N``), 1 for an ordered
-    one. It is the value returned by :func:`fastmf.observables.potts_order_parameter`.
+    one. It is the value returned by :func:`fastmf.models.observables.potts_order_parameter`.
 
     Attributes
     ----------

@@ -5,7 +5,7 @@ the sum over ``2**N`` (or ``q**N``) states collapses to a sum over order-paramet
 their multiplicities (binomial / multinomial coefficients). Everything is done in log space (``lgamma``
 and a stable log-sum-exp), so ``N`` in the thousands is fine.
 
-Conventions (shared with the samplers, ``fastmf.latent``):
+Conventions (shared with the samplers, ``fastmf.sampling.latent``):
 
 * Curie-Weiss, ``s = +-1``: ``E = -(J / 2N) M**2 - h M`` with ``M = sum_i s_i``.
 * Hopfield, patterns ``xi`` int8 ``+-1`` of shape (P, N): ``E = -(J / 2N) sum_mu (xi^mu . s)**2 - h sum_i s_i``

@@ -9,7 +9,7 @@ Every model of fastmf with a finite state space maps to this form with its own e
 * Potts on a lattice, ``E = -J sum delta - h sum delta(s_i, 0)``;
 * Curie-Weiss and Hopfield, ``E = -(J/2N) sum_mu (xi^mu . s)**2 - h sum s`` (self-coupling kept: it is the
   constant ``-J P / 2``), and mean-field Potts ``-(J/2N) sum_k n_k**2 - h n_0``;
-* SK / EA spin glasses (``fastmf.meanfield.GraphSpinGlass``), and any symmetric J with fields.
+* SK / EA spin glasses (``fastmf.models.meanfield.GraphSpinGlass``), and any symmetric J with fields.
 """
 import dataclasses
 
@@ -96,7 +96,7 @@ class PairwiseModel:
 
     @classmethod
     def ising_lattice(cls, L, M=None, J=1.0, h=0.0, j_right=None, j_down=None):
-        """Periodic L x M Ising lattice (the convention of :class:`fastmf.lattice.LatticeModel`)."""
+        """Periodic L x M Ising lattice (the convention of :class:`fastmf.models.lattice.LatticeModel`)."""
         L = check_int("L", L, 2)
         M = check_int("M", L if M is None else M, 2)
         J = check_real("J", J)
@@ -157,7 +157,7 @@ class PairwiseModel:
     @classmethod
     def from_model(cls, model):
         """Map a fastmf model object (LatticeModel, CurieWeiss, Hopfield, MeanFieldPotts, GraphSpinGlass)."""
-        from .. import lattice, meanfield
+        from ..models import lattice, meanfield
         if isinstance(model, lattice.LatticeModel):
             if model.is_potts:
                 return cls.potts_lattice(model.L, model.M, model.q, model.J, model.h)

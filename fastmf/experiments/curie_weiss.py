@@ -13,7 +13,7 @@ each basin at its weight in the data.
 """
 
 from ..decode import readoff
-from ..latent import sample_curie_weiss
+from ..sampling.latent import sample_curie_weiss
 from ..vae import VAE
 from .report import Report, pyplot
 

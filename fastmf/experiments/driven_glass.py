@@ -1,7 +1,7 @@
 """``fastmf reproduce driven-glass``: what a driven spin glass "learns", measured by absorbed work and by the
 bottleneck of a beta-VAE trained on its configurations.
 
-Model (:mod:`fastmf.driven_glass`): an SK spin glass of N spins (``J_ij ~ N(0, 1/N)``; ``graph="sparse"``: a random
+Model (:mod:`fastmf.models.driven_glass`): an SK spin glass of N spins (``J_ij ~ N(0, 1/N)``; ``graph="sparse"``: a random
 3-regular graph with couplings +-1/sqrt(3), the same local-field scale) at temperature T, driven by
 K random site-field vectors of magnitude h0, one at a time, switched every tau Metropolis sweeps to another one
 at random; n_chains replicas of the same glass feel the same drive. The work absorbed at a switch is
@@ -41,10 +41,10 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from ..driven_glass import DrivenGlass, random_drive
+from ..models.driven_glass import DrivenGlass, random_drive
 from ..kernels.validation import check_int, check_real
-from ..meanfield import GraphSpinGlass
-from ..samples import atomic_savez
+from ..models.meanfield import GraphSpinGlass
+from ..io.samples import atomic_savez
 from ..vae import VAE
 from .report import Report, pyplot
 

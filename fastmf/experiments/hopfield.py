@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from ..decode import readoff, validate
-from ..meanfield import Hopfield
-from ..meanfield_sampling import simulate_meanfield
+from ..models.meanfield import Hopfield
+from ..sampling.meanfield import simulate_meanfield
 from ..vae import VAE
 from .report import Report, pyplot
 

@@ -21,8 +21,8 @@ import numpy as np
 from ..exact import PairwiseModel, info, kaufman, log_prob_table
 from ..exact.capacity import capacity_report
 from ..exact.decoder import log_prob_table as dec_table
-from ..lattice import LatticeModel
-from ..simulate import simulate_lattice
+from ..models.lattice import LatticeModel
+from ..sampling.simulate import simulate_lattice
 from ..vae import VAE
 from .report import Report, pyplot
 

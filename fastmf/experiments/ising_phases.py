@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from ..lattice import LatticeModel
-from ..simulate import simulate_lattice
+from ..models.lattice import LatticeModel
+from ..sampling.simulate import simulate_lattice
 from ..vae import VAE, nets
 from .report import Report, pyplot
 

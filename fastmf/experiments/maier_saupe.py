@@ -6,7 +6,7 @@ Discrete-axes Maier-Saupe model on the 6 axes through opposite vertices of an ic
 transition is first order at ``beta J_c = (5/6) * 2 (q-1) ln(q-1)/(q-2) = 3.3530`` (N -> infinity), not at the
 continuous-sphere value 4.5415; the mean-field curve ``S(beta J)`` below comes from the saddle point of the latent
 density ``(c/3) Tr X^2 - ln sum_d exp(c n_d^T X n_d)`` with a uniaxial ``X`` (S jumps from 0 to 0.6 at the
-transition). Equilibrium samples (the exact latent sampler of ``fastmf.latent_maier_saupe``) train a VAE with a
+transition). Equilibrium samples (the exact latent sampler of ``fastmf.sampling.latent_maier_saupe``) train a VAE with a
 nematic (categorical over the axes) decoder and 5 latent dimensions (the 5 dof of the traceless tensor X).
 The read-off (``fastmf.decode.nematic.maier_saupe_readoff``) fits the field tensor ``A(z) = beta J X(z)`` per latent
 draw, gives ``S`` of configurations drawn from the decoder, and ``beta J`` (checked) as the projection of the
@@ -29,8 +29,8 @@ from scipy import optimize, special
 
 from ..decode.common import posterior_draws
 from ..decode.nematic import icosahedral_axes, maier_saupe_readoff
-from ..meanfield import MaierSaupe
-from ..meanfield_sampling import simulate_meanfield
+from ..models.meanfield import MaierSaupe
+from ..sampling.meanfield import simulate_meanfield
 from ..vae import VAE
 from .report import Report, pyplot
 

@@ -28,8 +28,8 @@ import time
 
 import numpy as np
 
-from ..meanfield import MeanFieldPotts
-from ..meanfield_sampling import simulate_meanfield
+from ..models.meanfield import MeanFieldPotts
+from ..sampling.meanfield import simulate_meanfield
 from ..vae import VAE
 from .report import Report, pyplot
 

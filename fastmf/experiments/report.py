@@ -4,7 +4,7 @@ and PNG figures, all written atomically into one directory.
 import json
 import pathlib
 
-from ..samples import atomic_write, json_default
+from ..io.samples import atomic_write, json_default
 
 __all__ = ["Report", "save_png"]
 

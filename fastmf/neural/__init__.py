@@ -7,7 +7,7 @@ NumPy, HDF5 or text files; :func:`bin_spike_times` bins spike times held in memo
 """
 from .loaders import SUPPORTED_EXTENSIONS, bin_spike_times, load_spikes
 from .maxent import PairwiseMaxEnt, fit_pairwise_maxent
-from .raster import SpikeRaster, load_raster
+from ..io.raster import SpikeRaster, load_raster
 
 __all__ = ["SUPPORTED_EXTENSIONS", "PairwiseMaxEnt", "SpikeRaster", "bin_spike_times", "fit_pairwise_maxent",
            "load_raster", "load_spikes"]

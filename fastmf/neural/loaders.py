@@ -1,4 +1,4 @@
-"""Read spike data from files into a :class:`~fastmf.neural.raster.SpikeRaster`.
+"""Read spike data from files into a :class:`~fastmf.io.raster.SpikeRaster`.
 
 :func:`load_spikes` reads binary rasters (0/1, +-1 or boolean) or spike times from MATLAB (v4/v5 through
 ``scipy.io.loadmat``, v7.3 through ``h5py``), NumPy (``.npy``, ``.npz``), HDF5 (``.h5``, ``.hdf5``) and
@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from .raster import SpikeRaster, _fmt_indices
+from ..io.raster import SpikeRaster, _fmt_indices
 
 __all__ = ["SUPPORTED_EXTENSIONS", "bin_spike_times", "load_spikes"]
 
@@ -296,7 +296,7 @@ def _load_file(path, variable, want_times):
 
 def _saved_raster(path):
     """A raster file written by :meth:`SpikeRaster.save`, read back as is; None for other .npz files."""
-    from .raster import _FORMAT, load_raster
+    from ..io.raster import _FORMAT, load_raster
     try:
         with np.load(path, allow_pickle=False) as data:
             is_raster = ({"packed", "shape", "metadata"} <= set(data.files)

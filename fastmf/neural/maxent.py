@@ -2,7 +2,7 @@
 
 Convention (that of ``../shared/data/salamander160_*.npy``): spins ``s = +-1`` with spike = +1,
 ``P(s) ~ exp(1/2 s^T J s + h^T s)``, J symmetric with a zero diagonal, so ``E(s) = -(1/2 s^T J s + h^T s)``
-is the energy of :class:`fastmf.meanfield.GraphSpinGlass` (``-sum_{i<j} J_ij s_i s_j - sum_i h_i s_i``) and
+is the energy of :class:`fastmf.models.meanfield.GraphSpinGlass` (``-sum_{i<j} J_ij s_i s_j - sum_i h_i s_i``) and
 of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through those.
 
 :func:`fit_pairwise_maxent` maximises the L2-regularised log-likelihood
@@ -29,8 +29,8 @@ from .._version import __version__
 from ..exact.enumeration import all_spins
 from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
-from ..samples import atomic_savez, read_npz
-from .raster import SpikeRaster
+from ..io.samples import atomic_savez, read_npz
+from ..io.raster import SpikeRaster
 
 __all__ = ["PairwiseMaxEnt", "fit_pairwise_maxent", "METHODS", "MAX_EXACT_N", "MAX_EXACT_FIT_N"]
 
@@ -104,9 +104,9 @@ class PairwiseMaxEnt:
         return -(0.5 * np.einsum("ni,ni->n", s @ self.J, s) + s @ self.h)
 
     def as_spin_glass(self):
-        """The same distribution as a :class:`fastmf.meanfield.GraphSpinGlass` at T = 1 (zero couplings left
+        """The same distribution as a :class:`fastmf.models.meanfield.GraphSpinGlass` at T = 1 (zero couplings left
         out of its CSR graph, so sparse J stay cheap to sample)."""
-        from ..meanfield import GraphSpinGlass
+        from ..models.meanfield import GraphSpinGlass
         return GraphSpinGlass._from_dense(self.J, self.h, "pairwise-maxent", {"N": self.N})
 
     def sample(self, n_samples, *, seed, burn_in=200, thin=None, sampler="tempering", n_replicas=None,
@@ -114,7 +114,7 @@ class PairwiseMaxEnt:
         """Equilibrium configurations, int8 +-1 of shape (n_samples, N); the result depends on the arguments
         alone (Philox streams keyed by ``seed``).
 
-        Runs :func:`fastmf.meanfield_sampling.simulate_meanfield` on :meth:`as_spin_glass`: by default
+        Runs :func:`fastmf.sampling.meanfield.simulate_meanfield` on :meth:`as_spin_glass`: by default
         parallel tempering, because fitted retinal models can be bistable (a silent and a metastable
         all-firing state) and single-site chains started in the wrong one stay there; "mcmc": heat-bath.
 
@@ -127,14 +127,14 @@ class PairwiseMaxEnt:
             Steps (tempering steps or sweeps) discarded first.
         thin : int, optional
             Steps between samples of a chain. None: ``ceil(3 tau_int)`` from a pilot run after the burn-in
-            (see :func:`fastmf.simulate.simulate_chains`); given: only a token 8-step pilot runs.
+            (see :func:`fastmf.sampling.simulate.simulate_chains`); given: only a token 8-step pilot runs.
         sampler : {"tempering", "mcmc"}
         n_replicas : int, optional
             Independent chains (ladders); default ``min(32, max(1, n_samples // 50))``.
         progress : bool
             tqdm progress bar on stderr.
         """
-        from ..meanfield_sampling import simulate_meanfield
+        from ..sampling.meanfield import simulate_meanfield
         if sampler not in ("tempering", "mcmc"):
             raise ValueError(f"sampler must be 'tempering' or 'mcmc', got {sampler!r}")
         kwargs = {} if thin is None else dict(thin=check_int("thin", thin, 1), pilot_steps=8,
@@ -338,7 +338,7 @@ class _Chains:
     replica and the Philox step counter carry over between steps: the result depends on the seed alone."""
 
     def __init__(self, sampler, patterns, weights, n_chains, seed, n_temperatures=8):
-        from ..lattice import ChainState
+        from ..sampling.lattice import ChainState
         self.sampler, self.seed, self.n_temperatures = sampler, seed, n_temperatures
         shape = (n_chains,) if sampler == "heatbath" else (n_temperatures, n_chains)
         # started on data patterns (drawn with the seed): already in the data's basin
@@ -348,8 +348,8 @@ class _Chains:
         self.configs, self.step = configs, 0
 
     def moments(self, h, J, n_sweeps):
-        from ..meanfield import GraphSpinGlass
-        from ..meanfield_sampling import MeanFieldSampler, TemperingSampler, _LadderState
+        from ..models.meanfield import GraphSpinGlass
+        from ..sampling.meanfield import MeanFieldSampler, TemperingSampler, _LadderState
         from ..kernels import tempering_cpu as _pt
         model = GraphSpinGlass._from_dense(J, h, "pairwise-maxent", {"N": h.size})
         if self.sampler == "heatbath":

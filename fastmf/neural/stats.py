@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from ..decode.validate import _summarize, _triple_indices
-from .raster import SpikeRaster
+from ..io.raster import SpikeRaster
 
 __all__ = ["PopulationStatistics", "compare_statistics", "population_statistics"]
 

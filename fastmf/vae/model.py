@@ -15,7 +15,7 @@ from autograd import value_and_grad
 
 from .. import __version__
 from ..kernels.validation import check_int, check_real
-from ..samples import atomic_savez, json_default
+from ..io.samples import atomic_savez, json_default
 from . import data as _data
 from . import nets
 from .optim import OPTIMIZERS

@@ -9,8 +9,9 @@ if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover - guarded 
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1", allow_module_level=True)
 
 from fastmf.backends import resolve_backend  # noqa: E402
-from fastmf.lattice import LatticeModel, LatticeSampler  # noqa: E402
-from fastmf.simulate import simulate_lattice  # noqa: E402
+from fastmf.models.lattice import LatticeModel
+from fastmf.sampling.lattice import LatticeSampler  # noqa: E402
+from fastmf.sampling.simulate import simulate_lattice  # noqa: E402
 
 MODELS = [LatticeModel(L=4, J=1.0, h=0.2), LatticeModel(L=4, M=6, J=-1.0), LatticeModel(L=4, q=3, h=0.1),
           LatticeModel.spin_glass(4, kind="pm", seed=2)]
@@ -44,8 +45,8 @@ def test_simulate_cuda_equals_cpu():
 
 
 def test_meanfield_chains_cuda_equal_cpu():
-    from fastmf.meanfield import Hopfield, MeanFieldPotts
-    from fastmf.meanfield_sampling import MeanFieldSampler
+    from fastmf.models.meanfield import Hopfield, MeanFieldPotts
+    from fastmf.sampling.meanfield import MeanFieldSampler
 
     for model in (Hopfield.random(12, 2, seed=1, h=0.1), MeanFieldPotts(10, 3)):
         states = []

@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from ._version import __version__
+from .._version import __version__
 
 __all__ = ["SampleSet", "atomic_savez", "atomic_write", "json_default", "load_samples", "read_npz"]
 

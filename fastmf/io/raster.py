@@ -15,7 +15,7 @@ import types
 import numpy as np
 
 from .._version import __version__
-from ..samples import atomic_savez, json_default, read_npz
+from .samples import atomic_savez, json_default, read_npz
 
 __all__ = ["ENCODINGS", "ORIENTATIONS", "SpikeRaster", "load_raster"]
 

@@ -32,10 +32,10 @@ import math
 
 import numpy as np
 
-from fastmf.exact import maier_saupe as _ex
-from fastmf.kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
-from fastmf.kernels.validation import check_int, check_real
-from fastmf.stats import integrated_autocorr_time
+from ..exact import maier_saupe as _ex
+from ..kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
+from ..kernels.validation import check_int, check_real
+from ..stats import integrated_autocorr_time
 
 __all__ = ["sample_latent", "sample_bingham", "sample_axes_given_latent", "sample_maier_saupe",
            "sample_maier_saupe_axes", "haar_rotations", "axes_symmetry_group"]
