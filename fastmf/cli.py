@@ -1,4 +1,4 @@
-"""The ``fastmf`` command line.
+"""The ``fastmf`` command line::
 
     fastmf demo [--out DIR]
     fastmf simulate ising2d --L 24 [--M 24] --T 2.6 [--J 1] [--h 0] [--q 2] --n-samples 2000
@@ -11,6 +11,7 @@
     fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
     fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] [--data S.npz] --out DIR
     fastmf reproduce capacity|hopfield|curie-weiss|maier-saupe|potts-multinomial|... [--quick] --out DIR
+    fastmf grid CONFIG.toml [--out DIR] [--workers N | --scheduler tcp://host:8786] [--no-progress]
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
 Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
@@ -20,6 +21,7 @@ import argparse
 import pathlib
 import sys
 
+from ._cli_models import lattice_model, load_npy, meanfield_model
 from ._version import __version__
 
 _SAMPLERS = ("metropolis", "heatbath", "wolff", "multispin")
@@ -93,6 +95,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
+    """The argument parser of ``fastmf``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        One subcommand per command; argument errors exit with status 2 in one line.
+    """
     parser = _Parser(prog="fastmf", description="Fast many-body spin simulation and "
                                      "mean-field read-off. See README.md.")
     parser.add_argument("--version", action="version", version=f"fastmf {__version__}")
@@ -202,15 +211,17 @@ def build_parser():
                        help="weight of the beta-VAE's rate term (1)")
     glass.add_argument("--latent-dim", type=_positive_int, help="latents of the beta-VAE (8)")
 
-    sweep = sub.add_parser("sweep", help="run a parameter grid (TOML config) on local processes or a Dask "
-                           "cluster; resumable; gathers one table and figures")
-    sweep.add_argument("config", type=pathlib.Path, help="sweep config (.toml); see fastmf.sweep")
-    sweep.add_argument("--out", type=pathlib.Path, help="output directory (default: CONFIG without .toml, plus "
-                       "'_sweep')")
-    sweep.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
-                       "local worker processes)")
-    sweep.add_argument("--workers", type=_positive_int, help="local worker processes (default: the CPU count)")
-    sweep.add_argument("--no-progress", action="store_true")
+    for name, text in (("grid", "run a parameter grid (TOML config) on local processes or a Dask cluster; "
+                                "resumable; gathers one table and figures"),
+                       ("sweep", "deprecated alias of 'fastmf grid' (removed in 0.3.0)")):
+        grid = sub.add_parser(name, help=text)
+        grid.add_argument("config", type=pathlib.Path, help="grid config (.toml); see fastmf.grid")
+        grid.add_argument("--out", type=pathlib.Path, help="output directory (default: CONFIG without .toml, plus "
+                          "'_grid')")
+        grid.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
+                          "local worker processes)")
+        grid.add_argument("--workers", type=_positive_int, help="local worker processes (default: the CPU count)")
+        grid.add_argument("--no-progress", action="store_true")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
                             "exit status 1 on any failure")
@@ -302,45 +313,10 @@ def _add_meanfield_parsers(models, maier_saupe=True):
     return parsers
 
 
-def _load_npy(path, what):
-    import numpy as np
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {what} from {str(path)!r} (expected a .npy array): {exc}") from exc
-
-
-def _meanfield_model(args):
-    from .models import meanfield as mf
-
-    if args.model == "curie-weiss":
-        return mf.CurieWeiss(args.N, J=args.J, h=args.h)
-    if args.model == "hopfield":
-        if args.patterns is not None:
-            xi = _load_npy(args.patterns, "patterns")
-            if xi.ndim != 2 or xi.shape[1] != args.N:
-                raise ValueError(f"patterns must have shape (P, N={args.N}), got {xi.shape}")
-            return mf.Hopfield(xi, J=args.J, h=args.h)
-        if args.P is None:
-            raise ValueError("give --P (random patterns) or --patterns FILE.npy")
-        return mf.Hopfield.random(args.N, args.P, seed=args.pattern_seed, J=args.J, h=args.h)
-    if args.model == "maier-saupe":
-        return mf.MaierSaupe(args.N, J=args.J, axes=None if args.axes is None else _load_npy(args.axes, "axes"))
-    if args.model == "potts":
-        return mf.MeanFieldPotts(args.N, q=args.q, J=args.J, h=args.h)
-    if args.model == "sk":
-        return mf.GraphSpinGlass.sk(args.N, J=args.J, h=args.h, couplings=args.couplings, seed=args.disorder_seed)
-    return mf.GraphSpinGlass.ea(args.N, degree=args.degree, J=args.J, h=args.h, couplings=args.couplings,
-                                seed=args.disorder_seed)
-
-
 def _cmd_simulate_meanfield(args):
     from .sampling.meanfield import simulate_meanfield
 
-    model = _meanfield_model(args)
+    model = meanfield_model(args)
     kwargs = {} if args.n_replicas is None else {"n_replicas": args.n_replicas}
     samples = simulate_meanfield(model, args.T, args.n_samples, seed=args.seed, sampler=args.sampler,
                                  backend=args.backend, progress=False if args.no_progress else None, **kwargs)
@@ -350,19 +326,10 @@ def _cmd_simulate_meanfield(args):
     return 0
 
 
-def _lattice_model(args):
-    from .models.lattice import LatticeModel
-
-    if args.disorder:
-        return LatticeModel.spin_glass(args.L, args.M, kind=args.disorder, J=args.J, h=args.h,
-                                       seed=args.disorder_seed)
-    return LatticeModel(L=args.L, M=args.M, J=args.J, h=args.h, q=args.q)
-
-
 def _cmd_simulate_ising2d(args):
     from .sampling.simulate import simulate_lattice
 
-    model = _lattice_model(args)
+    model = lattice_model(args)
     samples = simulate_lattice(model, args.T, args.n_samples, seed=args.seed, method=args.sampler,
                                backend=args.backend, order=args.order, n_replicas=args.n_replicas,
                                burn_in=args.burn_in, thin=args.thin, progress=False if args.no_progress else None,
@@ -376,67 +343,25 @@ def _cmd_simulate_ising2d(args):
     return 0
 
 
-def _exact_by_counting(args, model, beta):
-    from .exact import symmetric
-
-    if args.model == "curie-weiss":
-        res = symmetric.curie_weiss_info(model.N, beta, model.J, model.h)
-        mi = res.mutual_information
-        profile = res.cut_profile() if args.profile == "contiguous" else None
-        half = (lambda A: mi(len(A)))
-    elif args.model == "hopfield":
-        res = symmetric.hopfield_info(model.patterns, beta, model.J, model.h)
-        profile = res.cut_profile() if args.profile == "contiguous" else None
-        half = res.mutual_information
-    else:
-        raise ValueError(f"counting applies to curie-weiss and hopfield only, not {args.model}; "
-                         "use --method enumerate (small N)")
-    out = {"log_z": res.log_z, "free_energy": res.free_energy, "entropy": res.entropy,
-           "mean_energy": res.mean_energy, "energy_variance": res.energy_variance}
-    if profile is not None:
-        out["mi_profile"] = [[k, float(profile[k])] for k in range(1, model.N)]
-    return out, half
-
-
 def _cmd_exact(args):
     import json
     import time
 
-    from .exact import enumeration as en
-    from .exact.pairwise import PairwiseModel
+    from .exact.solver import solve
 
     t0 = time.perf_counter()
-    model = _lattice_model(args) if args.model == "ising2d" else _meanfield_model(args)
-    beta = 1.0 / args.T
-    pairwise = PairwiseModel.from_model(model)
-    method = args.method
-    if method == "auto":
-        too_many = pairwise.q ** pairwise.N > args.max_states
-        method = "count" if too_many and args.model in ("curie-weiss", "hopfield") else "enumerate"
-    if method == "count":
-        out, mi = _exact_by_counting(args, model, beta)
-    else:
-        r = en.enumerate_model(pairwise, beta, max_states=args.max_states)
-        out = {"log_z": r.log_z, "free_energy": r.free_energy, "entropy": r.entropy, "mean_energy": r.mean_energy,
-               "energy_variance": r.energy_variance, "order_parameter": r.order_parameter,
-               "ground_energy": r.ground_energy, "levels": r.method}
-        if args.profile == "contiguous":
-            out["mi_profile"] = [[k, I] for k, I in en.cut_profile(pairwise, beta, max_states=args.max_states)]
-
-        def mi(A):
-            return en.mutual_information(pairwise, beta, A, max_states=args.max_states)
-    if args.profile == "half":
-        out["mi_half_cuts"] = {name: {"A": A, "I": float(mi(A))} for name, A in en.half_cuts(pairwise.N).items()}
-    out = {"model": args.model, "N": pairwise.N, "q": pairwise.q, "T": args.T, "method": method, **out,
+    model = lattice_model(args) if args.model == "ising2d" else meanfield_model(args)
+    s = solve(model, 1.0 / args.T, method=args.method, max_states=args.max_states, profile=args.profile)
+    out = {"model": args.model, "N": s.N, "q": s.q, "T": args.T, "method": s.method, **s.values,
            "seconds": time.perf_counter() - t0}
     if args.json:
         print(json.dumps(out))
         return 0
-    print(f"{args.model} N={pairwise.N} q={pairwise.q} T={args.T} ({method}, {out['seconds']:.2f} s)")
+    print(f"{args.model} N={s.N} q={s.q} T={args.T} ({s.method}, {out['seconds']:.2f} s)")
     for key in ("log_z", "free_energy", "entropy", "mean_energy", "energy_variance"):
         print(f"  {key:<16} {out[key]: .10g}")
     for k, I in out.get("mi_profile", []):
-        print(f"  I(0..{k - 1} ; {k}..{pairwise.N - 1}) = {I:.6g} nats")
+        print(f"  I(0..{k - 1} ; {k}..{s.N - 1}) = {I:.6g} nats")
     for name, cut in out.get("mi_half_cuts", {}).items():
         print(f"  I(half {name}) = {cut['I']:.6g} nats")
     return 0
@@ -447,7 +372,7 @@ def _cmd_train(args):
     from .vae import VAE
 
     samples = load_samples(args.samples)
-    axes = _load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
+    axes = load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
     vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=args.mean_field,
               encoder=args.encoder, beta=args.beta, axes=axes, dtype=args.dtype, lr=args.lr,
               batch_size=args.batch_size, epochs=args.epochs, patience=args.patience, kl_warmup=args.kl_warmup,
@@ -475,60 +400,15 @@ def _cmd_generate(args):
 
 
 def _cmd_decode(args):
-    import json
-
-    import numpy as np
-
-    from .decode import readoff
-    from .io.samples import atomic_write, json_default, load_samples
+    from .decode.dispatch import decode_model
     from .vae import VAE
 
-    def save_npy(name, array):
-        atomic_write(out / name, lambda fh: np.save(fh, array))
-
-    vae = VAE.load(args.model)
-    Z = None
-    if args.data is not None:
-        if args.kind not in ("curie-weiss", "maier-saupe"):
-            raise ValueError(f"--data is used by the curie-weiss and maier-saupe read-offs, not by {args.kind}")
-        Z = readoff.posterior_draws(vae, load_samples(args.data).spins, seed=args.seed)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    result = {"kind": args.kind, "model_file": str(args.model), "seed": args.seed, "latent_dim": vae.latent_dim,
-              "latent_draws": "prior" if Z is None else f"aggregate posterior over {args.data}"}
-    if args.kind == "curie-weiss":
-        r = readoff.curie_weiss_readoff(vae, seed=args.seed, Z=Z)
-        result.update(beta_J=r.beta_J, beta_h=r.beta_h, method=r.method, fit_residual_rms=r.residual_rms)
-    elif args.kind == "hopfield":
-        r = readoff.hopfield_readoff(vae, args.n_patterns, seed=args.seed)
-        save_npy("patterns.npy", r.patterns.astype(np.int8))
-        result.update(n_patterns=len(r.patterns), singular_values=r.singular_values[:2 * len(r.patterns) + 2],
-                      pattern_residuals=r.residuals, patterns_file="patterns.npy")
-    elif args.kind == "generic":
-        from .decode.effective import GeneralizedHopfield
-        r = readoff.generic_readoff(vae, args.n_patterns, seed=args.seed)
-        model = GeneralizedHopfield.from_readoff(r)
-        save_npy("patterns.npy", model.patterns)
-        save_npy("fields.npy", model.fields)
-        model.save(out / "effective_model.npz")
-        result.update(n_significant=r.n_significant, n_patterns=r.n_patterns,
-                      singular_values=r.singular_values[:2 * r.n_patterns + 2], patterns_file="patterns.npy",
-                      fields_file="fields.npy", effective_model="effective_model.npz")
-    else:
-        from .decode.nematic import maier_saupe_readoff
-        axes = _load_npy(args.axes, "axes") if args.axes is not None else vae.axes
-        if axes is None:
-            raise ValueError("maier-saupe read-off needs the decoder's axes: a nematic VAE, or --axes FILE.npy")
-        r = maier_saupe_readoff(vae, axes, seed=args.seed, Z=Z)
-        # the projection estimator where its exact law applies (equiangular axes, N <= 200), else the identity
-        proj = np.isfinite(r.beta_J_proj)
-        result.update(S=r.S_mean, beta_J=r.beta_J_proj if proj else r.beta_J,
-                      beta_J_method="projection" if proj else "identity", beta_J_identity=r.beta_J,
-                      beta_J_ml=r.beta_J_ml, beta_J_proj=r.beta_J_proj, beta_J_mf=r.beta_J_mf)
-    text = json.dumps(result, indent=2, default=json_default).encode()
-    atomic_write(out / "decoded.json", lambda fh: fh.write(text))
+    axes = None if args.axes is None else load_npy(args.axes, "axes")
+    result = decode_model(VAE.load(args.model), args.kind, n_patterns=args.n_patterns, data=args.data, axes=axes,
+                          seed=args.seed)
+    summary = result.save(args.out, model_file=str(args.model))
     print(f"decoded {args.kind} from {args.model}: " + ", ".join(
-        f"{k} = {v:.4g}" for k, v in result.items() if isinstance(v, float)) + f"; wrote {out / 'decoded.json'}")
+        f"{k} = {v:.4g}" for k, v in summary.items() if isinstance(v, float)) + f"; wrote {args.out / 'decoded.json'}")
     return 0
 
 
@@ -563,24 +443,41 @@ def _cmd_demo(args):
     return run_demo(out=args.out, L=args.L, seed=args.seed, backend=args.backend, progress=not args.no_progress)
 
 
-def _cmd_sweep(args):
-    from .grid import run_sweep
+def _cmd_grid(args):
+    from .grid import run_grid
     if args.scheduler and args.workers:
         raise ValueError("--workers sizes the local cluster; with --scheduler the cluster's own workers run")
-    out = args.out or args.config.with_name(args.config.stem + "_sweep")
-    summary = run_sweep(args.config, out, scheduler=args.scheduler, n_workers=args.workers,
-                        progress=not args.no_progress and sys.stderr.isatty())
+    out = args.out or args.config.with_name(args.config.stem + "_grid")
+    summary = run_grid(args.config, out, scheduler=args.scheduler, n_workers=args.workers,
+                       progress=not args.no_progress and sys.stderr.isatty())
     return 0 if summary["missing"] == 0 else 1
 
 
+def _cmd_sweep(args):
+    print("fastmf: warning: 'fastmf sweep' is deprecated and goes in 0.3.0; use 'fastmf grid' (the same options; "
+          "default output CONFIG_grid, --out CONFIG_sweep resumes an earlier run)", file=sys.stderr)
+    return _cmd_grid(args)
+
+
 def main(argv=None):
+    """Run the ``fastmf`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 when checks fail or grid tasks are missing, 2 on bad input.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
                 "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
-                "reproduce": _cmd_reproduce, "sweep": _cmd_sweep,
-                "verify": _cmd_verify,
-                "demo": _cmd_demo}
+                "reproduce": _cmd_reproduce, "grid": _cmd_grid, "sweep": _cmd_sweep,
+                "verify": _cmd_verify, "demo": _cmd_demo}
     try:
         return handlers[args.command](args)
     except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:

@@ -9,7 +9,6 @@
 """
 import pathlib
 
-
 from . import stats
 from .exact import kaufman
 from .models.lattice import LatticeModel
@@ -21,8 +20,31 @@ RUNS = (("metropolis", 2.0), ("wolff", None), ("multispin", 3.0))  # None: T_c
 
 
 def run_demo(out="fastmf-demo", L=32, seed=7, backend="auto", progress=True, n_samples=1000, printer=print):
-    """Run the demo; returns 0 when the Hopfield checks pass and every sampled energy agrees with Kaufman within 4
-    standard errors."""
+    """Run the demo (``fastmf demo``): the quick Hopfield reproduction, then the 2D Ising simulation check.
+
+    Parameters
+    ----------
+    out : str or path
+        Output directory (created): ``hopfield/`` (report and figures) and the Ising sample files.
+    L : int
+        Linear size of the L x L Ising lattice.
+    seed : int
+        Seed of every run.
+    backend : {"auto", "cpu", "cuda", "cupy"}
+        Backend of the Metropolis run (the Wolff and multi-spin runs use the CPU).
+    progress : bool
+        Progress bars of the simulations.
+    n_samples : int
+        Samples per temperature.
+    printer : callable
+        Receives the output lines (default :func:`print`).
+
+    Returns
+    -------
+    int
+        0 when the Hopfield checks pass and every sampled energy agrees with Kaufman's within 4 standard
+        errors, else 1.
+    """
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ok = _hopfield(out / "hopfield", seed, printer)

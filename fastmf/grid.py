@@ -1,4 +1,4 @@
-"""``fastmf sweep CONFIG.toml``: a grid of simulations and/or trainings on Dask, resumable and loss-free.
+"""``fastmf grid CONFIG.toml``: a parameter grid of simulations and/or trainings on Dask, resumable and loss-free.
 
 A config names a task, fixed parameters and a grid; every point of the grid (the Cartesian product of its lists)
 is one independent task::
@@ -22,10 +22,13 @@ Workers only compute; the client writes each result as it arrives, atomically, t
 id is a hash of the task's parameters, so workers need no shared filesystem). A re-run skips tasks whose result
 file exists and holds the same parameters: a crash of the client loses at most the tasks in flight, and Dask
 itself reruns the tasks of a worker that dies. A task that raises is recorded in ``OUT/tasks/<id>.error.txt``
-with its traceback (re-run on the next sweep) and does not stop the others. At the end every result is gathered,
-in grid order, into one table (one row per task: its parameters, then its results) plus ``sweep.json`` and one
+with its traceback (retried by the next run) and does not stop the others. At the end every result is gathered,
+in grid order, into one table (one row per task: its parameters, then its results) plus ``grid.json`` and one
 figure per result column against the first grid parameter. Results depend on the parameters (the seed among
-them) alone, so a resumed or redistributed sweep gives the same table as an uninterrupted one.
+them) alone, so a resumed or redistributed run gives the same table as an uninterrupted one.
+
+Named ``grid`` since a sweep is a Monte Carlo sweep in fastmf; ``fastmf.sweep``, ``fastmf sweep``,
+:func:`run_sweep` and ``SweepConfig`` are deprecated aliases until 0.3.0.
 """
 import dataclasses
 import hashlib
@@ -37,12 +40,14 @@ import sys
 import time
 import tomllib
 import traceback
+import warnings
 
 import numpy as np
 
 from .io.samples import atomic_write
 
-__all__ = ["TASKS", "SweepConfig", "load_config", "run_sweep", "run_task", "write_table", "read_table"]
+__all__ = ["TASKS", "GridConfig", "load_config", "parse_config", "read_table", "run_grid", "run_sweep", "run_task",
+           "task_id", "write_table"]
 
 #: task kind -> (accepted models, parameters with defaults). Grid and fixed parameters must be among these.
 TASKS = {
@@ -54,8 +59,22 @@ _TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepConfig:
-    """A parsed config: the task kind, the model, the table file name, fixed values and the grid (ordered)."""
+class GridConfig:
+    """A parsed grid config (see :func:`load_config`).
+
+    Attributes
+    ----------
+    task : str
+        The task kind, a key of :data:`TASKS`.
+    model : str
+        The model the task runs.
+    table : str
+        File name of the results table (``.csv`` or ``.parquet``) in the output directory.
+    fixed : dict
+        Parameters fixed for every task.
+    grid : dict
+        Parameter -> list of values, in config order (the first one is the figures' x axis).
+    """
 
     task: str
     model: str
@@ -64,7 +83,14 @@ class SweepConfig:
     grid: dict
 
     def tasks(self):
-        """Every grid point as a full parameter dict (defaults, then fixed values, then the point), grid order."""
+        """Every grid point as a full parameter dict.
+
+        Returns
+        -------
+        list of dict
+            One dict per grid point, in grid order (the last grid parameter varies fastest): ``task``, ``model``
+            and the parameters (the defaults of :data:`TASKS`, overridden by the fixed values, then the point).
+        """
         defaults = TASKS[self.task][1]
         names = list(self.grid)
         out = []
@@ -75,18 +101,53 @@ class SweepConfig:
 
 
 def load_config(path):
-    """Read and check a sweep config (TOML); ValueError naming what is wrong."""
+    """Read and check a grid config (TOML).
+
+    Parameters
+    ----------
+    path : str or path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    GridConfig
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        Naming what is wrong: invalid TOML or a bad entry (see :func:`parse_config`).
+    """
     path = pathlib.Path(path)
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise FileNotFoundError(f"sweep config {str(path)!r} not found") from None
+        raise FileNotFoundError(f"grid config {str(path)!r} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{str(path)!r} is not valid TOML: {exc}") from None
     return parse_config(raw, str(path))
 
 
 def parse_config(raw, where="config"):
+    """Check a grid config given as a dict (parsed TOML).
+
+    Parameters
+    ----------
+    raw : dict
+        Keys ``task``, ``model``, ``table``, ``fixed`` and ``grid`` (see the module docstring).
+    where : str
+        Where the config comes from, named in the errors.
+
+    Returns
+    -------
+    GridConfig
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong (unknown keys or parameters, a bad table name, an empty or repeating grid, ...).
+    """
     unknown = sorted(set(raw) - {"task", "model", "table", "fixed", "grid"})
     if unknown:
         raise ValueError(f"{where}: unknown keys {unknown}; expected task, model, table, [fixed], [grid]")
@@ -118,11 +179,22 @@ def parse_config(raw, where="config"):
             raise ValueError(f"{where}: grid parameter {name!r} must be a non-empty list, got {values!r}")
         if len(set(map(repr, values))) != len(values):
             raise ValueError(f"{where}: grid parameter {name!r} repeats a value: {values}")
-    return SweepConfig(task, model, table, dict(fixed), {k: list(v) for k, v in grid.items()})
+    return GridConfig(task, model, table, dict(fixed), {k: list(v) for k, v in grid.items()})
 
 
 def task_id(params):
-    """Stable id of a task: a hash of its parameters (JSON with sorted keys)."""
+    """Stable id of a task: a hash of its parameters.
+
+    Parameters
+    ----------
+    params : dict
+        The task's parameters (JSON-serialisable).
+
+    Returns
+    -------
+    str
+        16 hex digits of the SHA-256 of the parameters as JSON with sorted keys.
+    """
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -163,8 +235,19 @@ def _train(p):
 
 
 def run_task(params):
-    """Run one task (on a worker): ``{"ok": True, "result": {...}, "seconds": s}`` or, if it raised,
-    ``{"ok": False, "traceback": "..."}`` (the worker's own traceback text)."""
+    """Run one task (on a worker).
+
+    Parameters
+    ----------
+    params : dict
+        A task of :meth:`GridConfig.tasks`.
+
+    Returns
+    -------
+    dict
+        ``{"ok": True, "result": {...}, "seconds": s}`` or, if it raised, ``{"ok": False, "traceback": "..."}``
+        (the worker's own traceback text).
+    """
     t0 = time.perf_counter()
     try:
         _, result = (_simulate if params["task"] == "simulate" else _train)(params)
@@ -193,7 +276,20 @@ def _write_json(path, obj):
 
 
 def write_table(path, rows):
-    """Rows (list of flat dicts with the same keys) to CSV or Parquet (by suffix), atomically."""
+    """Write rows to a CSV or Parquet table (by suffix), atomically.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.csv`` or ``.parquet`` (needs pyarrow) file.
+    rows : list of dict
+        Flat dicts with the same keys (the columns, in the first row's order).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = pathlib.Path(path)
     columns = list(rows[0]) if rows else []
     if path.suffix == ".parquet":
@@ -215,7 +311,18 @@ def write_table(path, rows):
 
 
 def read_table(path):
-    """A table written by :func:`write_table` as a dict of columns (numbers parsed)."""
+    """Read a table written by :func:`write_table`.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.csv`` or ``.parquet`` file.
+
+    Returns
+    -------
+    dict
+        Column name -> list of values (numbers parsed from CSV).
+    """
     path = pathlib.Path(path)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -251,37 +358,42 @@ def _client(scheduler, n_workers):
     return Client(cluster), cluster
 
 
-def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, printer=print, progress=False):
-    """Run the tasks of ``config`` (a path or :class:`SweepConfig`) not yet done in ``out``; gather the table.
+def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printer=print, progress=False):
+    """Run the tasks of ``config`` not yet done in ``out``; gather the table.
 
     Parameters
     ----------
-    config : str, path or SweepConfig
-    out : path
-        Output directory (created): ``tasks/``, the table, ``sweep.json`` and figures.
+    config : str, path or GridConfig
+        The config file (see :func:`load_config`) or a parsed config.
+    out : str or path
+        Output directory (created): ``tasks/``, the table, ``grid.json`` and ``grid.png``.
     scheduler : str, optional
         Address of a running Dask scheduler; default: a local cluster of ``n_workers`` processes.
+    n_workers : int, optional
+        Worker processes of the local cluster (default: the CPU count).
     client : dask.distributed.Client, optional
         Use this client instead (tests, notebooks).
+    printer : callable
+        Receives the progress lines (default :func:`print`).
     progress : bool
         tqdm progress bar on stderr.
 
     Returns
     -------
     dict
-        The ``sweep.json`` summary: counts of tasks (total, skipped as done, run, failed), the failures (id,
+        The ``grid.json`` summary: counts of tasks (total, skipped as done, run, failed), the failures (id,
         parameters, traceback file), the table's path and the seconds taken.
     """
     from dask.distributed import as_completed
     from tqdm.auto import tqdm
-    cfg = config if isinstance(config, SweepConfig) else load_config(config)
+    cfg = config if isinstance(config, GridConfig) else load_config(config)
     out = pathlib.Path(out)
     (out / "tasks").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tasks = cfg.tasks()
     records = {task_id(p): _done(out, p) for p in tasks}          # None: still to run
     todo = [p for p in tasks if records[task_id(p)] is None]
-    printer(f"sweep: {len(tasks)} tasks, {len(tasks) - len(todo)} already done, {len(todo)} to run")
+    printer(f"grid: {len(tasks)} tasks, {len(tasks) - len(todo)} already done, {len(todo)} to run")
     failures = []
     if todo:
         own = client is None
@@ -289,8 +401,8 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
         if own:
             client, cluster = _client(scheduler, n_workers)
         try:
-            futures = {client.submit(run_task, p, key=f"fastmf-sweep-{task_id(p)}", pure=False): p for p in todo}
-            bar = tqdm(total=len(todo), desc="sweep", unit="task", file=sys.stderr, disable=not progress)
+            futures = {client.submit(run_task, p, key=f"fastmf-grid-{task_id(p)}", pure=False): p for p in todo}
+            bar = tqdm(total=len(todo), desc="grid", unit="task", file=sys.stderr, disable=not progress)
             for future in as_completed(futures):
                 p = futures[future]
                 tid = task_id(p)
@@ -306,7 +418,7 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
                     atomic_write(out / "tasks" / f"{tid}.error.txt",
                                  lambda fh, text=reply["traceback"]: fh.write(text.encode()))
                     failures.append(dict(id=tid, params=p, traceback=f"tasks/{tid}.error.txt"))
-                    printer(f"sweep: task {tid} failed ({_last_line(reply['traceback'])}); traceback in "
+                    printer(f"grid: task {tid} failed ({_last_line(reply['traceback'])}); traceback in "
                             f"{out / 'tasks' / (tid + '.error.txt')}")
                 bar.update(1)
             bar.close()
@@ -328,9 +440,22 @@ def run_sweep(config, out, *, scheduler=None, n_workers=None, client=None, print
                    missing=len(tasks) - len(rows), failures=failures, table=cfg.table if rows else None,
                    task=cfg.task, model=cfg.model, grid=cfg.grid, fixed=cfg.fixed,
                    seconds=time.perf_counter() - t0)
-    _write_json(out / "sweep.json", summary)
-    printer(f"sweep: {len(rows)} of {len(tasks)} tasks in {table}" + (f"; {len(failures)} failed" if failures else ""))
+    _write_json(out / "grid.json", summary)
+    printer(f"grid: {len(rows)} of {len(tasks)} tasks in {table}" + (f"; {len(failures)} failed" if failures else ""))
     return summary
+
+
+def run_sweep(*args, **kwargs):
+    """Deprecated alias of :func:`run_grid` (removed in 0.3.0): the same arguments and result."""
+    warnings.warn("run_sweep is deprecated; use fastmf.grid.run_grid", DeprecationWarning, stacklevel=2)
+    return run_grid(*args, **kwargs)
+
+
+def __getattr__(name):
+    if name == "SweepConfig":  # deprecated alias (removed in 0.3.0)
+        warnings.warn("SweepConfig is deprecated; use fastmf.grid.GridConfig", DeprecationWarning, stacklevel=2)
+        return GridConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _last_line(text):
@@ -369,4 +494,4 @@ def _figures(out, cfg, rows):
         if groups:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    save_png(fig, out / "sweep.png", dpi=100)
+    save_png(fig, out / "grid.png", dpi=100)

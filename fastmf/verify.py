@@ -13,7 +13,7 @@ import numpy as np
 
 from . import stats
 from .backends import resolve_backend
-from .exact import kaufman, lattice_enum
+from .exact import crosscheck as lattice_enum, kaufman  # verify's independent cross-check
 from .kernels.philox import philox4x32_array
 from .models.lattice import LatticeModel
 from .sampling.lattice import LatticeSampler
@@ -40,7 +40,7 @@ class CheckResult:
 
 
 def philox_check():
-    """Philox4x32-10 known-answer vectors of DESIGN.md on the CPU."""
+    """Philox4x32-10 known-answer vectors of the randomness contract (docs/theory.rst) on the CPU."""
     counters = np.array([c for c, _, _ in KNOWN_ANSWERS], np.uint64)
     keys = np.array([k for _, k, _ in KNOWN_ANSWERS], np.uint64)
     got = philox4x32_array(counters, keys)

@@ -10,8 +10,10 @@ import numpy as np
 from numba import prange
 
 from . import lattice_logic as _ll
-from .validation import check_int, check_real
-from .philox import STREAM_CHECKERBOARD, STREAM_SEQUENTIAL, check_seed, philox4x32
+# validate_lattice and check_couplings are also public here (the sampler and the models use them).
+from ._checks import (by_replica, check_couplings, check_q, check_real, check_sweep_args, n_chunks,
+                      validate_lattice)
+from .philox import STREAM_CHECKERBOARD, STREAM_SEQUENTIAL, philox4x32
 
 __all__ = ["checkerboard_sweep", "potts_checkerboard_sweep", "quenched_checkerboard_sweep",
            "sequential_sweep", "ising_site", "neighbour_sum", "ising_flip_table",
@@ -103,16 +105,6 @@ def _group_sweeps(kind, spins, q, table, weights, j_right, j_down, h, beta, heat
     return total
 
 
-def by_replica(n_replicas):
-    """Whether to run whole chains per thread (enough replicas to keep every thread busy)."""
-    return n_replicas >= numba.get_num_threads()
-
-
-def n_chunks():
-    """Parallel chunks per half-sweep when splitting rows: a few per thread for load balance."""
-    return 4 * numba.get_num_threads()
-
-
 @numba.njit(parallel=True, cache=True)
 def _sequential_sweeps(spins, kind, q, table, weights, j_right, j_down, h, beta, heatbath, seed, stream,
                        sweep0, n_sweeps):
@@ -143,74 +135,6 @@ def _sequential_sweeps(spins, kind, q, table, weights, j_right, j_down, h, beta,
                                                      _select_word(y0, y1, y2, y3, w))
         total += acc
     return total
-
-
-@numba.njit(cache=True)
-def _all_in_range(spins, lo, hi, pm1):
-    """True when every entry is in [lo, hi] (and non-zero when ``pm1``); no allocation."""
-    flat = spins.ravel()
-    for i in range(flat.size):
-        v = flat[i]
-        if v < lo or v > hi or (pm1 and v == 0):
-            return False
-    return True
-
-
-# ----------------------------------------------------------------------------------------------
-# Validation shared by every backend's public wrappers.
-
-def validate_lattice(spins, dtype, checkerboard=True, q=2, check_values=True, name="spins"):
-    """Check a spin array and return it as a 3D ``(n_replicas, L, M)`` view (no copy).
-
-    Raises ``TypeError``/``ValueError`` naming what was expected: dtype, C-contiguity, 2 or 3 dimensions,
-    even side lengths for checkerboard updates, values +-1 (int8) or ``0..q-1`` (uint8).
-    """
-    if not isinstance(spins, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(spins).__name__}")
-    if spins.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {spins.dtype.name} "
-                        f"(Ising spins are int8 +-1, Potts states uint8 0..q-1)")
-    if spins.ndim == 2:
-        spins = spins[None]
-    if spins.ndim != 3:
-        raise ValueError(f"{name} must have shape (n_replicas, L, M) or (L, M), got {spins.shape}")
-    if not spins.flags.c_contiguous or not spins.flags.writeable:
-        raise ValueError(f"{name} must be a writeable C-contiguous array (it is updated in place)")
-    _, L, M = spins.shape
-    if L < 2 or M < 2:
-        raise ValueError(f"lattice sides must be at least 2, got L={L}, M={M}")
-    if checkerboard and (L % 2 or M % 2):
-        raise ValueError(
-            f"checkerboard updates need even L and M, got L={L}, M={M}: with periodic boundaries an odd "
-            f"side makes the lattice non-bipartite, so two neighbouring sites would have the same colour and be "
-            f"updated simultaneously, which breaks detailed balance. Use the sequential (raster) sweep or Wolff.")
-    if check_values:
-        if dtype == np.int8 and not _all_in_range(spins, -1, 1, True):
-            raise ValueError(f"{name} must contain only -1 and +1")
-        if dtype == np.uint8 and not _all_in_range(spins, 0, q - 1, False):
-            raise ValueError(f"{name} must contain Potts states 0..{q - 1}")
-    return spins
-
-
-def check_sweep_args(beta, seed, sweep, n_sweeps):
-    beta = check_real("beta", beta, positive=True)
-    seed = check_seed(seed)
-    if int(sweep) < 0 or int(n_sweeps) < 0 or int(sweep) + int(n_sweeps) > 2 ** 32:
-        raise ValueError(f"sweep indices must lie in [0, 2**32) (Philox counter word c2), got sweep={sweep}, "
-                         f"n_sweeps={n_sweeps}")
-    return beta, seed, int(sweep), int(n_sweeps)
-
-
-def check_couplings(j_right, j_down, shape):
-    out = []
-    for name, arr in (("j_right", j_right), ("j_down", j_down)):
-        arr = np.ascontiguousarray(arr, dtype=np.float64)
-        if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (one coupling per bond), got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite couplings")
-        out.append(arr)
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,7 +190,7 @@ def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sw
 def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
                              check_values=True):
     """Checkerboard sweeps of the q-state Potts model (uint8 states 0..q-1); ``h`` favours state 0."""
-    q = _check_q(q)
+    q = check_q(q)
     spins3 = validate_lattice(states, np.uint8, q=q, check_values=check_values, name="states")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = check_real("J", J), check_real("h", h)
@@ -284,7 +208,7 @@ def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, he
     Parallel over replicas only.
     """
     potts = isinstance(spins, np.ndarray) and spins.dtype == np.uint8
-    q = _check_q(q) if potts else 2
+    q = check_q(q) if potts else 2
     spins3 = validate_lattice(spins, np.uint8 if potts else np.int8, checkerboard=False, q=q,
                               check_values=check_values)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
@@ -301,6 +225,3 @@ def sequential_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, he
     return int(_sequential_sweeps(spins3, kind, q, table, potts_heatbath_weights(beta, J, h), j_right, j_down,
                                   h, beta, bool(heatbath), seed, STREAM_SEQUENTIAL, sweep, n_sweeps))
 
-
-def _check_q(q):
-    return check_int("q (number of Potts states)", q, 2, 255)

@@ -18,17 +18,16 @@ import numpy as np
 from numba import cuda
 
 from . import lattice_logic as _ll
-from ._gpu_validation import device_lattice_shape
-from .validation import check_real
-from .lattice_cpu import (_check_q, check_couplings, check_sweep_args, ising_flip_table,
-                          potts_heatbath_weights, potts_metropolis_table, validate_lattice)
+from ._checks import (MAX_BLOCK, check_couplings, check_q, check_real, check_sweep_args, device_lattice_shape,
+                      launch_config, validate_lattice)
+from ._cuda_launch import block_sum, device_view, is_available
+from .lattice_logic import ising_flip_table, potts_heatbath_weights, potts_metropolis_table
 from .philox import STREAM_CHECKERBOARD, cuda_device_functions
 
 __all__ = ["checkerboard_sweep", "quenched_checkerboard_sweep", "potts_checkerboard_sweep", "is_available",
            "ising_group", "quenched_group", "potts_group", "DEFAULT_BLOCK_SIZE"]
 
 DEFAULT_BLOCK_SIZE = 128
-_MAX_BLOCK = 1024  # CUDA's limit on threads per block; sizes the shared scratch of the block reduction
 
 _logic = _ll.build(cuda.jit(device=True), cuda_device_functions().philox4x32)
 # Composable device functions for users' own @cuda.jit kernels.
@@ -37,40 +36,16 @@ quenched_group = _logic.quenched_group
 potts_group = _logic.potts_group
 
 
-def is_available():
-    """True when Numba-CUDA can run kernels: a usable GPU, or the CUDA simulator."""
-    try:
-        if not cuda.is_available():
-            return False
-        if getattr(numba.config, "ENABLE_CUDASIM", 0) or not hasattr(cuda, "list_devices"):
-            return True
-        return len(cuda.list_devices()) > 0
-    except Exception:  # driver errors: treat as "no GPU"
-        return False
-
-
 # ----------------------------------------------------------------------------------------------
 # Kernels. Each thread computes its accepted count; the block sums them in shared memory and one thread
 # per block adds the sum to a single device counter (one atomic per block, not per thread).
 
 @cuda.jit(device=True)
 def _block_sum_into(acc, counter):
-    scratch = cuda.shared.array(_MAX_BLOCK, numba.int32)
-    t = cuda.threadIdx.x
-    n = cuda.blockDim.x
-    scratch[t] = acc
-    cuda.syncthreads()
-    stride = 1
-    while stride < n:
-        stride *= 2
-    stride //= 2
-    while stride > 0:  # tree reduction for any block size
-        if t < stride and t + stride < n:
-            scratch[t] += scratch[t + stride]
-        cuda.syncthreads()
-        stride //= 2
-    if t == 0 and scratch[0] != 0:
-        cuda.atomic.add(counter, 0, numba.int64(scratch[0]))
+    scratch = cuda.shared.array(MAX_BLOCK, numba.int32)
+    total = block_sum(acc, scratch)
+    if cuda.threadIdx.x == 0 and total != 0:
+        cuda.atomic.add(counter, 0, numba.int64(total))
 
 
 @cuda.jit
@@ -118,29 +93,9 @@ def _out_of_range_kernel(flat, lo, hi, nonzero, flag):
 # ----------------------------------------------------------------------------------------------
 # Host helpers.
 
-def _device_view(arr):
-    """A Numba device array viewing ``arr``, or None when ``arr`` is not a device array."""
-    if getattr(arr, "__cuda_ndarray__", False):  # Numba's own (and the simulator's) device arrays
-        return arr
-    if hasattr(arr, "__cuda_array_interface__"):  # CuPy, PyTorch, ...: zero-copy view
-        if not hasattr(cuda, "as_cuda_array"):
-            raise TypeError("the CUDA simulator cannot use foreign device arrays; pass a NumPy array or an array "
-                            "from numba.cuda.to_device")
-        return cuda.as_cuda_array(arr)
-    return None
-
-
-def _launch_config(n_threads, block_size):
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
-            or not 1 <= block_size <= _MAX_BLOCK:
-        raise ValueError(f"block_size must be an integer in [1, {_MAX_BLOCK}], got {block_size!r}")
-    block = min(int(block_size), max(n_threads, 1))  # tiny lattices: no idle threads (cheap in the simulator)
-    return (n_threads + block - 1) // block, block
-
-
 def _prepare_lattice(spins, dtype, q, check_values, name):
     """Validate ``spins``; return ``(device 3D array, host 3D view or None)``."""
-    dev = _device_view(spins)
+    dev = device_view(spins)
     if dev is None:
         host = validate_lattice(spins, dtype, q=q, check_values=check_values, name=name)
         return None, host
@@ -163,7 +118,7 @@ def _run(kernel, spins, host, args_before, n_sweeps, sweep, block_size):
     """Launch ``kernel`` for every (sweep, colour); copy host data in and out; return accepted moves."""
     n_rep, L, M = (host if host is not None else spins).shape
     n_groups = ((L * M) // 2 + 3) // 4
-    grid, block = _launch_config(n_rep * n_groups, block_size)
+    grid, block = launch_config(n_rep * n_groups, block_size)
     if n_rep == 0 or n_sweeps == 0:
         return 0
     d_spins = cuda.to_device(host) if host is not None else spins
@@ -179,11 +134,11 @@ def _run(kernel, spins, host, args_before, n_sweeps, sweep, block_size):
 
 def _couplings(j_right, j_down, shape):
     """Host couplings are checked like the CPU's and copied; device couplings are used as they are."""
-    if _device_view(j_right) is None and _device_view(j_down) is None:
+    if device_view(j_right) is None and device_view(j_down) is None:
         return [cuda.to_device(a) for a in check_couplings(j_right, j_down, shape)]
     out = []
     for name, arr in (("j_right", j_right), ("j_down", j_down)):
-        dev = _device_view(arr)
+        dev = device_view(arr)
         if dev is None:
             dev = cuda.to_device(check_couplings(arr, arr, shape)[0])
         elif dev.dtype != np.float64 or tuple(dev.shape) != tuple(shape) or not dev.is_c_contiguous():
@@ -254,7 +209,7 @@ def potts_checkerboard_sweep(states, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_
     Arguments as in :func:`checkerboard_sweep`; returns the number of changed states (heat-bath) or accepted
     proposals (Metropolis), identical to the CPU's.
     """
-    q = _check_q(q)
+    q = check_q(q)
     d_states, host = _prepare_lattice(states, np.uint8, q, check_values, "states")
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = check_real("J", J), check_real("h", h)

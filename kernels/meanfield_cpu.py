@@ -21,16 +21,10 @@ import numpy as np
 from numba import prange
 
 from . import meanfield_logic as _ml
-from .lattice_cpu import check_sweep_args
+from ._checks import check_real, check_sweep_args
 from .lowrank_packed_cpu import packed_chain, packed_layout, packed_rows
-from .meanfield_logic import (  # noqa: F401 (re-export)
-    check_pm1,
-    validate_glass,
-    validate_lowrank,
-    validate_potts_mf,
-)
+from .meanfield_logic import lowrank_tables, validate_glass, validate_lowrank, validate_potts_mf
 from .philox import STREAM_MEANFIELD, philox4x32
-from .validation import check_real
 
 __all__ = [
     "compute_counts",
@@ -42,6 +36,7 @@ __all__ = [
     "lowrank_energy",
     "lowrank_site",
     "lowrank_sweep",
+    "lowrank_tables",
     "potts_mf_energy",
     "potts_mf_sweep",
     "potts_site",
@@ -258,15 +253,6 @@ def glass_energy(spins, local_fields, fields):
 
 # ----------------------------------------------------------------------------------------------
 # Public array-in/array-out API.
-
-def lowrank_tables(beta, J, h, P, N, heatbath):
-    """``(table, use_table)``: the integer threshold table, or an empty one (float path) when it would hold
-    more than ``MAX_TABLE_SIZE`` entries (then trajectories are no longer guaranteed bit-identical across
-    backends, because the device's ``exp`` may differ from the CPU's in the last bit)."""
-    if _ml.lowrank_table_size(P, N) > _ml.MAX_TABLE_SIZE:
-        return np.zeros(1, np.uint64), False
-    return _ml.lowrank_flip_table(beta, J, h, P, N, bool(heatbath)), True
-
 
 _NO_TABLE = np.zeros(1, np.uint64)
 _NO_ROWS = np.zeros((0, 4), np.int64)

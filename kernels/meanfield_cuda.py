@@ -16,12 +16,11 @@ then updated in place; for device arrays only the layout is checked, not the val
 import numpy as np
 from numba import cuda
 
-from . import meanfield_cpu as _cpu
 from . import meanfield_logic as _ml
-from .lattice_cpu import check_sweep_args
-from .lattice_cuda import _device_view, _launch_config, is_available
+from ._checks import check_real, check_sweep_args, launch_config
+from ._cuda_launch import device_view, is_available
+from .meanfield_logic import lowrank_tables, validate_glass, validate_lowrank, validate_potts_mf
 from .philox import STREAM_MEANFIELD, cuda_device_functions
-from .validation import check_real
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -89,7 +88,7 @@ def _glass_kernel(spins, indptr, indices, weights, fields, local_fields, beta, h
 def _state_arrays(pairs):
     """``pairs``: (name, array, dtype). All host NumPy arrays -> None (validate on the host); all device
     arrays -> their 2D device views after layout checks; a mix is an error."""
-    views = [_device_view(a) for _, a, _ in pairs]
+    views = [device_view(a) for _, a, _ in pairs]
     if all(v is None for v in views):
         return None
     if any(v is None for v in views):
@@ -112,7 +111,7 @@ def _run(kernel, host_state, dev_state, make_args, n_sweeps, block_size):
     """Copy host state in, launch one thread per chain with ``make_args(device state)``, copy the state back;
     returns the accepted moves."""
     n_chains = (host_state if host_state is not None else dev_state)[0].shape[0]
-    grid, block = _launch_config(n_chains, block_size)
+    grid, block = launch_config(n_chains, block_size)
     if n_chains == 0 or n_sweeps == 0:
         return 0
     d_state = [cuda.to_device(a) for a in host_state] if host_state is not None else dev_state
@@ -136,12 +135,12 @@ def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=
     """
     dev = _state_arrays([("spins", spins, np.int8), ("overlaps", overlaps, np.int64)])
     if dev is None:
-        spins, patterns, overlaps = _cpu.validate_lowrank(spins, patterns, overlaps, check_values)
+        spins, patterns, overlaps = validate_lowrank(spins, patterns, overlaps, check_values)
         host = (spins, overlaps)
         P, N = patterns.shape
     else:
         N = dev[0].shape[1]
-        _, patterns, _ = _cpu.validate_lowrank(np.ones((0, N), np.int8), patterns,
+        _, patterns, _ = validate_lowrank(np.ones((0, N), np.int8), patterns,
                                                np.zeros((0, np.atleast_2d(patterns).shape[0]), np.int64), False)
         P = patterns.shape[0]
         if dev[1].shape[1] != P:
@@ -149,7 +148,7 @@ def lowrank_sweep(spins, patterns, overlaps, beta, J=1.0, h=0.0, *, seed, sweep=
         host = None
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = check_real("J", J), check_real("h", h)
-    table, use_table = _cpu.lowrank_tables(beta, J, h, P, N, heatbath)
+    table, use_table = lowrank_tables(beta, J, h, P, N, heatbath)
     d_pat, d_table = cuda.to_device(patterns), cuda.to_device(np.array(table))
 
     def make_args(st):
@@ -163,10 +162,10 @@ def potts_mf_sweep(states, counts, q, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sw
     """Mean-field Potts sweeps on the GPU; as :func:`fastmf.kernels.meanfield_cpu.potts_mf_sweep`."""
     dev = _state_arrays([("states", states, np.uint8), ("counts", counts, np.int64)])
     if dev is None:
-        q, states, counts = _cpu.validate_potts_mf(states, counts, q, check_values)
+        q, states, counts = validate_potts_mf(states, counts, q, check_values)
         host, N = (states, counts), states.shape[1]
     else:
-        q = _cpu.validate_potts_mf(np.zeros((0, 2), np.uint8), np.zeros((0, int(q)), np.int64), q, False)[0]
+        q = validate_potts_mf(np.zeros((0, 2), np.uint8), np.zeros((0, int(q)), np.int64), q, False)[0]
         if dev[1].shape[1] != q:
             raise ValueError(f"device counts must have shape (n_chains, {q}), got {tuple(dev[1].shape)}")
         host, N = None, dev[0].shape[1]
@@ -186,12 +185,12 @@ def glass_sweep(spins, indptr, indices, weights, fields, local_fields, beta, *, 
     integer couplings). The graph is given as host arrays."""
     dev = _state_arrays([("spins", spins, np.int8), ("local_fields", local_fields, np.float64)])
     if dev is None:
-        spins, indptr, indices, weights, fields, local_fields = _cpu.validate_glass(
+        spins, indptr, indices, weights, fields, local_fields = validate_glass(
             spins, indptr, indices, weights, fields, local_fields, check_values)
         host = (spins, local_fields)
     else:
         N = dev[0].shape[1]
-        _, indptr, indices, weights, fields, _ = _cpu.validate_glass(
+        _, indptr, indices, weights, fields, _ = validate_glass(
             np.ones((1, N), np.int8), indptr, indices, weights, fields, np.zeros((1, N)), False)
         host = None
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)

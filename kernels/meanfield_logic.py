@@ -37,17 +37,16 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import lattice_logic as _lattice_logic
-from .validation import check_int
+from ._checks import check_array, check_pm1, check_q
 
 __all__ = [
     "DRAW_ACCEPT",
     "DRAW_PROPOSAL",
     "MAX_TABLE_SIZE",
     "build",
-    "check_array",
-    "check_pm1",
     "lowrank_flip_table",
     "lowrank_table_size",
+    "lowrank_tables",
     "potts_mf_heatbath_weights",
     "potts_mf_metropolis_table",
     "validate_glass",
@@ -209,21 +208,6 @@ def build(jit, philox4x32):
 # Host-side validation shared by every backend (NumPy only; the consistency checks are exact: float64
 # products of +-1 integers below 2**53).
 
-def check_array(name, arr, dtype, ndim_shape, writeable=True):
-    """A C-contiguous NumPy array of ``dtype`` and shape ``ndim_shape`` (None entries: any length)."""
-    if not isinstance(arr, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(arr).__name__}")
-    if arr.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {arr.dtype.name}")
-    if arr.ndim != len(ndim_shape) or any(n is not None and n != m for n, m in zip(ndim_shape, arr.shape)):
-        want = "(" + ", ".join("*" if n is None else str(n) for n in ndim_shape) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
-    if not arr.flags.c_contiguous or (writeable and not arr.flags.writeable):
-        raise ValueError(f"{name} must be a {'writeable ' if writeable else ''}C-contiguous array"
-                         f"{' (it is updated in place)' if writeable else ''}")
-    return arr
-
-
 def _spins2d(spins, dtype, name):
     if isinstance(spins, np.ndarray) and spins.ndim == 1:
         spins = spins[None]
@@ -231,11 +215,6 @@ def _spins2d(spins, dtype, name):
     if spins.shape[1] < 2:
         raise ValueError(f"{name} must have at least 2 sites, got N={spins.shape[1]}")
     return spins
-
-
-def check_pm1(name, arr):
-    if arr.size and not np.all((arr == 1) | (arr == -1)):
-        raise ValueError(f"{name} must contain only -1 and +1")
 
 
 def validate_lowrank(spins, patterns, overlaps, check_values=True):
@@ -270,7 +249,7 @@ def validate_lowrank(spins, patterns, overlaps, check_values=True):
 
 def validate_potts_mf(states, counts, q, check_values=True):
     """Check the mean-field Potts arguments; return ``(q, states 2D view, counts 2D view)``."""
-    q = check_int("q (number of Potts states)", q, 2, 255)
+    q = check_q(q)
     states = _spins2d(states, np.uint8, "states")
     if isinstance(counts, np.ndarray) and counts.ndim == 1 and states.shape[0] == 1:
         counts = counts[None]
@@ -395,6 +374,32 @@ def lowrank_flip_table(beta, J, h, P, N, heatbath):
     s = np.tile(np.array([-1.0, 1.0]), 2 * P * N + 1)
     t = _thresholds(_flip_probability((2.0 * J / N) * (x - P) + 2.0 * h * s, beta, heatbath))
     return t
+
+
+def lowrank_tables(beta, J, h, P, N, heatbath):
+    """The low-rank thresholds as the kernels take them: the integer table, or the float path.
+
+    Parameters
+    ----------
+    beta, J, h : float
+        Inverse temperature, coupling and field.
+    P, N : int
+        Number of patterns and of sites.
+    heatbath : bool
+        Heat-bath instead of Metropolis acceptance.
+
+    Returns
+    -------
+    table : ndarray of uint64
+        :func:`lowrank_flip_table`, or a one-entry placeholder when the table would hold more than
+        ``MAX_TABLE_SIZE`` entries (then trajectories are no longer guaranteed bit-identical across backends,
+        because the device's ``exp`` may differ from the CPU's in the last bit).
+    use_table : bool
+        Whether ``table`` is the real table.
+    """
+    if lowrank_table_size(P, N) > MAX_TABLE_SIZE:
+        return np.zeros(1, np.uint64), False
+    return lowrank_flip_table(beta, J, h, P, N, bool(heatbath)), True
 
 
 @bounded_cache

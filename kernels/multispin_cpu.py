@@ -29,8 +29,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .validation import check_real
-from .lattice_cpu import by_replica, check_sweep_args, ising_flip_table, n_chunks
+from ._checks import by_replica, check_real, check_sweep_args, n_chunks
+from .lattice_logic import ising_flip_table
 from .philox import STREAM_MULTISPIN, philox4x32
 
 __all__ = ["pack_replicas", "unpack_replicas", "multispin_sweep", "multispin_class_thresholds"]

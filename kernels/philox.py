@@ -1,7 +1,7 @@
 """Counter-based Philox4x32-10 random numbers, shared by every backend.
 
-The randomness contract (DESIGN.md)
------------------------------------
+The randomness contract (docs/theory.rst)
+-----------------------------------------
 Every random number in fastmf is a pure function of ``(seed, stream, counter)``:
 
 ``Philox4x32-10(counter=(c0, c1, c2, c3), key=(k0, k1)) -> (x0, x1, x2, x3)`` (four uint32 words),
@@ -14,7 +14,7 @@ algorithm is drawing). The counter words say *what* the draw is for:
 * ``c3``: ``2 * draw + colour``: draw number ``d`` for that site in that sweep (0 for the first uint32,
   1 for the second, ...), and the checkerboard colour (0 where it does not apply). Kernels without
   colours that were written after this layout (mean-field and graph sweeps, Maier-Saupe moves: see
-  ``meanfield_logic.py`` and ``maiersaupe_logic.py``) use ``c3 = draw``; each stream keeps one layout.
+  ``meanfield_logic.py`` and ``maier_saupe_logic.py``) use ``c3 = draw``; each stream keeps one layout.
 
 For checkerboard lattice sweeps the site index ``k`` is the index *within the colour sublattice*,
 ``k = (row * M + col) // 2`` with ``colour = (row + col) % 2``, so one Philox call serves four sites

@@ -11,13 +11,14 @@ configuration (and its maintained order parameter) currently at temperature ``k`
    accepted exchange swaps the two configurations and their order parameters (O(N), negligible next to the
    sweeps), and the replica labels, so that round trips can be followed.
 
-Randomness (DESIGN.md contract)
--------------------------------
+Randomness (the contract of docs/theory.rst)
+--------------------------------------------
 * Sweeps at temperature ``k`` in step ``n`` use the kernels' own draws (``STREAM_MEANFIELD``, chain index =
   ladder) with sweep indices ``(n * K + k) * n_sweeps + j``, ``j < n_sweeps``: every temperature and step has
   its own counters, so temperatures never share draws.
 * The exchange of pair ``(k, k+1)`` of ladder ``l`` in step ``n`` draws word 0 of
   ``Philox4x32((k, l, n, 0), (seed, STREAM_TEMPERING))`` and accepts when ``u < floor(p * 2**32)``.
+
 A run therefore depends on the seed alone, not on the thread count.
 
 Models
@@ -31,8 +32,8 @@ import math
 import numpy as np
 
 from . import meanfield_cpu as mc
+from ._checks import check_int, check_pm1, check_real
 from .philox import STREAM_TEMPERING, check_seed, philox4x32_array
-from .validation import check_int, check_real
 
 __all__ = [
     "GlassModel",
@@ -109,7 +110,7 @@ class GlassModel:
     def arrays(self, configs):
         spins = np.ascontiguousarray(configs, dtype=np.int8)
         flat = spins.reshape(-1, self.n_sites)
-        mc.check_pm1("spins", flat)
+        check_pm1("spins", flat)
         lf = mc.compute_local_fields(flat, self.indptr, self.indices, self.weights)
         return spins, lf.reshape(spins.shape)
 

@@ -17,27 +17,18 @@ import numba
 import numpy as np
 from numba import prange
 
+from . import vae_logic as _vl
 from ._fastmath import softplus_parts
 
-__all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad", "categorical_ll", "categorical_grad",
-           "gaussian_ll", "gaussian_grad", "adam_update",
-           "tanh_backward"]
+__all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad",
+           "categorical_ll", "categorical_grad", "gaussian_ll", "gaussian_grad", "adam_update", "tanh_backward"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _softplus(g):
-    """``log(1 + e^g)`` without overflow."""
-    return max(g, 0.0) + math.log1p(math.exp(-abs(g)))
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _sigmoid(g):
-    if g >= 0:
-        return 1.0 / (1.0 + math.exp(-g))
-    e = math.exp(g)
-    return e / (1.0 + e)
+# The per-site formulas of vae_logic, shared with the GPU kernels (vae_cuda).
+_softplus = numba.njit(cache=True, inline="always", error_model="numpy")(_vl.softplus)
+_sigmoid = numba.njit(cache=True, inline="always", error_model="numpy")(_vl.sigmoid)
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")

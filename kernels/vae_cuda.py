@@ -7,8 +7,8 @@ vector-Jacobian products of ``sum_b up[b] ll[b]``), plus a keyword ``block_size`
   float64, and the block adds the partial sums by a shared-memory tree reduction (float64).
 * ``*_grad``: one thread per (row, site) (categorical: the thread handles the q logits of its site).
 
-The per-site math is in ``cuda.jit(device=True)`` functions; softplus and sigmoid are the CPU module's own
-numerically stable formulas (``vae_cpu._softplus`` / ``_sigmoid``) compiled for the device. Everything is
+The per-site math is in ``cuda.jit(device=True)`` functions; softplus and sigmoid are the numerically stable
+formulas of :mod:`fastmf.kernels.vae_logic` that the CPU kernels compile too. Everything is
 computed in float64; outputs have the dtype of the decoder output they belong to (float32 or float64), as on
 the CPU. Results equal the CPU's up to rounding (the order of the per-row sum differs; ``exp`` / ``log`` on a
 GPU may differ from the CPU's in the last bit).
@@ -28,8 +28,9 @@ import numba
 import numpy as np
 from numba import cuda
 
-from . import vae_cpu as _cpu
-from .lattice_cuda import _MAX_BLOCK, _device_view, _launch_config, is_available
+from . import vae_logic as _vl
+from ._checks import MAX_BLOCK, launch_config
+from ._cuda_launch import block_sum, device_view, is_available
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "bernoulli_grad", "bernoulli_ll", "categorical_grad", "categorical_ll",
            "gaussian_grad", "gaussian_ll", "is_available", "tempered_grad", "tempered_ll"]
@@ -37,9 +38,9 @@ __all__ = ["DEFAULT_BLOCK_SIZE", "bernoulli_grad", "bernoulli_ll", "categorical_
 DEFAULT_BLOCK_SIZE = 128
 _LOG_2PI = math.log(2.0 * math.pi)
 
-# The CPU's formulas, compiled for the device (one source of truth for the overflow-safe forms).
-_softplus = cuda.jit(device=True)(_cpu._softplus.py_func)
-_sigmoid = cuda.jit(device=True)(_cpu._sigmoid.py_func)
+# vae_logic's formulas, which vae_cpu compiles too (one source of truth for the overflow-safe forms).
+_softplus = cuda.jit(device=True)(_vl.softplus)
+_sigmoid = cuda.jit(device=True)(_vl.sigmoid)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,71 +81,55 @@ def _categorical_term(logits, b, i, x):
 
 
 @cuda.jit(device=True)
-def _block_sum(acc):
-    """Sum of ``acc`` over the threads of the block (float64 shared-memory tree reduction, any block size);
-    the result is valid in thread 0. Every thread of the block must call it."""
-    scratch = cuda.shared.array(_MAX_BLOCK, numba.float64)
-    t = cuda.threadIdx.x
-    n = cuda.blockDim.x
-    scratch[t] = acc
-    cuda.syncthreads()
-    stride = 1
-    while stride < n:
-        stride *= 2
-    stride //= 2
-    while stride > 0:
-        if t < stride and t + stride < n:
-            scratch[t] += scratch[t + stride]
-        cuda.syncthreads()
-        stride //= 2
-    return scratch[0]
+def _store_row_sum(acc, out, b):
+    """Write the sum of ``acc`` over the threads of the block to ``out[b]`` (float64 block reduction); every
+    thread of the block must call it."""
+    scratch = cuda.shared.array(MAX_BLOCK, numba.float64)
+    total = block_sum(acc, scratch)
+    if cuda.threadIdx.x == 0:
+        out[b] = total
 
 
 # ----------------------------------------------------------------------------------------------
-# Log-likelihood kernels: block b sums row b.
+# Log-likelihood kernels: block b sums row b. Every kernel takes two decoder outputs ``(a, c)``, the data ``x``
+# and ``out``; decoders with one output pass it twice (their site term ignores ``c``).
 
-@cuda.jit
-def _bernoulli_ll_kernel(logits, x, out):
-    b = cuda.blockIdx.x
-    acc = 0.0
-    for i in range(cuda.threadIdx.x, logits.shape[1], cuda.blockDim.x):
-        acc += _bernoulli_term(float(logits[b, i]), float(x[b, i]))
-    s = _block_sum(acc)
-    if cuda.threadIdx.x == 0:
-        out[b] = s
-
-
-@cuda.jit
-def _tempered_ll_kernel(h, t, x, out):
-    b = cuda.blockIdx.x
-    acc = 0.0
-    for i in range(cuda.threadIdx.x, h.shape[1], cuda.blockDim.x):
-        acc += _tempered_term(float(h[b, i]), float(t[b, i]), float(x[b, i]))
-    s = _block_sum(acc)
-    if cuda.threadIdx.x == 0:
-        out[b] = s
+def _ll_kernel(site):
+    """The kernel ``(a, c, x, out)`` that writes ``sum_i site(a, c, x, b, i)`` to ``out[b]``, one block per row."""
+    @cuda.jit
+    def kernel(a, c, x, out):
+        b = cuda.blockIdx.x
+        acc = 0.0
+        for i in range(cuda.threadIdx.x, a.shape[1], cuda.blockDim.x):
+            acc += site(a, c, x, b, i)
+        _store_row_sum(acc, out, b)
+    return kernel
 
 
-@cuda.jit
-def _categorical_ll_kernel(logits, x, out):
-    b = cuda.blockIdx.x
-    acc = 0.0
-    for i in range(cuda.threadIdx.x, logits.shape[1], cuda.blockDim.x):
-        acc += _categorical_term(logits, b, i, x[b, i])
-    s = _block_sum(acc)
-    if cuda.threadIdx.x == 0:
-        out[b] = s
+@cuda.jit(device=True)
+def _bernoulli_site(logits, _, x, b, i):
+    return _bernoulli_term(float(logits[b, i]), float(x[b, i]))
 
 
-@cuda.jit
-def _gaussian_ll_kernel(mean, logvar, x, out):
-    b = cuda.blockIdx.x
-    acc = 0.0
-    for i in range(cuda.threadIdx.x, mean.shape[1], cuda.blockDim.x):
-        acc += _gaussian_term(float(mean[b, i]), float(logvar[b, i]), float(x[b, i]))
-    s = _block_sum(acc)
-    if cuda.threadIdx.x == 0:
-        out[b] = s
+@cuda.jit(device=True)
+def _tempered_site(h, t, x, b, i):
+    return _tempered_term(float(h[b, i]), float(t[b, i]), float(x[b, i]))
+
+
+@cuda.jit(device=True)
+def _categorical_site(logits, _, x, b, i):
+    return _categorical_term(logits, b, i, x[b, i])
+
+
+@cuda.jit(device=True)
+def _gaussian_site(mean, logvar, x, b, i):
+    return _gaussian_term(float(mean[b, i]), float(logvar[b, i]), float(x[b, i]))
+
+
+_bernoulli_ll_kernel = _ll_kernel(_bernoulli_site)
+_tempered_ll_kernel = _ll_kernel(_tempered_site)
+_categorical_ll_kernel = _ll_kernel(_categorical_site)
+_gaussian_ll_kernel = _ll_kernel(_gaussian_site)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -209,7 +194,7 @@ def _inputs(names, arrays, n_float, ndim0=2):
     ``ndim0``); the next must have that shape's first two axes ((B, N): the data ``x``); an optional last
     one is ``up`` (B,).
     """
-    views = [_device_view(a) for a in arrays]
+    views = [device_view(a) for a in arrays]
     on_device = any(v is not None for v in views)
     devs = [v if v is not None else cuda.to_device(np.ascontiguousarray(a)) for a, v in zip(arrays, views)]
     shape = tuple(devs[0].shape)
@@ -230,17 +215,18 @@ def _inputs(names, arrays, n_float, ndim0=2):
 def _ll(kernel, names, arrays, n_float, block_size, ndim0=2):
     devs, on_device = _inputs(names, arrays, n_float, ndim0)
     B, N = devs[0].shape[:2]
-    _, block = _launch_config(N, block_size)  # validates block_size; block <= N (no idle threads)
+    _, block = launch_config(N, block_size)  # validates block_size; block <= N (no idle threads)
     out = cuda.device_array(B, devs[0].dtype)
+    outputs = devs[:n_float] if n_float == 2 else [devs[0], devs[0]]  # see the log-likelihood kernels
     if B:
-        kernel[B, block](*devs, out)
+        kernel[B, block](*outputs, devs[n_float], out)
     return out if on_device else out.copy_to_host()
 
 
 def _grad(kernel, names, arrays, n_float, n_out, block_size, ndim0=2):
     devs, on_device = _inputs(names, arrays, n_float, ndim0)
     B, N = devs[0].shape[:2]
-    grid, block = _launch_config(B * N, block_size)
+    grid, block = launch_config(B * N, block_size)
     outs = [cuda.device_array(d.shape, d.dtype) for d in devs[:n_out]]
     if B * N:
         kernel[grid, block](*devs, *outs)

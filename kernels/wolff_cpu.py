@@ -12,8 +12,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from .validation import check_real
-from .lattice_cpu import check_sweep_args, validate_lattice
+from ._checks import check_real, check_sweep_args, validate_lattice
 from .lattice_logic import probability_to_threshold
 from .philox import STREAM_WOLFF, bounded_from_u32, philox4x32
 

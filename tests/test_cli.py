@@ -327,7 +327,7 @@ def test_decode_curie_weiss_with_posterior_draws(tmp_path, capsys):
     assert decoded["beta_J"] == pytest.approx(1.25, rel=0.1)
     capsys.readouterr()
     assert main(["decode", str(model), "--kind", "hopfield", "--data", str(data), "--out", str(tmp_path / "h")]) == 2
-    assert "--data" in capsys.readouterr().err and not (tmp_path / "h").exists()
+    assert "data is used by" in capsys.readouterr().err and not (tmp_path / "h").exists()
 
 
 def test_decode_maier_saupe(tmp_path, capsys):

@@ -1,14 +1,16 @@
-"""Tests of fastmf.decode.validate: statistics against naive loops, z-score behaviour, P(K), energies."""
+"""Tests of fastmf.stats.compare and fastmf.decode.validate: statistics against naive loops, z-score behaviour,
+P(K), energies."""
 import json
 import math
 
 import numpy as np
 import pytest
 
-from fastmf.decode.validate import MAX_ALL_TRIPLES_N, compare, spin_statistics
+from fastmf.decode.validate import compare
 from fastmf.exact.info import states
 from fastmf.sampling.latent import sample_curie_weiss
 from fastmf.models.meanfield import CurieWeiss
+from fastmf.stats import MAX_ALL_TRIPLES_N, spin_statistics
 
 
 # ------------------------------------------------------------------------------------------ naive loops

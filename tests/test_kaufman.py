@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastmf.exact import kaufman
-from fastmf.exact.lattice_enum import enumerate_ising
+from fastmf.exact.crosscheck import enumerate_ising
 
 T_LIST = [1.5, kaufman.T_C, 3.5]
 

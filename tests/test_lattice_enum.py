@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from fastmf.exact.lattice_enum import enumerate_ising, enumerate_potts
+from fastmf.exact.crosscheck import enumerate_ising, enumerate_potts
 
 
 def naive_ising(L, M, beta, jr, jd, h):

@@ -4,7 +4,7 @@ independent replica means, which include the autocorrelation)."""
 import numpy as np
 import pytest
 
-from fastmf.exact import kaufman, lattice_enum
+from fastmf.exact import crosscheck as lattice_enum, kaufman
 from fastmf.models.lattice import LatticeModel
 from fastmf.sampling.lattice import LatticeSampler
 from fastmf.verify import histogram_check, kaufman_energy_check

@@ -321,7 +321,7 @@ def test_learning_chains_on_a_bistable_model():
     of burn-in, heat-bath chains still report a mean near -0.45 (most never crossed), tempering ladders report
     0 within their error bar (spread between 50 independent ladders; 0.019 here, so 0.1 is > 5 SE)."""
     from fastmf.exact.enumeration import all_spins
-    from fastmf.neural.maxent import _Chains
+    from fastmf.neural.maxent_learning import LearningChains as _Chains
     N = 12
     J = np.full((N, N), 0.18)
     np.fill_diagonal(J, 0.0)

@@ -1,4 +1,4 @@
-"""Population statistics (fastmf.neural.stats) and ``fastmf reproduce retina`` end to end: on synthetic data with a
+"""Population statistics (fastmf.stats.population) and ``fastmf reproduce retina`` end to end: on synthetic data with a
 planted two-pattern generalized Hopfield structure (exact samples), and on ../shared/data/spikes15.mat when
 present."""
 import itertools
@@ -11,8 +11,8 @@ import pytest
 from fastmf.cli import main
 from fastmf.decode.effective import GeneralizedHopfield
 from fastmf.neural import SpikeRaster
-from fastmf.neural.stats import compare_statistics, population_statistics
 from fastmf.io.samples import load_samples
+from fastmf.stats import compare_statistics, population_statistics
 
 SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 PNG = b"\x89PNG\r\n\x1a\n"

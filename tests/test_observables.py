@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastmf.models import observables as obs
-from fastmf.exact.lattice_enum import enumerate_ising
+from fastmf.exact.crosscheck import enumerate_ising
 
 
 def naive_ising_energy(s, jr, jd, h):

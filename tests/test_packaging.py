@@ -1,5 +1,5 @@
 """Packaging: the wheel holds every module, the CUDA sources and the console script; fastmf.kernels stands
-alone.
+alone; ``import fastmf`` is light and its lazy entry points (``fastmf.__all__``) all resolve.
 
 The wheel is built from a copy of the working tree (tracked and untracked-but-not-ignored files, as
 ``git ls-files`` lists them) in ``tmp_path``, so the repository is not touched.
@@ -105,7 +105,7 @@ def test_wheel_works_without_the_source_tree(wheel, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), sysconfig.get_paths()["purelib"],
                                          sysconfig.get_paths()["platlib"]])
     code = (
-        "import fastmf, fastmf.cli, fastmf.sampling.simulate, fastmf.verify, fastmf.kernels\n"
+        "import fastmf, fastmf.cli, fastmf.sampling.simulate, fastmf.verify, fastmf.grid, fastmf.kernels\n"
         "from importlib import resources\n"
         "assert fastmf.__file__.startswith(%r), fastmf.__file__\n"
         "cuda = resources.files('fastmf.kernels').joinpath('cuda')\n"
@@ -143,3 +143,36 @@ def test_kernels_source_imports_nothing_from_the_rest_of_fastmf():
             if absolute or stripped.startswith("from .."):
                 offenders.append(f"{path.name}:{n}: {stripped}")
     assert not offenders, offenders
+
+
+# ------------------------------------------------------------------------------------------------ the facade
+def test_every_public_name_of_fastmf_resolves():
+    import fastmf
+
+    assert len(set(fastmf.__all__)) == len(fastmf.__all__)
+    missing = [name for name in fastmf.__all__ if getattr(fastmf, name, None) is None]
+    assert not missing, f"fastmf.__all__ names that do not resolve: {missing}"
+    assert set(fastmf.__all__) <= set(dir(fastmf))
+    for name in ("LatticeModel", "simulate_lattice", "VAE", "enumerate_model", "GeneralizedHopfield", "compare"):
+        assert name in fastmf.__all__
+    from fastmf import exact, models
+    assert fastmf.LatticeModel is models.LatticeModel and fastmf.enumerate_model is exact.enumerate_model
+    assert fastmf.exact is exact
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        fastmf.no_such_name  # noqa: B018
+
+
+def test_importing_fastmf_is_light(tmp_path):
+    """``import fastmf`` loads neither Numba, SciPy nor the kernels (the entry points load on first use)."""
+    code = ("import sys, fastmf\n"
+            "heavy = [m for m in ('numba', 'scipy', 'autograd', 'fastmf.kernels') if m in sys.modules]\n"
+            "print(' '.join(heavy) or 'light', ' '.join(sorted(m for m in sys.modules if m.startswith('fastmf'))))\n"
+            "fastmf.LatticeModel\n"
+            "print('fastmf.models' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = proc.stdout.splitlines()
+    heavy, modules = first.split(" ", 1)
+    assert heavy == "light", f"import fastmf imported {heavy}"
+    assert modules.split() == ["fastmf", "fastmf._version"]
+    assert second == "True"     # the entry point's module loads on first access

@@ -8,7 +8,7 @@ from scipy import stats as sps
 from scipy.signal import lfilter
 
 from fastmf import stats
-from fastmf.exact.lattice_enum import enumerate_ising
+from fastmf.exact.crosscheck import enumerate_ising
 
 
 def naive_autocorrelation(x):
@@ -143,3 +143,42 @@ def test_tau_of_several_chains():
     assert stats.integrated_autocorr_time(chains[:, :1]) == stats.integrated_autocorr_time(chains[:, 0])
     singles = [stats.integrated_autocorr_time(chains[:, k]) for k in range(40)]
     assert abs(tau - 9.5) < np.std(singles)   # better than a typical single-chain estimate
+
+
+# ------------------------------------------------------------------------------------------ one comparison stack
+def test_moment_helpers(monkeypatch):
+    """Blocked triple products equal the direct ones; activity counts are the K histogram; the agreement
+    summary of known values."""
+    from fastmf.stats import moments
+    rng = np.random.default_rng(0)
+    xt = rng.normal(size=(8, 50))
+    idx = stats.triple_indices(8, "all", 0)
+    assert idx.shape == (56, 3) and np.all((idx[:, 0] < idx[:, 1]) & (idx[:, 1] < idx[:, 2]))
+    monkeypatch.setattr(moments, "TRIPLE_BLOCK_ELEMENTS", 7 * 50)     # blocks of 7 triples
+    blocks = list(stats.triple_products(xt, idx))
+    assert len(blocks) == 8
+    got = np.concatenate([p for _, _, _, _, p in blocks])
+    assert np.array_equal(got, xt[idx[:, 0]] * xt[idx[:, 1]] * xt[idx[:, 2]])
+    active = rng.random((200, 6)) < 0.3
+    assert np.array_equal(stats.activity_counts(active), np.bincount(active.sum(1), minlength=7))
+    c = stats.summarize_agreement(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]), np.ones(3), np.zeros(3))
+    assert c.entries == 3 and c.max_abs_diff == 1.0 and c.rms_diff == pytest.approx(math.sqrt(1 / 3))
+    assert c.rms_z == pytest.approx(math.sqrt(1 / 3)) and 0.9 < c.pearson < 1
+    assert math.isnan(stats.summarize_agreement([], [], [], []).rms_z)
+
+
+def test_documented_paths_reexport_the_stack():
+    """fastmf.decode.validate keeps compare and re-exports the records; fastmf.neural.stats is a deprecated alias
+    of fastmf.stats.population (warns, same objects)."""
+    import importlib
+    import sys
+
+    from fastmf.decode import validate
+    for name in ("SpinStatistics", "StatComparison", "EnergyComparison", "ExactComparison", "ValidationReport",
+                 "spin_statistics", "MAX_ALL_TRIPLES_N"):
+        assert getattr(validate, name) is getattr(stats, name)
+    sys.modules.pop("fastmf.neural.stats", None)
+    with pytest.warns(DeprecationWarning, match="fastmf.neural.stats"):
+        old = importlib.import_module("fastmf.neural.stats")
+    for name in ("PopulationStatistics", "population_statistics", "compare_statistics"):
+        assert getattr(old, name) is getattr(stats, name)

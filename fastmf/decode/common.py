@@ -6,10 +6,12 @@ import numpy as np
 
 from ..kernels.validation import check_int
 
-__all__ = ["field_samples", "log2cosh", "posterior_draws"]
+__all__ = ["LOG_SQRT_2PI", "as_decoder", "as_generator", "evaluate_fields", "field_samples", "log2cosh",
+           "posterior_draws", "weighted_least_squares"]
 
 _ROWS = 1 << 15  # latent rows per decoder call
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+#: ``ln sqrt(2 pi)``, the log normaliser of a standard normal density.
+LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def log2cosh(x):
@@ -17,8 +19,21 @@ def log2cosh(x):
     return np.logaddexp(x, -x)
 
 
-def _as_decoder(decoder, latent_dim):
-    """``(fields callable, latent_dim)`` from a VAE-like object or a callable plus latent_dim."""
+def as_decoder(decoder, latent_dim):
+    """The decoder's field map and latent dimension, from a VAE-like object or a callable plus ``latent_dim``.
+
+    Parameters
+    ----------
+    decoder : callable or VAE-like
+        ``Z (n, d) -> logits (n, N)``, or an object with ``.fields`` and ``.latent_dim``.
+    latent_dim : int or None
+        Required for a plain callable; checked against ``decoder.latent_dim`` otherwise.
+
+    Returns
+    -------
+    fields : callable
+    latent_dim : int
+    """
     if hasattr(decoder, "fields") and hasattr(decoder, "latent_dim"):
         d = check_int("decoder.latent_dim", decoder.latent_dim, 1)
         if latent_dim is not None and check_int("latent_dim", latent_dim, 1) != d:
@@ -31,8 +46,28 @@ def _as_decoder(decoder, latent_dim):
     return decoder, check_int("latent_dim", latent_dim, 1)
 
 
-def _eval(fields, z, reduce=None):
-    """Validated logits (n, N) at z, computed in row blocks; ``reduce`` maps each block."""
+def evaluate_fields(fields, z, reduce=None):
+    """Validated decoder logits at ``z``, computed in row blocks.
+
+    Parameters
+    ----------
+    fields : callable
+        ``Z (n, d) -> logits (n, N)``.
+    z : ndarray, shape (n, d)
+        Latents.
+    reduce : callable, optional
+        Applied to each block of logits (e.g. a site mean) before concatenation.
+
+    Returns
+    -------
+    ndarray
+        The logits (n, N), or the reduced blocks concatenated.
+
+    Raises
+    ------
+    ValueError
+        If the decoder returns a wrong shape or non-finite logits.
+    """
     out, N = [], None
     for s in range(0, len(z), _ROWS):
         g = np.asarray(fields(z[s:s + _ROWS]), dtype=np.float64)
@@ -45,7 +80,18 @@ def _eval(fields, z, reduce=None):
     return np.concatenate(out)
 
 
-def _rng(seed):
+def as_generator(seed):
+    """A NumPy generator from an explicit seed (``None`` is refused: randomness must be explicit).
+
+    Parameters
+    ----------
+    seed : int, sequence of int or numpy.random.Generator
+        A generator is returned as is.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if seed is None or isinstance(seed, (bool, np.bool_)):
         raise ValueError("seed must be an int, a sequence of ints or a numpy Generator (explicit randomness)")
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -70,13 +116,13 @@ def field_samples(decoder, n_draws, seed=0, latent_dim=None, antithetic=False):
     Z : ndarray (n_draws, latent_dim)
     G : ndarray (n_draws, N)
     """
-    fields, d = _as_decoder(decoder, latent_dim)
+    fields, d = as_decoder(decoder, latent_dim)
     n = check_int("n_draws", n_draws, 1)
     if antithetic and n % 2:
         raise ValueError(f"antithetic sampling needs an even n_draws, got {n}")
-    z = _rng(seed).standard_normal((n // 2 if antithetic else n, d))
+    z = as_generator(seed).standard_normal((n // 2 if antithetic else n, d))
     z = np.concatenate([z, -z]) if antithetic else z
-    return z, _eval(fields, z)
+    return z, evaluate_fields(fields, z)
 
 
 def posterior_draws(vae, data, n_draws=None, seed=0):
@@ -104,11 +150,25 @@ def posterior_draws(vae, data, n_draws=None, seed=0):
     mu, logvar = vae.encode(data)
     n = len(mu) if n_draws is None else check_int("n_draws", n_draws, 1)
     rows = np.arange(n) % len(mu)
-    return mu[rows] + np.exp(0.5 * logvar[rows]) * _rng(seed).standard_normal((n, mu.shape[1]))
+    return mu[rows] + np.exp(0.5 * logvar[rows]) * as_generator(seed).standard_normal((n, mu.shape[1]))
 
 
-def _wls(X, y, w):
-    """Weighted least squares ``X beta ~ y``: (beta, weighted RMS residual)."""
+def weighted_least_squares(X, y, w):
+    """Weighted least squares ``X beta ~ y``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+    y : ndarray, shape (n,)
+    w : ndarray, shape (n,)
+        Non-negative weights (normalised to sum 1).
+
+    Returns
+    -------
+    beta : ndarray, shape (k,)
+    rms : float
+        Weighted RMS residual.
+    """
     sw = np.sqrt(w / w.sum())
     beta = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
     return beta, float(np.sqrt(np.sum((sw * (X @ beta - y)) ** 2)))

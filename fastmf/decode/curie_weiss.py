@@ -1,8 +1,8 @@
-"""Curie-Weiss read-off: ``beta J`` and ``beta h`` from a mean-field Bernoulli decoder (DESIGN.md, "The theory").
+"""Curie-Weiss read-off: ``beta J`` and ``beta h`` from a mean-field Bernoulli decoder (docs/theory.rst).
 
 ``p(s) ~ exp(beta J M**2 / (2N) + beta h M)``: ``p(phi) ~ exp(-N [beta J phi**2 / 2 - ln 2cosh beta (J phi +
-h)])``, all logits ``g = 2 beta (J phi + h)``, ``dphi/dg = 1/(2 beta J)`` constant, so (sign: DESIGN.md's
-"+ N ln 2cosh" must read "-")::
+h)])``, all logits ``g = 2 beta (J phi + h)``, ``dphi/dg = 1/(2 beta J)`` constant, so (note the sign: minus
+``N ln 2cosh(g/2)``)::
 
     log q(g) - N ln 2cosh(g/2) = c - N (g/2 - beta h)**2 / (2 beta J) = a g**2 + b g + c',
     a = -N / (8 beta J),  b = N h / (2 J)   =>   beta J = -N / (8 a),  beta h = -b / (4 a)  (vertex g = 2 beta h).
@@ -35,7 +35,8 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from ..kernels.validation import check_int, check_real
-from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, log2cosh
+from .common import (LOG_SQRT_2PI, as_decoder, as_generator, evaluate_fields, log2cosh,
+                     weighted_least_squares)
 
 __all__ = ["CurieWeissReadoff", "curie_weiss_readoff"]
 
@@ -95,7 +96,7 @@ def _cw_exact(gbar_of, z_max, n_grid):
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     z, dzdg = 0.5 * (lo + hi), np.abs(np.gradient(0.5 * (lo + hi), g))
     ok = dzdg > 0
-    log_q = -0.5 * z[ok] ** 2 - _LOG_SQRT_2PI + np.log(dzdg[ok])
+    log_q = -0.5 * z[ok] ** 2 - LOG_SQRT_2PI + np.log(dzdg[ok])
     return g[ok], log_q, np.exp(log_q)
 
 
@@ -158,13 +159,13 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
     -------
     CurieWeissReadoff
     """
-    fields, d = _as_decoder(decoder, latent_dim)
+    fields, d = as_decoder(decoder, latent_dim)
     n_draws, min_count = check_int("n_draws", n_draws, 100), check_int("min_count", min_count, 2)
     n_grid, z_max = check_int("n_grid", n_grid, 101), check_real("z_max", z_max, positive=True)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}, got {method!r}")
     method = "moments" if method == "auto" else method
-    rng = _rng(seed)
+    rng = as_generator(seed)
     if Z is not None:
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != d or len(Z) < 100 or not np.isfinite(Z).all():
@@ -172,28 +173,30 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
         if method == "exact":
             raise ValueError("method='exact' integrates over the prior; it does not take draws Z")
     z0 = rng.standard_normal((min(n_draws, 4096), d)) if Z is None else Z[:4096]
-    G0 = _eval(fields, z0)
+    G0 = evaluate_fields(fields, z0)
     N = G0.shape[1] if N is None else check_int("N", N, 1)
     spread = float(np.sqrt(np.mean((G0 - G0.mean(axis=1, keepdims=True)) ** 2)))
     site_mean = lambda G: G.mean(axis=1)
     nb = int(np.clip(math.sqrt(n_draws), 50, 1000)) if n_bins is None else check_int("n_bins", n_bins, 5)
     chi2 = None
     if method == "exact":
-        exact = _cw_exact(lambda zz: _eval(fields, zz.reshape(-1, 1), site_mean), z_max, n_grid) if d == 1 else None
+        exact = (_cw_exact(lambda zz: evaluate_fields(fields, zz.reshape(-1, 1), site_mean), z_max, n_grid)
+                 if d == 1 else None)
         if exact is None:
             raise ValueError(f"method='exact' needs latent_dim == 1 (got {d}) and a site-averaged field monotone "
                              "in z")
         g, log_q, w = exact
     else:
         if Z is not None:
-            gbar, wd = _eval(fields, Z, site_mean), np.ones(len(Z))
+            gbar, wd = evaluate_fields(fields, Z, site_mean), np.ones(len(Z))
         elif method == "moments" and d == 1:  # quadrature: the prior's moments without sampling error
             zq = np.linspace(-8.0, 8.0, 16001)
-            gbar, wd = _eval(fields, zq.reshape(-1, 1), site_mean), np.exp(-0.5 * zq * zq)
+            gbar, wd = evaluate_fields(fields, zq.reshape(-1, 1), site_mean), np.exp(-0.5 * zq * zq)
         else:
             gbar = site_mean(G0)
             if n_draws > len(z0):
-                gbar = np.concatenate([gbar, _eval(fields, rng.standard_normal((n_draws - len(z0), d)), site_mean)])
+                z_more = rng.standard_normal((n_draws - len(z0), d))
+                gbar = np.concatenate([gbar, evaluate_fields(fields, z_more, site_mean)])
             wd = np.ones(len(gbar))
         if np.ptp(gbar) == 0:
             raise ValueError("the site-averaged field does not vary with z: nothing to read off")
@@ -214,7 +217,7 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
     if method == "moments":
         rms = float(np.sqrt(np.sum(w / w.sum() * (X @ coeffs - y) ** 2)))
     else:
-        coeffs, rms = _wls(X, y, w)
+        coeffs, rms = weighted_least_squares(X, y, w)
         if method == "histogram":
             chi2 = float(np.sum(w * (X @ coeffs - y) ** 2) / max(len(g) - 3, 1))
         wn = w / w.sum()

@@ -89,7 +89,7 @@ class GeneralizedHopfield:
     def as_spin_glass(self):
         """The same distribution as a :class:`fastmf.models.meanfield.GraphSpinGlass` (dense couplings), at T = 1."""
         from ..models.meanfield import GraphSpinGlass
-        return GraphSpinGlass._from_dense(self.couplings(), self.fields, "generalized-hopfield",
+        return GraphSpinGlass.from_dense(self.couplings(), self.fields, "generalized-hopfield",
                                           {"N": self.N, "P": len(self.patterns)})
 
     def sample(self, n_samples, seed=0, sampler="tempering", progress=False):

@@ -13,7 +13,7 @@ with ``X`` symmetric traceless (5 dof): the decoder is categorical over the axes
 reparametrisation of the latent, so what can be read off is the *field tensor* ``A(z) = c X(z)``.
 
 Read-off, per latent draw ``z ~ N(0, I)``
-----------------------------------------
+-----------------------------------------
 1. Logits ``l_id(z)`` (sites i, axes d); site-average ``l_d(z)`` (mean-field decoder: all sites alike).
 2. Least squares over ``d`` of ``l_d = sum_k a_k n_d^T B_k n_d + b`` (``B_k`` a Frobenius-orthonormal basis of the
    symmetric traceless matrices): 6 unknowns, so ``D >= 6`` axes whose design matrix has rank 6 are required

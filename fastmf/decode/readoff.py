@@ -1,4 +1,4 @@
-"""Read microscopic mean-field parameters off a factorized Bernoulli decoder (DESIGN.md, "The theory").
+"""Read microscopic mean-field parameters off a factorized Bernoulli decoder (docs/theory.rst).
 
 A decoder maps latents Z (n, d), z ~ N(0, I), to logits G (n, N), ``p(s_i = +1 | z) = sigmoid(g_i(z))``: a
 VAE-like object (``.fields``, ``.latent_dim``) or a callable plus ``latent_dim``. Logs are natural.
@@ -33,7 +33,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..kernels.validation import check_int, check_real
-from .common import _LOG_SQRT_2PI, _as_decoder, _eval, _rng, _wls, field_samples, log2cosh, posterior_draws
+from .common import (LOG_SQRT_2PI, as_decoder, as_generator, evaluate_fields, field_samples, log2cosh,
+                     posterior_draws, weighted_least_squares)
 from .curie_weiss import CurieWeissReadoff, curie_weiss_readoff
 
 __all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
@@ -187,7 +188,7 @@ def hopfield_readoff(decoder, P=None, n_draws=4000, seed=0, true_patterns=None, 
     HopfieldReadoff
     """
     n_draws, n_restarts = check_int("n_draws", n_draws, 2), check_int("n_restarts", n_restarts, 1)
-    tol, rng = check_real("tol", tol, positive=True), _rng(seed)
+    tol, rng = check_real("tol", tol, positive=True), as_generator(seed)
     _, G = field_samples(decoder, n_draws, rng, latent_dim)
     mean = G.mean(axis=0)
     _, s, Vt = np.linalg.svd(G - mean, full_matrices=False)
@@ -207,16 +208,17 @@ def hopfield_readoff(decoder, P=None, n_draws=4000, seed=0, true_patterns=None, 
 def _density_fit(fields, z, mean, V, eps=1e-4):
     """``(A, b, rms)`` of ``log q(u) - sum ln 2cosh(g/2) = -u^T A u / 2 + b^T u + c`` at draws z."""
     n, K = z.shape
-    G, jac = _eval(fields, z), np.empty((n, K, K))
+    G, jac = evaluate_fields(fields, z), np.empty((n, K, K))
     for j in range(K):
         dz = eps * np.eye(K)[j]
-        jac[:, :, j] = (_eval(fields, z + dz) - _eval(fields, z - dz)) @ V.T / (2.0 * eps)
+        jac[:, :, j] = (evaluate_fields(fields, z + dz) - evaluate_fields(fields, z - dz)) @ V.T / (2.0 * eps)
     sign, logdet = np.linalg.slogdet(jac)
     u, ok = (G - mean) @ V.T, sign != 0
-    y = -0.5 * np.sum(z * z, axis=1) - K * _LOG_SQRT_2PI - logdet - log2cosh(0.5 * G).sum(axis=1)
+    y = -0.5 * np.sum(z * z, axis=1) - K * LOG_SQRT_2PI - logdet - log2cosh(0.5 * G).sum(axis=1)
     iu = np.triu_indices(K)
     quad = u[:, iu[0]] * u[:, iu[1]] * np.where(iu[0] == iu[1], -0.5, -1.0)
-    beta, rms = _wls(np.concatenate([quad, u, np.ones((n, 1))], axis=1)[ok], y[ok], np.ones(ok.sum()))
+    X = np.concatenate([quad, u, np.ones((n, 1))], axis=1)
+    beta, rms = weighted_least_squares(X[ok], y[ok], np.ones(ok.sum()))
     A = np.zeros((K, K))
     A[iu] = A[iu[::-1]] = beta[:len(iu[0])]
     return A, beta[len(iu[0]):len(iu[0]) + K], rms
@@ -241,9 +243,9 @@ def generic_readoff(decoder, n_patterns=None, n_draws=4000, seed=0, latent_dim=N
     -------
     GenericReadoff
     """
-    fields, d = _as_decoder(decoder, latent_dim)
+    fields, d = as_decoder(decoder, latent_dim)
     n_draws, n_fit = check_int("n_draws", n_draws, 2), check_int("n_fit", n_fit, 10)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     _, G = field_samples(fields, n_draws - n_draws % 2, rng, d, antithetic=True)
     mean = G.mean(axis=0)
     _, s, Vt = np.linalg.svd(G - mean, full_matrices=False)

@@ -26,8 +26,9 @@ from scipy.special import logsumexp
 
 from ..kernels.validation import check_int, check_real
 from . import info
-from .decoder import (_CHUNK, _LOG2PI, _MAX_N_HERMITE, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, MAX_N, Estimate,
-                      _call_encoder, _check_work, log_prob_table, quadrature_rule)
+from .decoder import MAX_N, Estimate, log_prob_table
+from .quadrature import (CHUNK, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, LOG_2PI, MAX_N_HERMITE, call_encoder, check_work,
+                         quadrature_rule)
 
 __all__ = [
     "CapacityReport",
@@ -109,11 +110,11 @@ def rate(encoder, data, latent_dim=None):
         raise TypeError(f"encoder must be callable (x -> (mu, logvar)), got {type(encoder).__name__}")
     x, lw, _, s = _support(data)
     if s is not None:
-        mu, lv = _call_encoder(encoder, s.astype(np.float64), latent_dim)
+        mu, lv = call_encoder(encoder, s.astype(np.float64), latent_dim)
         kl = 0.5 * np.sum(mu ** 2 + np.exp(lv) - 1.0 - lv, axis=1)
         se = float(np.std(kl, ddof=1) / math.sqrt(len(kl))) if len(kl) > 1 else float("inf")
         return Estimate(float(np.mean(kl)), se)
-    mu, lv = _call_encoder(encoder, x, latent_dim)
+    mu, lv = call_encoder(encoder, x, latent_dim)
     kl = 0.5 * np.sum(mu ** 2 + np.exp(lv) - 1.0 - lv, axis=1)
     return Estimate(float(np.exp(lw) @ kl))
 
@@ -124,12 +125,12 @@ def _encoder_mi_pass(mu, lv, logw, n_quad, max_work):
     S, d = mu.shape
     t, lwt = quadrature_rule(d, n_quad)
     M = len(t)
-    _check_work(S * S * M, max_work, f"encoder I(X;Z) with {S} components and {M} nodes")
+    check_work(S * S * M, max_work, f"encoder I(X;Z) with {S} components and {M} nodes")
     iv = np.exp(-lv)  # (S, d)
     B1 = (mu * iv).T
-    c = logw - 0.5 * np.sum(_LOG2PI + lv + mu ** 2 * iv, axis=1)  # (S,)
+    c = logw - 0.5 * np.sum(LOG_2PI + lv + mu ** 2 * iv, axis=1)  # (S,)
     total = 0.0
-    ac = max(1, _CHUNK // (M * S))
+    ac = max(1, CHUNK // (M * S))
     for a0 in range(0, S, ac):
         a1 = min(S, a0 + ac)
         z = (mu[a0:a1, None, :] + np.exp(0.5 * lv[a0:a1, None, :]) * t[None]).reshape(-1, d)
@@ -154,11 +155,11 @@ def encoder_mutual_information(encoder, data, n_quad=None, check=False, latent_d
     if not callable(encoder):
         raise TypeError(f"encoder must be callable (x -> (mu, logvar)), got {type(encoder).__name__}")
     x, lw, _, _ = _support(data)
-    mu, lv = _call_encoder(encoder, x, latent_dim)
+    mu, lv = call_encoder(encoder, x, latent_dim)
     d = mu.shape[1]
     if n_quad is None and d not in DEFAULT_N_QUAD:
         raise ValueError(f"encoder I(X;Z) by quadrature with latent_dim = {d} > 3 needs an explicit n_quad")
-    n = check_int("n_quad", DEFAULT_N_QUAD[d] if n_quad is None else n_quad, 1, _MAX_N_HERMITE)
+    n = check_int("n_quad", DEFAULT_N_QUAD[d] if n_quad is None else n_quad, 1, MAX_N_HERMITE)
     val = _encoder_mi_pass(mu, lv, lw, n, max_work)
     if not check:
         return Estimate(max(val, 0.0))

@@ -31,12 +31,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 from scipy.interpolate import PchipInterpolator
 from scipy.special import expit, logsumexp, ndtri
 
 from ..kernels.validation import check_int, check_real
 from . import info
+from .quadrature import (CHUNK, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, LOG_2PI, MAX_N_HERMITE, MAX_N_TRAPEZOID,
+                         call_decoder, call_encoder, check_work, quadrature_rule)
 
 __all__ = [
     "DEFAULT_MAX_WORK",
@@ -52,21 +53,10 @@ __all__ = [
     "quadrature_rule",
 ]
 
-#: Default quadrature nodes per latent dimension (product rule: n**d nodes).
-DEFAULT_N_QUAD = {1: 64, 2: 32, 3: 16}
 #: Default number of importance samples.
 DEFAULT_N_SAMPLES = 10_000
-#: Default cap on ``2**N * (number of nodes or samples)`` (table entries evaluated).
-DEFAULT_MAX_WORK = 1 << 31
 #: Largest number of sites for a full table (``2**24`` float64 = 128 MiB).
 MAX_N = 24
-_MAX_N_QUAD = 4096  # trapezoid; Gauss-Hermite (numpy hermegauss) overflows beyond _MAX_N_HERMITE
-_MAX_N_HERMITE = 350
-_TRAP_HALF_WIDTH = 10.0
-_CHUNK = 1 << 21  # entries per temporary block (16 MiB of float64)
-_ROWS = 1 << 16  # rows per decoder / encoder call
-_RATE = 5e7  # rough entries per second, for error messages
-_LOG2PI = math.log(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -164,7 +154,7 @@ def _bits(start, stop, N):
 
 def _log_normal(z, mu, lv):
     """log N(z; mu, diag exp(lv)), summed over the last axis."""
-    return -0.5 * np.sum(_LOG2PI + lv + (z - mu) ** 2 * np.exp(-lv), axis=-1)
+    return -0.5 * np.sum(LOG_2PI + lv + (z - mu) ** 2 * np.exp(-lv), axis=-1)
 
 
 def _rng(seed):
@@ -178,89 +168,11 @@ def _check_N(N):
     return N
 
 
-def _check_work(work, max_work, what):
-    if work > max_work:
-        raise ValueError(f"{what}: {work:.3g} table entries, more than max_work = {max_work:.3g} (about "
-                         f"{work / _RATE:.3g} s at ~5e7 entries/s; memory is chunked to {_CHUNK * 8 >> 20} MiB "
-                         f"blocks). Use fewer nodes/samples, method='importance', or raise max_work.")
-
-
-def _call_decoder(decoder, z, N):
-    """Validated logits of shape (n, N) for z of shape (n, d), calling the decoder in row blocks."""
-    out = []
-    for s in range(0, len(z), _ROWS):
-        zz = z[s:s + _ROWS]
-        g = np.asarray(decoder(zz), dtype=np.float64)
-        if g.shape != (len(zz), N):
-            raise ValueError(f"decoder must map z of shape (n, latent_dim) = {zz.shape} to logits of shape "
-                             f"(n, N) = {(len(zz), N)}, got shape {g.shape}")
-        if not np.isfinite(g).all():
-            raise ValueError("decoder returned non-finite logits (NaN or +-inf)")
-        out.append(g)
-    return np.concatenate(out) if out else np.empty((0, N))
-
-
-def _call_encoder(encoder, x, latent_dim=None):
-    """Validated ``(mu, logvar)``, each (n, d), for +-1 configurations x of shape (n, N)."""
-    mus, lvs = [], []
-    for s in range(0, len(x), _ROWS):
-        xx = np.ascontiguousarray(x[s:s + _ROWS], dtype=np.float64)
-        res = encoder(xx)
-        if not isinstance(res, (tuple, list)) or len(res) != 2:
-            raise ValueError("encoder(x) must return a pair (mu, logvar)")
-        mu, lv = (np.asarray(r, dtype=np.float64) for r in res)
-        d = latent_dim if latent_dim is not None else (mu.shape[1] if mu.ndim == 2 else -1)
-        if mu.shape != (len(xx), d) or lv.shape != mu.shape or d < 1:
-            raise ValueError(f"encoder must map x of shape {xx.shape} to mu and logvar of shape (n, latent_dim)"
-                             f"{'' if latent_dim is None else ' = ' + str((len(xx), latent_dim))}, got "
-                             f"{mu.shape} and {lv.shape}")
-        if not (np.isfinite(mu).all() and np.isfinite(lv).all()):
-            raise ValueError("encoder returned non-finite mu or logvar")
-        latent_dim = d
-        mus.append(mu)
-        lvs.append(lv)
-    return np.concatenate(mus), np.concatenate(lvs)
-
-
-def quadrature_rule(latent_dim, n_quad, rule="hermite"):
-    """Product rule for ``E_{z ~ N(0, I_d)} f(z)`` with ``n_quad`` points per dimension.
-
-    ``rule="hermite"``: Gauss-Hermite (best for smooth f). ``rule="trapezoid"``: uniform grid on
-    ``[-10, 10]`` with Gaussian weights (exponentially convergent too, and uses its nodes better when f is steep,
-    i.e. when ``n_quad`` must be large: prefer it beyond ~100 nodes per dimension).
-
-    Returns
-    -------
-    z : ndarray, shape (M, latent_dim)
-        Nodes (``M = n_quad**latent_dim`` less any whose weight underflows).
-    log_w : ndarray, shape (M,)
-        Log-weights, normalised so that ``sum exp(log_w) == 1``.
-    """
-    d = check_int("latent_dim", latent_dim, 1)
-    n = check_int("n_quad", n_quad, 2 if rule == "trapezoid" else 1,
-                  _MAX_N_QUAD if rule == "trapezoid" else _MAX_N_HERMITE)
-    if rule == "hermite":
-        t, w = hermegauss(n)
-        keep = w > 0
-        t, lw1 = t[keep], np.log(w[keep])
-    elif rule == "trapezoid":
-        t = np.linspace(-_TRAP_HALF_WIDTH, _TRAP_HALF_WIDTH, n)
-        lw1 = -0.5 * t ** 2
-        lw1[[0, -1]] -= math.log(2.0)
-    else:
-        raise ValueError(f"rule must be 'hermite' or 'trapezoid', got {rule!r}")
-    grids = np.meshgrid(*([t] * d), indexing="ij")
-    lws = np.meshgrid(*([lw1] * d), indexing="ij")
-    z = np.stack([g.ravel() for g in grids], axis=1)
-    lw = np.sum([g.ravel() for g in lws], axis=0)
-    return z, lw - logsumexp(lw)
-
-
 def _mixture_pass(G, c, N, second=False):
     """``lse_k (x . G_k + c_k)`` for every state x (and ``lse_k 2 (x . G_k + c_k)`` if ``second``), chunked."""
     S, M = 1 << N, len(G)
     mc = min(M, 4096)
-    sc = max(1, _CHUNK // mc)
+    sc = max(1, CHUNK // mc)
     out1 = np.empty(S)
     out2 = np.empty(S) if second else None
     for s0 in range(0, S, sc):
@@ -280,8 +192,8 @@ def _mixture_pass(G, c, N, second=False):
 
 def _quadrature_pass(decoder, N, d, n_quad, max_work, rule):
     z, lw = quadrature_rule(d, n_quad, rule)
-    _check_work((1 << N) * len(z), max_work, f"quadrature with {n_quad}**{d} nodes on 2**{N} states")
-    G = _call_decoder(decoder, z, N)
+    check_work((1 << N) * len(z), max_work, f"quadrature with {n_quad}**{d} nodes on 2**{N} states")
+    G = call_decoder(decoder, z, N)
     log_p, _ = _mixture_pass(G, lw - _softplus(G).sum(axis=1), N)
     hcond = float(np.exp(lw) @ _bernoulli_entropy(G).sum(axis=1))
     return log_p, hcond
@@ -337,7 +249,7 @@ def log_prob_table(decoder, N, latent_dim, method="auto", n_quad=None, n_samples
         if n_quad is None and d not in DEFAULT_N_QUAD:
             raise ValueError(f"quadrature with latent_dim = {d} > 3 needs an explicit n_quad "
                              "(the product rule has n_quad**d nodes); or use method='importance'")
-        n = check_int("n_quad", DEFAULT_N_QUAD[d] if n_quad is None else n_quad, 1, _MAX_N_QUAD)
+        n = check_int("n_quad", DEFAULT_N_QUAD[d] if n_quad is None else n_quad, 1, MAX_N_TRAPEZOID)
         if tol is not None:
             tol = check_real("tol", tol, positive=True)
         log_p, hc = _quadrature_pass(decoder, N, d, n, max_work, rule)
@@ -350,7 +262,7 @@ def log_prob_table(decoder, N, latent_dim, method="auto", n_quad=None, n_samples
                 log_p, hc, n = log_p2, hc2, 2 * n
                 if tol is None or err <= tol:
                     break
-                n_max = _MAX_N_HERMITE if rule == "hermite" else _MAX_N_QUAD
+                n_max = MAX_N_HERMITE if rule == "hermite" else MAX_N_TRAPEZOID
                 if 2 * n > n_max or (1 << N) * (2 * n) ** d > max_work:
                     warnings.warn(f"quadrature not converged to tol = {tol:g}: max |log p change| = {err:.3g} "
                                   f"at n_quad = {n} (work cap reached)", RuntimeWarning, stacklevel=2)
@@ -373,13 +285,13 @@ def _is_finish(lse1, lse2, K):
 
 def _importance(decoder, N, d, K, rng, proposal, max_work):
     S = 1 << N
-    _check_work(S * K, max_work, f"importance sampling with {K} samples on 2**{N} states")
+    check_work(S * K, max_work, f"importance sampling with {K} samples on 2**{N} states")
     if proposal is None or (isinstance(proposal, str) and proposal == "prior"):
         mu, lv = np.zeros(d), np.zeros(d)
     elif isinstance(proposal, str):
         raise ValueError(f"proposal must be None, 'prior', an encoder or (mu, logvar), got {proposal!r}")
     elif callable(proposal):
-        mu, lv = _call_encoder(proposal, info.states(N), d)
+        mu, lv = call_encoder(proposal, info.states(N), d)
     else:
         try:
             mu, lv = (np.asarray(a, dtype=np.float64) for a in proposal)
@@ -392,17 +304,17 @@ def _importance(decoder, N, d, K, rng, proposal, max_work):
             raise ValueError("proposal mu / logvar contain NaN or inf")
     if mu.ndim == 1:  # one Gaussian shared by all states: one decoder pass, then the all-states matrix
         z = mu + np.exp(0.5 * lv) * rng.standard_normal((K, d))
-        G = _call_decoder(decoder, z, N)
+        G = call_decoder(decoder, z, N)
         c = _log_normal(z, 0.0, 0.0) - _log_normal(z, mu, lv) - _softplus(G).sum(axis=1)
         lse1, lse2 = _mixture_pass(G, c, N, second=True)
         return _is_finish(lse1, lse2, K)
     lse1, lse2 = np.empty(S), np.empty(S)
-    sc = max(1, _CHUNK // (K * N))
+    sc = max(1, CHUNK // (K * N))
     for s0 in range(0, S, sc):
         s1 = min(S, s0 + sc)
         m, v = mu[s0:s1, None, :], lv[s0:s1, None, :]
         z = m + np.exp(0.5 * v) * rng.standard_normal((s1 - s0, K, d))
-        G = _call_decoder(decoder, z.reshape(-1, d), N).reshape(s1 - s0, K, N)
+        G = call_decoder(decoder, z.reshape(-1, d), N).reshape(s1 - s0, K, N)
         X = _bits(s0, s1, N)[:, None, :]
         lw = np.sum(X * G - _softplus(G), axis=2) + _log_normal(z, 0.0, 0.0) - _log_normal(z, m, v)
         lse1[s0:s1] = logsumexp(lw, axis=1)
@@ -434,7 +346,7 @@ def linear_decoder(W, b):
 
 
 def curie_weiss_decoder(N, beta, J=1.0, h=0.0, n_grid=4001):
-    """Mean-field decoder of the Curie-Weiss model (DESIGN.md): ``g_i(z) = 2 beta (J phi(z) + h)`` for all i,
+    """Mean-field decoder of the Curie-Weiss model (docs/theory.rst): ``g_i(z) = 2 beta (J phi(z) + h)`` for all i,
     with ``phi(z) = F^{-1}(Phi(z))`` pushing N(0, 1) to ``p(phi) ~ exp(-N [beta J phi**2 / 2 - ln 2cosh
     beta (J phi + h)])``. The map is tabulated on ``n_grid`` points and interpolated (monotone cubic), so the
     model approximates exact Curie-Weiss (to ~1e-4 in log p at moderate beta); needs ``beta, J > 0``. At low

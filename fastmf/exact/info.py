@@ -10,9 +10,9 @@ log-probabilities. State index convention, used by every function of :mod:`fastm
 normalised (they are, first, with a stable log-sum-exp).
 """
 import numpy as np
-from numba import njit
 from scipy.special import logsumexp
 
+from ..kernels.info_cpu import subset_entropy_table
 from ..kernels.validation import check_int
 
 __all__ = ["normalize", "states", "entropy", "marginal", "subset_entropy", "mutual_information",
@@ -126,60 +126,13 @@ def kl_divergence(log_p, log_q):
     return float(np.sum(p[support] * (lp[support] - lq[support])))
 
 
-@njit(cache=True)
-def _plogp(table):
-    h = 0.0
-    for x in table:
-        if x > 0:
-            h -= x * np.log(x)
-    return h
-
-
-@njit(cache=True)
-def _all_subset_entropies(p, N):
-    """H[S] for every bitmask S. Depth-first over the removed set R = {r_1 < ... < r_d} (children remove a
-    larger site), so each marginal is computed once, from its parent's table by summing out one site:
-    total work 2 * 3**N; one buffer per depth."""
-    H = np.zeros(1 << N)
-    offsets = np.zeros(N + 2, np.int64)
-    for d in range(N + 1):
-        offsets[d + 1] = offsets[d] + (1 << (N - d))
-    buf = np.empty(offsets[N + 1])
-    buf[:1 << N] = p
-    full = (1 << N) - 1
-    H[full] = _plogp(p)
-    mask = np.zeros(N + 1, np.int64)
-    nxt = np.zeros(N + 1, np.int64)
-    mask[0] = full
-    d = 0
-    while d >= 0:
-        j = nxt[d]
-        if j >= N:
-            d -= 1
-            continue
-        nxt[d] = j + 1
-        t = j - d  # site j is the t-th remaining site (all removed sites are below j)
-        m = 1 << (N - d - 1)
-        src = offsets[d]
-        dst = offsets[d + 1]
-        low = (1 << t) - 1
-        for idx in range(m):
-            base = ((idx >> t) << (t + 1)) | (idx & low)
-            buf[dst + idx] = buf[src + base] + buf[src + base + (1 << t)]
-        mask[d + 1] = mask[d] & ~(1 << j)
-        H[mask[d + 1]] = _plogp(buf[dst:dst + m])
-        d += 1
-        nxt[d] = j + 1
-    return H
-
-
 def all_subset_entropies(log_p):
     """Entropies of the marginals of all ``2**N`` site subsets of a binary distribution, indexed by bitmask
     (bit i = site i); N <= 16."""
     lp, N = check_log_probs(log_p)
     if N > MAX_ALL_SUBSETS_N:
         raise ValueError(f"all_subset_entropies needs N <= {MAX_ALL_SUBSETS_N} (work 2 * 3**N), got N = {N}")
-    return _all_subset_entropies(np.exp(normalize(lp)), N)
+    return subset_entropy_table(np.exp(normalize(lp)), N)
 
 
 def max_bipartition_mi(log_p):

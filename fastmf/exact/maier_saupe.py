@@ -39,6 +39,9 @@ Derivation of the latent representation
    integral becomes a 2-dim one over ``r >= 0`` and one chamber ``0 <= t <= pi/3`` (``r dr dt`` times the
    Vandermonde), done here by Gauss-Legendre quadrature (:func:`latent_moments`).
 
+The primitives (order tensors, ``Z1``, the latent density and the quadrature grid) live in
+:mod:`fastmf.models.nematic`, which the samplers use too; they are re-exported here.
+
 Single-site partition function
 ------------------------------
 In the eigenbasis of ``B`` (eigenvalues ``l1 <= l2 <= l3``), the azimuthal integral is a Bessel function:
@@ -54,146 +57,20 @@ The saddle point of ``p(X)`` with the uniaxial ``X = S diag(-1/2, -1/2, 1)`` giv
 and the self-consistency ``S = <P2>_S``. The first-order nematic-isotropic transition (``g(S*) = g(0)``) is at
 ``beta J = 4.5415`` (``T_NI = 0.2202 J``) with ``S = 0.4289`` (:func:`mean_field_transition`).
 """
-import functools
 import itertools
 import math
 
 import numpy as np
 from scipy import optimize, special
 
+from ..models.nematic import (axes_log_weights, check_latent_params, eigs_from_polar, latent_log_density, log_z1,
+                              log_z1_eigs, order_parameter, order_tensor, polar_grid, traceless_basis, vandermonde,
+                              z1)
+
 __all__ = ["order_tensor", "order_parameter", "log_z1", "log_z1_eigs", "z1", "latent_log_density",
            "latent_moments", "mean_field_free_energy", "mean_field_self_consistency", "mean_field_order",
            "mean_field_transition", "enumerate_axes", "axes_log_weights", "traceless_basis",
            "eigs_from_polar", "vandermonde"]
-
-_E1 = np.array([2.0, -1.0, -1.0]) / math.sqrt(6.0)
-_E2 = np.array([0.0, 1.0, -1.0]) / math.sqrt(2.0)
-
-
-def traceless_basis():
-    """Frobenius-orthonormal basis (5, 3, 3) of the symmetric traceless 3x3 matrices."""
-    b = np.zeros((5, 3, 3))
-    b[0] = np.diag([1.0, -1.0, 0.0]) / math.sqrt(2.0)
-    b[1] = np.diag([1.0, 1.0, -2.0]) / math.sqrt(6.0)
-    for k, (i, j) in enumerate([(0, 1), (0, 2), (1, 2)]):
-        b[2 + k, i, j] = b[2 + k, j, i] = 1.0 / math.sqrt(2.0)
-    return b
-
-
-def order_tensor(u):
-    """``Q = (1/N) sum_i (3 u_i u_i^T - I)/2`` for unit vectors ``u`` of shape (..., N, 3) -> (..., 3, 3)."""
-    u = np.asarray(u, dtype=np.float64)
-    A = np.einsum("...ia,...ib->...ab", u, u)
-    return (3.0 * A / u.shape[-2] - np.eye(3)) / 2.0
-
-
-def order_parameter(u):
-    """Nematic order ``S``: the largest eigenvalue of :func:`order_tensor` (shape ``u.shape[:-2]``)."""
-    return np.linalg.eigvalsh(order_tensor(u))[..., -1]
-
-
-@functools.lru_cache(maxsize=16)
-def _leggauss(n):
-    """Gauss-Legendre nodes and weights on [-1, 1] (cached: computing them costs more than using them)."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    x.flags.writeable = False
-    w.flags.writeable = False
-    return x, w
-
-
-def log_z1_eigs(lam, n_nodes=128):
-    """``ln Z1`` from the eigenvalues of ``B`` (..., 3), any order; see the module docstring."""
-    lam = np.sort(np.asarray(lam, dtype=np.float64), axis=-1)
-    l1, l2, l3 = lam[..., 0, None], lam[..., 1, None], lam[..., 2, None]
-    kappa = l3 - l2
-    t_lo = np.maximum(0.0, 1.0 - 50.0 / np.maximum(kappa, 1e-300))
-    x, w = _leggauss(int(n_nodes))
-    half = 0.5 * (1.0 - t_lo)
-    t = t_lo + half * (x + 1.0)
-    s = 1.0 - t * t
-    f = np.exp(-kappa * s) * special.i0e(0.5 * (l2 - l1) * s)
-    integral = 2.0 * half[..., 0] * (f @ w if f.ndim == 1 else np.einsum("...n,n->...", f, w))
-    return math.log(2.0 * math.pi) + l3[..., 0] + np.log(integral)
-
-
-def log_z1(B, n_nodes=128):
-    """``ln int_{S^2} exp(u^T B u) du`` for symmetric ``B`` (..., 3, 3); ``du``: area element (total 4 pi)."""
-    B = np.asarray(B, dtype=np.float64)
-    if B.shape[-2:] != (3, 3):
-        raise ValueError(f"B must have shape (..., 3, 3), got {B.shape}")
-    if not np.all(np.isfinite(B)):
-        raise ValueError("B contains NaN or infinite values")
-    if not np.allclose(B, np.swapaxes(B, -1, -2), rtol=1e-12, atol=1e-12):
-        raise ValueError("B must be symmetric")
-    return log_z1_eigs(np.linalg.eigvalsh(B), n_nodes)
-
-
-def z1(B, n_nodes=128):
-    """``Z1(B) = int_{S^2} exp(u^T B u) du`` (see :func:`log_z1`)."""
-    return np.exp(log_z1(B, n_nodes))
-
-
-def _check_model(beta, J, N):
-    beta, J = float(beta), float(J)
-    if not (math.isfinite(beta) and beta > 0):
-        raise ValueError(f"beta must be > 0 and finite, got {beta}")
-    if not (math.isfinite(J) and J > 0):
-        raise ValueError(f"the latent representation needs J > 0 (a normalisable Gaussian), got J={J}")
-    if isinstance(N, bool) or int(N) != N or N < 1:
-        raise ValueError(f"N must be a positive integer, got {N!r}")
-    return beta, J, int(N)
-
-
-def axes_log_weights(X, axes, c):
-    """Decoder logits ``c n_d^T X n_d`` (..., D) for latents ``X`` (..., 3, 3) and axes (D, 3)."""
-    return c * np.einsum("da,...ab,db->...d", axes, X, axes)
-
-
-def latent_log_density(X, beta, J, N, axes=None):
-    """Unnormalised ``ln p(X) = -(beta J N/3) Tr X^2 + N ln Z1(beta J X)`` (axes: ``Z1 = sum_d e^{...}``).
-
-    ``X`` (..., 3, 3) must be symmetric traceless (not checked here: hot path).
-    """
-    beta, J, N = _check_model(beta, J, N)
-    X = np.asarray(X, dtype=np.float64)
-    c = beta * J
-    tr2 = np.einsum("...ab,...ab->...", X, X)
-    if axes is None:
-        lz = log_z1_eigs(np.linalg.eigvalsh(X) * c)
-    else:
-        lz = special.logsumexp(axes_log_weights(X, np.asarray(axes, np.float64), c), axis=-1)
-    return -(c * N / 3.0) * tr2 + N * lz
-
-
-def eigs_from_polar(r, t):
-    """Eigenvalues ``r (cos t e1 + sin t e2)`` (..., 3) of a traceless matrix with ``Tr X^2 = r^2``."""
-    r = np.asarray(r, dtype=np.float64)[..., None]
-    t = np.asarray(t, dtype=np.float64)[..., None]
-    return r * (np.cos(t) * _E1 + np.sin(t) * _E2)
-
-
-def vandermonde(lam):
-    """``|prod_{i<j} (lambda_i - lambda_j)|`` over the last axis (3 eigenvalues)."""
-    lam = np.asarray(lam)
-    return np.abs((lam[..., 0] - lam[..., 1]) * (lam[..., 0] - lam[..., 2]) * (lam[..., 1] - lam[..., 2]))
-
-
-def _polar_grid(beta, J, N, n_r, n_theta):
-    """Gauss-Legendre nodes over (r, t) and normalised probabilities of p(X) on one Weyl chamber."""
-    c = beta * J
-    sigma = math.sqrt(3.0 / (2.0 * c * N))  # prior width per coordinate
-    r_max = 1.3 + 14.0 * sigma  # the ordered peak lies at r <= sqrt(3/2) (S <= 1); the rest is Gaussian tail
-    xr, wr = _leggauss(int(n_r))
-    xt, wt = _leggauss(int(n_theta))
-    r = 0.5 * r_max * (xr + 1.0)
-    t = (math.pi / 6.0) * (xt + 1.0)
-    R, T = np.meshgrid(r, t, indexing="ij")
-    lam = eigs_from_polar(R, T)
-    with np.errstate(divide="ignore"):
-        logf = (np.log(R) + np.log(vandermonde(lam)) - (c * N / 3.0) * R * R
-                + N * log_z1_eigs(c * lam) + np.log(np.outer(wr, wt)))
-    p = np.exp(logf - logf.max())
-    return R, T, lam, p / p.sum()
 
 
 def latent_moments(beta, J, N, n_r=256, n_theta=64):
@@ -206,8 +83,8 @@ def latent_moments(beta, J, N, n_r=256, n_theta=64):
         docstring); ``lambda_max``: ``<largest eigenvalue of X>``; ``p_ordered``: probability of
         ``r > sqrt(3/2)/2`` (the latent weight of the nematic-like region, for diagnostics).
     """
-    beta, J, N = _check_model(beta, J, N)
-    R, T, lam, p = _polar_grid(beta, J, N, n_r, n_theta)
+    beta, J, N = check_latent_params(beta, J, N)
+    R, T, lam, p = polar_grid(beta, J, N, n_r, n_theta)
     tr_x2 = float(np.sum(p * R * R))
     return dict(tr_X2=tr_x2, tr_Q2=tr_x2 - 15.0 / (2.0 * beta * J * N),
                 lambda_max=float(np.sum(p * lam.max(-1))),

@@ -5,7 +5,8 @@ the sum over ``2**N`` (or ``q**N``) states collapses to a sum over order-paramet
 their multiplicities (binomial / multinomial coefficients). Everything is done in log space (``lgamma``
 and a stable log-sum-exp), so ``N`` in the thousands is fine.
 
-Conventions (shared with the samplers, ``fastmf.sampling.latent``):
+Conventions (shared with the samplers, ``fastmf.sampling.latent``; the counting primitives live in
+``fastmf.models.counting`` and are re-exported here):
 
 * Curie-Weiss, ``s = +-1``: ``E = -(J / 2N) M**2 - h M`` with ``M = sum_i s_i``.
 * Hopfield, patterns ``xi`` int8 ``+-1`` of shape (P, N): ``E = -(J / 2N) sum_mu (xi^mu . s)**2 - h sum_i s_i``
@@ -20,30 +21,20 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
 
 from ..kernels.validation import check_int, check_real
+from ..models.counting import (MAX_STATES, curie_weiss_log_weights, log_binom, log_sum_exp, potts_compositions,
+                               potts_log_weights, potts_n_states, site_types)
 
 __all__ = ["CurieWeissExact", "HopfieldExact", "PottsMFExact", "curie_weiss_exact", "hopfield_exact",
            "potts_mf_exact", "site_types", "potts_compositions", "potts_log_weights", "potts_n_states", "MAX_STATES"]
 
-#: Largest number of order-parameter states summed unless ``max_states`` is raised (about 1-5 s).
-MAX_STATES = 20_000_000
 _CHUNK = 1 << 20
 _ENERGY_BIN = 1e-9
 
 
-def _logsumexp(a):
-    amax = np.max(a)
-    return float(amax + np.log(np.sum(np.exp(a - amax))))
-
-
-def _log_binom(n, k):
-    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
-
-
 def _group_energies(energies, weights):
-    """Sum weights over equal energies (binned on a ``1e-9`` grid, as in ``lattice_enum``)."""
+    """Sum weights over equal energies (binned on a ``1e-9`` grid, as in ``fastmf.exact.crosscheck``)."""
     keys = np.round(np.asarray(energies) / _ENERGY_BIN).astype(np.int64)
     uk, first, inv = np.unique(keys, return_index=True, return_inverse=True)
     w = np.bincount(inv.ravel(), weights=weights, minlength=uk.size)
@@ -131,10 +122,8 @@ def curie_weiss_exact(N, beta, J=1.0, h=0.0):
     CurieWeissExact
     """
     N, beta, J, h = _check_common(N, beta, J, h)
-    M = np.arange(-N, N + 1, 2, dtype=np.int64)
-    E = -(J / (2.0 * N)) * M.astype(np.float64) ** 2 - h * M
-    logw = _log_binom(float(N), (N + M) / 2.0) - beta * E
-    log_z = _logsumexp(logw)
+    M, E, logw = curie_weiss_log_weights(N, beta, J, h)
+    log_z = log_sum_exp(logw)
     log_p = logw - log_z
     return CurieWeissExact(N=N, beta=beta, J=J, h=h, log_z=log_z, magnetizations=M, log_probs=log_p,
                            probs=np.exp(log_p), energies=E)
@@ -143,39 +132,6 @@ def curie_weiss_exact(N, beta, J=1.0, h=0.0):
 # --------------------------------------------------------------------------------------------------
 # Hopfield
 # --------------------------------------------------------------------------------------------------
-
-def _check_patterns(patterns):
-    xi = np.asarray(patterns)
-    if xi.ndim == 1:
-        xi = xi[None, :]
-    if xi.ndim != 2 or xi.shape[0] < 1 or xi.shape[1] < 1:
-        raise ValueError(f"patterns must have shape (P, N) with P, N >= 1, got {np.shape(patterns)}")
-    if not np.issubdtype(xi.dtype, np.number) or not np.all(np.isfinite(xi)):
-        raise ValueError("patterns must be finite numbers equal to +1 or -1")
-    if not np.all((xi == 1) | (xi == -1)):
-        raise ValueError("patterns must contain only +1 and -1")
-    P, N = xi.shape
-    if P >= N:
-        raise ValueError(f"need fewer patterns than sites (P < N), got P={P}, N={N}")
-    return xi.astype(np.int8)
-
-
-def site_types(patterns):
-    """Group sites by their pattern column.
-
-    Returns
-    -------
-    types : ndarray of int8, shape (T, P)
-        The distinct columns ``xi_i`` (rows).
-    counts : ndarray of int64, shape (T,)
-        Number of sites of each type.
-    index : ndarray of int64, shape (N,)
-        The type of each site.
-    """
-    xi = _check_patterns(patterns)
-    types, index, counts = np.unique(xi.T, axis=0, return_inverse=True, return_counts=True)
-    return types, counts.astype(np.int64), index.ravel().astype(np.int64)
-
 
 @dataclass(frozen=True)
 class HopfieldExact:
@@ -250,7 +206,7 @@ def hopfield_exact(patterns, beta, J=1.0, h=0.0, max_states=MAX_STATES):
                          "use fewer patterns or sites, or the latent sampler")
     if (P + 1) * math.log2(N + 1) >= 62:
         raise ValueError(f"overlap vectors of N={N}, P={P} do not fit a 64-bit key")
-    lbin = [_log_binom(float(c), np.arange(c + 1.0)) for c in counts]
+    lbin = [log_binom(float(c), np.arange(c + 1.0)) for c in counts]
     xi_t = types.astype(np.int64)                       # (T, P)
     place = (N + 1) ** np.arange(P + 1, dtype=np.int64)  # key = sum_mu idx_mu (N+1)^mu + idx_mag (N+1)^P
 
@@ -298,37 +254,6 @@ def hopfield_exact(patterns, beta, J=1.0, h=0.0, max_states=MAX_STATES):
 # --------------------------------------------------------------------------------------------------
 # Mean-field Potts
 # --------------------------------------------------------------------------------------------------
-
-def potts_compositions(n, parts):
-    """All compositions of ``n`` into ``parts`` non-negative parts, shape (binom(n+parts-1, parts-1), parts).
-
-    Rows are in lexicographic order of the first parts (the last part is the remainder).
-    """
-    rows = np.zeros((1, 0), np.int64)
-    rem = np.array([n], np.int64)
-    for _ in range(parts - 1):
-        reps = rem + 1
-        first = np.repeat(rows, reps, axis=0)
-        # for each parent row, values 0..rem: position minus the start of its block
-        starts = np.repeat(np.cumsum(reps) - reps, reps)
-        vals = np.arange(reps.sum(), dtype=np.int64) - starts
-        rows = np.column_stack([first, vals])
-        rem = np.repeat(rem, reps) - vals
-    return np.column_stack([rows, rem])
-
-
-def potts_log_weights(occ, N, beta, J, h):
-    """``ln(N! / prod_k n_k!) - beta E`` for occupation vectors ``occ`` (rows), and their energies."""
-    occ = np.asarray(occ, np.int64)
-    E = -(J / (2.0 * N)) * np.sum(occ.astype(np.float64) ** 2, axis=1) - h * occ[:, 0]
-    logm = gammaln(N + 1.0) - np.sum(gammaln(occ + 1.0), axis=1)
-    return logm - beta * E, E
-
-
-def potts_n_states(N, q):
-    """Number of occupation vectors, ``binom(N + q - 1, q - 1)``."""
-    return math.comb(N + q - 1, q - 1)
-
 
 @dataclass(frozen=True)
 class PottsMFExact:

@@ -3,7 +3,7 @@
 Exact Curie-Weiss data in the ordered phase (N = 10, beta J = 1.5: the two magnetized basins make the largest
 bipartite mutual information 0.58 nats, at the half-half cut) train beta-VAEs with one latent at several beta. For each, the exact
 capacity report (``fastmf.exact.capacity``) gives the rate R, the data's and the model's bipartite MI and
-KL(data || model). The theory (DESIGN.md): a factorized decoder satisfies I_model(A;B) <= I(X;Z) <= R, so
+KL(data || model). The theory (docs/theory.rst): a factorized decoder satisfies I_model(A;B) <= I(X;Z) <= R, so
 where R falls below I_data(A;B) the model cannot reproduce the data; expected: small beta keeps R above the
 data's largest cut MI, and the beta = 1 VAE (the ELBO) has a small KL; large beta pushes R below it, the flagged
 cuts appear and KL grows above its value at every beta whose rate is enough.

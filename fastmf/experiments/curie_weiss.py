@@ -2,7 +2,7 @@
 
 For each (N, T), exact equilibrium samples (magnetization by counting, then the configuration) train a VAE with
 one latent and a Bernoulli decoder; ``fastmf.decode.readoff.curie_weiss_readoff`` fits the quadratic principle of
-DESIGN.md by maximum likelihood (matching E g**2 and E g of the decoder's site-averaged field g) over latent
+docs/theory.rst by maximum likelihood (matching E g**2 and E g of the decoder's site-averaged field g) over latent
 draws from the aggregate posterior of the training data, and returns beta J and beta h. Expected: the recovered
 values follow the truth (beta J = J / T, beta h = h / T) on both sides of T_c = J, within a few per cent (the VAE
 is trained on finite samples with a finite decoder). beta h is compared through the total field N beta h, the

@@ -2,18 +2,19 @@
 
 Equilibrium samples of a Hopfield model with P random patterns below the retrieval transition (the exact latent
 sampler, so every basin and both signs appear) train a VAE with P latent dimensions and a Bernoulli decoder.
-Its decoder fields live in the P-dimensional span of the patterns (DESIGN.md), so the read-off
+Its decoder fields live in the P-dimensional span of the patterns (docs/theory.rst), so the read-off
 (``fastmf.decode.readoff.hopfield_readoff``) recovers the patterns up to order and sign. Expected (the issue's
-targets): every pattern overlap |xi_hat . xi| / N >= 0.95 and >= 99 % of the entries recovered; the generated
-samples reproduce the data's means, correlations and energy histogram (``fastmf.decode.validate``).
+targets): every pattern overlap ``|xi_hat . xi| / N >= 0.95`` and >= 99 % of the entries recovered; the generated
+samples reproduce the data's means, correlations and energy histogram (``fastmf.stats.compare``).
 """
 import time
 
 import numpy as np
 
-from ..decode import readoff, validate
+from ..decode import readoff
 from ..models.meanfield import Hopfield
 from ..sampling.meanfield import simulate_meanfield
+from ..stats import compare_samples
 from ..vae import VAE
 from .report import Report, pyplot
 
@@ -36,7 +37,7 @@ def run(out, quick=False, seed=0, printer=print):
     t2 = time.perf_counter()
     found = readoff.hopfield_readoff(vae, P, seed=seed, true_patterns=model.patterns)
     generated = vae.sample(n_samples, seed=seed + 2)
-    val = validate.compare(samples.spins, generated, energy=model.energy, seed=seed)
+    val = compare_samples(samples.spins, generated, energy=model.energy, seed=seed)
     t3 = time.perf_counter()
     overlaps = np.asarray(found.overlaps, dtype=float)
     fraction = float(found.fraction_recovered)

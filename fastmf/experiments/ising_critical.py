@@ -1,6 +1,6 @@
 """``fastmf reproduce ising-critical``: the negative control, the 2D Ising model across T_c.
 
-A factorized-decoder VAE is a finite-size mean-field model (DESIGN.md): x_A <- z -> x_B, so its correlations across
+A factorized-decoder VAE is a finite-size mean-field model (docs/theory.rst): x_A <- z -> x_B, so its correlations across
 any cut are bounded by its rate. Short-range critical data carry mutual information that grows with the boundary
 length, so a VAE with a small latent cannot reproduce the 2D Ising critical singularity. Here: at each temperature
 an L x L periodic Ising lattice is sampled (Wolff), one VAE (latent 2) is trained per temperature, and the energy per

@@ -2,7 +2,7 @@
 
 Equilibrium L x L configurations (Wolff clusters) from three phases: ferromagnetic (J = +1, T = 1.5),
 antiferromagnetic (J = -1, T = 1.5) and paramagnetic (J = +1, T = 5), equal numbers of each, train beta-VAEs with a
-two-dimensional latent at several beta (loss = distortion + beta * rate). DESIGN.md: an intermediate (or small)
+two-dimensional latent at several beta (loss = distortion + beta * rate). Theory (docs/theory.rst): an intermediate (or small)
 beta gives latents aligned with the magnetization m and the staggered magnetization m_s; a very large beta collapses
 the latent (rate -> 0). The ordered phases each have two symmetry-related sectors (m = +-1 and m_s = +-1), so the
 data hold five clusters ("sectors"): FM+, FM-, AFM+, AFM-, PM.
@@ -10,10 +10,10 @@ data hold five clusters ("sectors"): FM+, FM-, AFM+, AFM-, PM.
 Measures: rate and distortion per beta (nats per configuration, on all the data); the per-axis correlation of the
 posterior means with m and m_s, and the rotation-invariant multiple correlation (the prior N(0, I) is isotropic, so
 the latent axes are fixed only up to a rotation: the multiple correlation R of a linear fit of m on (z1, z2) is the
-largest |r| of any direction in latent space); phase separation as the nearest-centroid accuracy of the posterior
+largest ``|r|`` of any direction in latent space); phase separation as the nearest-centroid accuracy of the posterior
 means over the five sectors; the first-moment isometry: the maximum mean discrepancy with the linear kernel
 k(x, y) = x . y / N between two sectors is the squared distance between their mean configurations,
-D_ab = |<x>_a - <x>_b| / sqrt(N); it is compared with the distance between the sectors' latent centroids (Pearson r
+``D_ab = |<x>_a - <x>_b| / sqrt(N)``; it is compared with the distance between the sectors' latent centroids (Pearson r
 over the ten sector pairs, and the best single scale factor). A beta^2-VAE (per-site inverse temperatures
 beta_k(z) = sigmoid(t_k(z)) in (0, 1) times fields h_k(z)) is trained at beta = 1 and its temperatures and fields
 are shown at the five sector centroids.

@@ -16,7 +16,7 @@ span gets its fields and scale by exact maximum likelihood on the training data
 moments to the data's precision, which at 10^6 bins would take ~10^6 model samples per step) and the independent
 model (the training firing rates). Long recordings train the VAE for fewer epochs (the epochs are for 10^5 bins),
 so the number of gradient steps stays about the same. On a terminal every stage shows a progress bar.
-Statistics (spike units, :mod:`fastmf.neural.stats`): firing rates, covariances and correlation coefficients,
+Statistics (spike units, :mod:`fastmf.stats.population`): firing rates, covariances and correlation coefficients,
 connected triplets, and P(K), the probability of K simultaneous spikes; the data's error bars are batch means over
 contiguous batches (they include autocorrelation). The training data themselves, compared with the held-out
 data the same way, show how well any model fitted to them can do. For N <= 16 the whole generalized Hopfield
@@ -40,7 +40,7 @@ from ..decode import readoff
 from ..decode.effective import (MAX_EXACT_FIT_N, GeneralizedHopfield, fit_generalized_hopfield,
                                 fit_generalized_hopfield_exact)
 from ..neural import SpikeRaster, load_spikes
-from ..neural.stats import compare_statistics, population_statistics
+from ..stats import compare_statistics, population_statistics
 from ..vae import VAE
 from .report import Report, pyplot
 

@@ -11,17 +11,20 @@ n_neurons]``) and ``metadata``, a JSON string (source, orientation, bin_width, n
 import json
 import math
 import types
+import zipfile
+import zlib
 
 import numpy as np
 
 from .._version import __version__
 from .samples import atomic_savez, json_default, read_npz
 
-__all__ = ["ENCODINGS", "ORIENTATIONS", "SpikeRaster", "load_raster"]
+__all__ = ["ENCODINGS", "ORIENTATIONS", "RASTER_FORMAT", "SpikeRaster", "load_raster", "read_saved_raster"]
 
 ORIENTATIONS = ("time_x_neurons", "neurons_x_time")
 ENCODINGS = ("01", "pm1")
-_FORMAT = "fastmf.SpikeRaster"
+#: The ``format`` entry of the metadata of a saved raster.
+RASTER_FORMAT = "fastmf.SpikeRaster"
 # Bytes of unpacked (uint8) raster handled per block; tests shrink it to exercise the block boundaries.
 _CHUNK_BYTES = 1 << 22
 # Number of set bits of every byte value (population count by table look-up).
@@ -35,12 +38,6 @@ def _chunk_bins(n_neurons):
 def _fmt_value(v):
     v = v.item() if isinstance(v, np.generic) else v
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-
-
-def _fmt_indices(idx, limit=20):
-    idx = [int(i) for i in idx]
-    text = ", ".join(map(str, idx[:limit]))
-    return text + (f", ... ({len(idx)} in all)" if len(idx) > limit else "")
 
 
 def _time_major(array, orientation):
@@ -167,11 +164,24 @@ class SpikeRaster:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def _wrap(cls, packed, n_neurons, **kwargs):
-        """Build from a freshly made packed array without copying it (internal)."""
+    def from_packed(cls, packed, n_neurons, *, source="array", orientation="time_x_neurons", bin_width=None,
+                    notes=None):
+        """Build from a freshly made packed array without copying it (it becomes read-only).
+
+        Parameters
+        ----------
+        packed : ndarray of uint8, shape (n_bins, ceil(n_neurons / 8))
+            Owned by the raster from now on (a C-contiguous uint8 array is not copied).
+        n_neurons : int
+        source, orientation, bin_width, notes :
+            As in :class:`SpikeRaster`.
+
+        Returns
+        -------
+        SpikeRaster
+        """
         self = cls.__new__(cls)
-        self._init(np.ascontiguousarray(packed, dtype=np.uint8), n_neurons, kwargs.get("source", "array"),
-                   kwargs.get("orientation", "time_x_neurons"), kwargs.get("bin_width"), kwargs.get("notes"))
+        self._init(np.ascontiguousarray(packed, dtype=np.uint8), n_neurons, source, orientation, bin_width, notes)
         return self
 
     def __setattr__(self, name, value):
@@ -206,8 +216,8 @@ class SpikeRaster:
         view, orientation = _time_major(array, orientation)
         packed, found = _pack(view, encoding)
         notes = {"encoding": found, "orientation_detected": asked == "auto"}
-        return cls._wrap(packed, view.shape[1], source=source, orientation=orientation, bin_width=bin_width,
-                         notes=notes)
+        return cls.from_packed(packed, view.shape[1], source=source, orientation=orientation,
+                               bin_width=bin_width, notes=notes)
 
     def __len__(self):
         return self.n_bins
@@ -217,9 +227,23 @@ class SpikeRaster:
                 f"orientation={self.orientation!r}, bin_width={self.bin_width})")
 
     def _replace(self, packed, n_neurons=None, **notes):
-        return SpikeRaster._wrap(packed, self.n_neurons if n_neurons is None else n_neurons,
-                                 source=self.source, orientation=self.orientation, bin_width=self.bin_width,
-                                 notes=dict(self.notes, **notes))
+        return SpikeRaster.from_packed(packed, self.n_neurons if n_neurons is None else n_neurons,
+                                       source=self.source, orientation=self.orientation, bin_width=self.bin_width,
+                                       notes=dict(self.notes, **notes))
+
+    def with_notes(self, **notes):
+        """The same raster (sharing its bits) with entries added to ``notes``.
+
+        Parameters
+        ----------
+        **notes
+            JSON-serialisable facts to record.
+
+        Returns
+        -------
+        SpikeRaster
+        """
+        return self._replace(self.packed, **notes)
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -344,7 +368,7 @@ class SpikeRaster:
     def save(self, path):
         """Write the raster to ``path`` (.npz) atomically; returns the path. Read it with :func:`load_raster`
         (or :func:`fastmf.neural.load_spikes`)."""
-        meta = json.dumps({"format": _FORMAT, "fastmf_version": __version__, "source": self.source,
+        meta = json.dumps({"format": RASTER_FORMAT, "fastmf_version": __version__, "source": self.source,
                            "orientation": self.orientation, "bin_width": self.bin_width,
                            "notes": dict(self.notes)}, sort_keys=True, default=json_default)
         return atomic_savez(path, packed=self.packed, shape=np.array([self.n_bins, self.n_neurons], np.int64),
@@ -357,6 +381,28 @@ def load_raster(path):
     packed, shape = arrays["packed"], arrays["shape"]
     if shape.shape != (2,) or packed.shape[0] != shape[0]:
         raise ValueError(f"{str(path)!r}: shape {shape.tolist()} does not match packed {packed.shape}")
-    return SpikeRaster._wrap(packed, int(shape[1]), source=meta.get("source", str(path)),
-                             orientation=meta.get("orientation", "time_x_neurons"),
-                             bin_width=meta.get("bin_width"), notes=meta.get("notes"))
+    return SpikeRaster.from_packed(packed, int(shape[1]), source=meta.get("source", str(path)),
+                                   orientation=meta.get("orientation", "time_x_neurons"),
+                                   bin_width=meta.get("bin_width"), notes=meta.get("notes"))
+
+
+def read_saved_raster(path):
+    """A raster file written by :meth:`SpikeRaster.save`, read back as is; None for any other ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npz`` file.
+
+    Returns
+    -------
+    SpikeRaster or None
+        None also for an unreadable file (the caller's general reader then reports the problem).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            is_raster = ({"packed", "shape", "metadata"} <= set(data.files)
+                         and RASTER_FORMAT in str(data["metadata"]))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None
+    return load_raster(path) if is_raster else None

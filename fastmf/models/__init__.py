@@ -5,6 +5,10 @@
   glasses (SK, sparse EA).
 * :mod:`.driven_glass` -- a spin glass driven by switching fields, with work accounting.
 * :mod:`.observables` -- energies and order parameters of lattice configurations.
+* :mod:`.counting` -- counting primitives of the fully connected models (Curie-Weiss magnetization weights,
+  Hopfield site types, Potts compositions) shared by the exact samplers and the exact results.
+* :mod:`.nematic` -- Maier-Saupe primitives: order tensors, the single-site partition function and the latent
+  density.
 """
 from .driven_glass import DrivenGlass, random_drive
 from .lattice import LatticeModel, random_configurations

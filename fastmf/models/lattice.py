@@ -103,7 +103,7 @@ class LatticeModel:
 
     def observables(self, configs):
         """Per-configuration observables whose autocorrelation sets the thinning of ``simulate``: energy and
-        |m| and m (plus the staggered |m_s| when J < 0), or the Potts order parameter."""
+        ``|m|`` and m (plus the staggered ``|m_s|`` when J < 0), or the Potts order parameter."""
         out = {"energy": self.energy(configs)}
         if self.is_potts:
             out["order"] = self.order_parameter(configs)

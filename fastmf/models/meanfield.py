@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ..kernels import maiersaupe_cpu as _ms
+from ..kernels import maier_saupe_cpu as _ms
 from ..kernels import meanfield_cpu as _mf
 from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
@@ -278,7 +278,7 @@ class GraphSpinGlass(_Model):
         W = _draw_couplings(rng, couplings, (N, N), J / math.sqrt(N))
         W = np.triu(W, 1)
         W = W + W.T
-        return cls._from_dense(W, h, "sk", dict(N=N, J=J, h=h, couplings=couplings, seed=seed))
+        return cls.from_dense(W, h, "sk", dict(N=N, J=J, h=h, couplings=couplings, seed=seed))
 
     @classmethod
     def ea(cls, N, degree=3, J=1.0, h=0.0, couplings="pm", seed=0):
@@ -298,10 +298,27 @@ class GraphSpinGlass(_Model):
         W = np.zeros((N, N))
         W[a, b] = _draw_couplings(rng, couplings, len(a), J)
         W = W + W.T
-        return cls._from_dense(W, h, "ea", dict(N=N, degree=degree, J=J, h=h, couplings=couplings, seed=seed))
+        return cls.from_dense(W, h, "ea", dict(N=N, degree=degree, J=J, h=h, couplings=couplings, seed=seed))
 
     @classmethod
-    def _from_dense(cls, W, h, name, description):
+    def from_dense(cls, W, h, name, description):
+        """A graph spin glass from a dense symmetric coupling matrix (zero entries are left out of the graph).
+
+        Parameters
+        ----------
+        W : ndarray, shape (N, N)
+            Symmetric couplings with a zero diagonal.
+        h : float or ndarray, shape (N,)
+            Site fields.
+        name : str
+            Model name (``to_metadata()["model"]``).
+        description : dict
+            Metadata describing how the model was made.
+
+        Returns
+        -------
+        GraphSpinGlass
+        """
         rows, cols = np.nonzero(W)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=W.shape[0]))]).astype(np.int64)
         return cls(indptr, cols.astype(np.int64), W[rows, cols], h, name=name, description=description)

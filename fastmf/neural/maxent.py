@@ -14,12 +14,12 @@ of :meth:`fastmf.exact.PairwiseModel.ising`; sampling and enumeration go through
   consistent, but noisier than maximum likelihood; the starting point of ``"mcmc"``);
 * ``"mcmc"``: Boltzmann learning: persistent heat-bath chains (or parallel-tempering ladders) of the spin-glass
   kernels estimate the model's moments; momentum steps along (data - model) moments, with a sample that grows as
-  the errors shrink, until the moments agree within the data's own sampling error.
+  the errors shrink, until the moments agree within the data's own sampling error
+  (:mod:`fastmf.neural.maxent_learning`).
 """
 import collections
 import dataclasses
 import json
-import sys
 
 import numpy as np
 import scipy.optimize
@@ -31,6 +31,7 @@ from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
 from ..io.samples import atomic_savez, read_npz
 from ..io.raster import SpikeRaster
+from .maxent_learning import boltzmann_learning, moment_errors
 
 __all__ = ["PairwiseMaxEnt", "fit_pairwise_maxent", "METHODS", "MAX_EXACT_N", "MAX_EXACT_FIT_N"]
 
@@ -44,7 +45,6 @@ MAX_EXACT_FIT_N = 18
 _AUTO_EXACT_N = 16
 _DEFAULT_TOL = {"exact": 1e-9, "pseudolikelihood": 1e-6, "mcmc": 1.0}
 _DEFAULT_MAX_ITER = {"exact": 2000, "pseudolikelihood": 1000, "mcmc": 2000}
-_MAX_SWEEPS = 5000
 #: the pseudolikelihood start of "mcmc": iterations, and a budget of distinct patterns x N^2 (the cost of one of
 #: its steps; 4e8 is ~0.3 s): 20 000 patterns up to N = 141, 4 400 at N = 300
 _PL_START_ITER, _PL_START_WORK = 200, 4e8
@@ -107,7 +107,7 @@ class PairwiseMaxEnt:
         """The same distribution as a :class:`fastmf.models.meanfield.GraphSpinGlass` at T = 1 (zero couplings left
         out of its CSR graph, so sparse J stay cheap to sample)."""
         from ..models.meanfield import GraphSpinGlass
-        return GraphSpinGlass._from_dense(self.J, self.h, "pairwise-maxent", {"N": self.N})
+        return GraphSpinGlass.from_dense(self.J, self.h, "pairwise-maxent", {"N": self.N})
 
     def sample(self, n_samples, *, seed, burn_in=200, thin=None, sampler="tempering", n_replicas=None,
                progress=False):
@@ -222,20 +222,6 @@ def _check_l2(d, l2):
                          "never occurs); use l2 > 0")
 
 
-def _moment_errors(d, mean, pairs, var_model=None):
-    """Errors of the model's means and pair moments against the data's: largest absolute errors, and the
-    standardised ones ``z = diff / sqrt(var_data + var_model)``, ``var_data = (1 - x**2) / n`` (floored at
-    1/n**2 so moments at +-1 keep a finite scale)."""
-    iu = np.triu_indices(d.means.size, 1)
-    x = np.concatenate([d.means, d.pairs[iu]])
-    diff = np.concatenate([mean, pairs[iu]]) - x
-    var = np.maximum(1 - x ** 2, 1.0 / d.n) / d.n + (0.0 if var_model is None else var_model)
-    z = diff / np.sqrt(var)
-    return {"max_abs_error_means": float(np.abs(diff[:d.means.size]).max()),
-            "max_abs_error_pairs": float(np.abs(diff[d.means.size:]).max()),
-            "rms_z": float(np.sqrt(np.mean(z ** 2))), "max_z": float(np.abs(z).max())}
-
-
 # ---------------------------------------------------------------------------------------------- exact
 def _exact_moments(h, J, S):
     """Means, pair moments and ln Z of the model over all states S (2**N, N)."""
@@ -279,7 +265,7 @@ def _fit_exact(d, l2, max_iter, tol):
     h, J = _unpack(res.x, N, iu)
     m, C, _ = _exact_moments(h, J, S)
     info = dict(_result_info(res), max_abs_gradient=float(np.abs(res.jac).max()))
-    return h, J, dict(info, **_moment_errors(d, m, C))
+    return h, J, dict(info, **moment_errors(d, m, C))
 
 
 # ------------------------------------------------------------------------------------ pseudolikelihood
@@ -310,121 +296,14 @@ def _fit_pseudolikelihood(d, l2, max_iter, tol):
 
 
 # ---------------------------------------------------------------------------------------------- mcmc
-def _chain_moments(sampler, state, n_sweeps, block=32):
-    """Run ``n_sweeps`` heat-bath sweeps, measuring after each; per-chain means (c, N) and pair moments
-    (c, N, N). Chains are independent, so the spread of their means gives an error bar that includes the
-    autocorrelation within a chain."""
-    c, N = state.spins.shape
-    s1, s2 = np.zeros((c, N)), np.zeros((c, N, N))
-    buf = np.empty((c, min(block, n_sweeps), N))
-    for start in range(0, n_sweeps, block):
-        b = min(block, n_sweeps - start)
-        for k in range(b):
-            sampler.run(state, 1)
-            buf[:, k] = state.spins
-        x = buf[:, :b]
-        s1 += x.sum(axis=1)
-        s2 += x.transpose(0, 2, 1) @ x
-    return s1 / n_sweeps, s2 / n_sweeps
-
-
-class _Chains:
-    """Persistent chains of the model being fitted, rebuilt on the current parameters at every learning step.
-
-    ``"heatbath"``: one single-site chain per ``n_chains``. ``"tempering"``: ``n_chains`` parallel-tempering
-    ladders (``n_temperatures`` heat-bath replicas each, measured at the lowest temperature, T = 1): a fitted
-    retinal model can be bistable (a silent and an active state), and single-site chains then report the
-    moments of the state they sit in, so learning balances the wrong distribution. The configurations of every
-    replica and the Philox step counter carry over between steps: the result depends on the seed alone."""
-
-    def __init__(self, sampler, patterns, weights, n_chains, seed, n_temperatures=8):
-        from ..sampling.lattice import ChainState
-        self.sampler, self.seed, self.n_temperatures = sampler, seed, n_temperatures
-        shape = (n_chains,) if sampler == "heatbath" else (n_temperatures, n_chains)
-        # started on data patterns (drawn with the seed): already in the data's basin
-        rows = np.random.default_rng(seed).choice(len(patterns), size=shape, p=weights)
-        configs = np.ascontiguousarray(patterns[rows], dtype=np.int8)
-        self.state = ChainState(spins=configs, seed=seed) if sampler == "heatbath" else None
-        self.configs, self.step = configs, 0
-
-    def moments(self, h, J, n_sweeps):
-        from ..models.meanfield import GraphSpinGlass
-        from ..sampling.meanfield import MeanFieldSampler, TemperingSampler, _LadderState
-        from ..kernels import tempering_cpu as _pt
-        model = GraphSpinGlass._from_dense(J, h, "pairwise-maxent", {"N": h.size})
-        if self.sampler == "heatbath":
-            return _chain_moments(MeanFieldSampler(model, 1.0, method="heatbath", backend="cpu"), self.state,
-                                  n_sweeps)
-        ladder = TemperingSampler(model, 1.0, n_temperatures=self.n_temperatures)
-        tstate = _pt.make_tempering_state(ladder._kernel, self.configs)
-        tstate.step = self.step
-        out = _chain_moments(ladder, _LadderState(tstate, self.seed), n_sweeps)
-        self.configs, self.step = tstate.arrays[0], tstate.step
-        return out
-
-
 def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress, sampler):
-    """Boltzmann learning in centred coordinates ``P ~ exp(1/2 (s - mu)^T J (s - mu) + g^T (s - mu))``,
-    ``mu`` the data means (``h = g - J mu``). For sparse data ``s_i s_j`` is strongly correlated with ``s_i``
-    and ``s_j``, which makes the likelihood badly conditioned in ``(h, J)``; the centred features are nearly
-    uncorrelated, so gradient steps with momentum converge much faster (Ferrari, Phys. Rev. E 94, 023301
-    (2016)). Dividing each step by the feature's variance (diagonal Newton) was tried: it amplifies the
-    sampling noise of rare pairs and diverges."""
-    N, mu, w = d.means.size, d.means, d.counts / d.n
+    """Boltzmann learning (:func:`fastmf.neural.maxent_learning.boltzmann_learning`) from the pseudolikelihood
+    fit of (a subsample of) the data."""
+    N = d.means.size
     n_start = int(min(20_000, max(2_000, _PL_START_WORK / N ** 2)))
     h, J, pl_info = _fit_pseudolikelihood(_subsample(d, n_start, seed), l2, _PL_START_ITER, 1e-5)
-    cov_data = d.pairs - np.outer(mu, mu)
-    chains = _Chains(sampler, d.patterns, w, n_chains, seed)
-    # The sample per step doubles whenever the errors reach its own noise, until the model's sampling variance
-    # (from the spread between chains, so autocorrelation included) is below half the data's: then
-    # rms_z <= tol certifies agreement at the data's precision.
-    sweeps = sweeps_per_iter
-    iu = np.triu_indices(N, 1)
-    var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
-    lr, vel_g, vel_J = learning_rate, np.zeros(N), np.zeros((N, N))
-    best = (np.inf, h, J)
-    history, converged = [], False
-    bar = _progress(progress, max_iter)
-    for it in range(1, max_iter + 1):
-        cm, cC = chains.moments(h, J, sweeps)
-        m, C = cm.mean(axis=0), cC.mean(axis=0)
-        var_model = np.concatenate([cm.var(axis=0, ddof=1), cC[:, iu[0], iu[1]].var(axis=0, ddof=1)])
-        var_model /= n_chains
-        errors = dict(_moment_errors(d, m, C, var_model), n_model_samples=n_chains * sweeps,
-                      model_to_data_variance=float(np.median(var_model / var_data)))
-        rms = errors["rms_z"]
-        history.append(dict(iteration=it, sweeps=sweeps, learning_rate=lr, rms_z=rms, max_z=errors["max_z"],
-                            model_to_data_variance=errors["model_to_data_variance"]))
-        bar.set_postfix(rms_z=f"{rms:.3g}", sweeps=sweeps)
-        bar.update(1)
-        converged = rms <= tol and errors["model_to_data_variance"] <= 1.0
-        if converged or it == max_iter:  # the reported errors belong to the returned parameters
-            break
-        if rms > 3 * best[0] + tol:  # diverging: back to the best parameters with half the step
-            _, h, J = best
-            lr, vel_g, vel_J = lr / 2, np.zeros(N), np.zeros((N, N))
-            continue
-        if rms < best[0]:
-            best = (rms, h, J)
-        if rms <= 2 * tol and errors["model_to_data_variance"] > 0.5:  # at the noise floor of this sample
-            sweeps = min(2 * sweeps, _MAX_SWEEPS)
-            best = (np.inf, h, J)   # rms_z at a larger sample is not comparable with the best so far
-        cov_model = C - np.outer(m, mu) - np.outer(mu, m) + np.outer(mu, mu)
-        grad_J = cov_data - cov_model - l2 * (J - np.outer(h, mu) - np.outer(mu, h))  # penalty on (h, J)
-        np.fill_diagonal(grad_J, 0.0)
-        vel_g = 0.9 * vel_g + lr * (mu - m - l2 * h)
-        vel_J = 0.9 * vel_J + lr * (grad_J + grad_J.T) / 2
-        J = J + vel_J
-        h = h + vel_g - vel_J @ mu  # g += vel_g with g = h + J mu
-    bar.close()
-    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
-                final_learning_rate=lr, pseudolikelihood_iterations=pl_info["iterations"], **errors)
-    return h, J, info
-
-
-def _progress(enabled, total):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc="maxent mcmc", unit="it", file=sys.stderr, disable=not enabled)
+    return boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress,
+                              sampler, start_info={"pseudolikelihood_iterations": pl_info["iterations"]})
 
 
 # ---------------------------------------------------------------------------------------------- public
@@ -493,7 +372,7 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
         h, J, info = _fit_pseudolikelihood(d, l2, max_iter, tol)
         if N <= _AUTO_EXACT_N:
             m, C, _ = _exact_moments(h, J, all_spins(N))
-            info.update(_moment_errors(d, m, C))
+            info.update(moment_errors(d, m, C))
     else:
         h, J, info = _fit_mcmc(d, l2, max_iter, tol, seed, check_int("n_chains", n_chains, 2),
                                check_int("sweeps_per_iter", sweeps_per_iter, 1),

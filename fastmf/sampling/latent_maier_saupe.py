@@ -1,7 +1,7 @@
 """Independent samples of the Maier-Saupe model through its latent (Hubbard-Stratonovich) representation.
 
 The joint density ``p(X, {u_i}) ∝ exp(-(beta J N/3) Tr X^2) prod_i exp(beta J u_i^T X u_i)`` (derived in
-:mod:`fastmf.exact.maier_saupe`) is sampled in two stages:
+:mod:`fastmf.exact.maier_saupe`; primitives in :mod:`fastmf.models.nematic`) is sampled in two stages:
 
 1. the 5-dim latent ``X`` (symmetric traceless) by Markov chain Monte Carlo on
    ``p(X) ∝ exp(-(beta J N/3) Tr X^2) Z1(beta J X)^N``: a Gaussian random-walk Metropolis step in a
@@ -32,16 +32,16 @@ import math
 
 import numpy as np
 
-from ..exact import maier_saupe as _ex
 from ..kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
 from ..kernels.validation import check_int, check_real
+from ..models.nematic import axes_log_weights, latent_log_density, polar_grid, traceless_basis
 from ..stats import integrated_autocorr_time
 
 __all__ = ["sample_latent", "sample_bingham", "sample_axes_given_latent", "sample_maier_saupe",
            "sample_maier_saupe_axes", "haar_rotations", "axes_symmetry_group"]
 
 _TWO_M32 = 2.0 ** -32
-_BASIS = _ex.traceless_basis()
+_BASIS = traceless_basis()
 
 
 def _draws(c0, c1, c2, c3, seed):
@@ -139,7 +139,7 @@ def _initial_latents(beta, J, N, n_chains, seed, axes):
     w0 = _draws(0, k, 1, 0, seed)
     w1 = _draws(0, k, 1, 1, seed)
     if axes is None:
-        R, T, lam, p = _ex._polar_grid(beta, J, N, 96, 32)
+        R, T, lam, p = polar_grid(beta, J, N, 96, 32)
         cdf = np.cumsum(p.ravel())
         idx = np.minimum(np.searchsorted(cdf, w0[:, 0] * _TWO_M32 * cdf[-1], side="right"), cdf.size - 1)
         rot = haar_rotations(w1)
@@ -161,7 +161,7 @@ def _mcmc(X, logp, beta, J, N, axes, seed, t0, n_steps, step, record, group=None
         g = np.stack(_box_muller(wa[:, 0], wa[:, 1]) + _box_muller(wa[:, 2], wa[:, 3])
                      + _box_muller(wb[:, 0], wb[:, 1]), axis=1)[:, :5]
         Xp = X + step * np.einsum("kj,jab->kab", g, _BASIS)
-        lp = _ex.latent_log_density(Xp, beta, J, N, axes)
+        lp = latent_log_density(Xp, beta, J, N, axes)
         ok = np.log(wb[:, 2] * _TWO_M32 + 1e-300) < lp - logp
         X = np.where(ok[:, None, None], Xp, X)
         logp = np.where(ok, lp, logp)
@@ -171,7 +171,7 @@ def _mcmc(X, logp, beta, J, N, axes, seed, t0, n_steps, step, record, group=None
         if axes is None:  # p(X) is rotation invariant: always accepted
             X = Xr
         else:
-            lp = _ex.latent_log_density(Xr, beta, J, N, axes)
+            lp = latent_log_density(Xr, beta, J, N, axes)
             ok = np.log(wb[:, 3] * _TWO_M32 + 1e-300) < lp - logp
             X = np.where(ok[:, None, None], Xr, X)
             logp = np.where(ok, lp, logp)
@@ -217,7 +217,7 @@ def sample_latent(beta, J, N, n_samples, *, seed, axes=None, n_chains=32, burn_i
     burn_in = check_int("burn_in", burn_in, minimum=20)
     X = _initial_latents(beta, J, N, n_chains, seed, axes)
     group = None if axes is None else axes_symmetry_group(axes)
-    logp = _ex.latent_log_density(X, beta, J, N, axes)
+    logp = latent_log_density(X, beta, J, N, axes)
     step = math.sqrt(3.0 / (2.0 * beta * J * N))  # the prior width: about right in the isotropic phase
     t, half = 0, burn_in // 2
     for _ in range(10):  # tuning blocks: deterministic, finished before any sample is kept
@@ -299,7 +299,7 @@ def sample_axes_given_latent(X, axes, c, N, *, seed, sample_offset=0):
     X = _check_matrices("X", X)
     _, _, N, _, seed, axes = _check(1.0, 1.0, N, 0, seed, axes)
     sample_offset = check_int("sample_offset", sample_offset, minimum=0)
-    logits = _ex.axes_log_weights(X, axes, check_real("c", c))
+    logits = axes_log_weights(X, axes, check_real("c", c))
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     cdf = np.cumsum(p, axis=1)
     n = logits.shape[0]

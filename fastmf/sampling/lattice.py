@@ -209,20 +209,7 @@ class LatticeSampler:
         if self.backend == "cpu":
             return _k.lattice_cpu
         if self.backend == "cuda":
-            from .kernels import lattice_cuda
+            from ..kernels import lattice_cuda
             return lattice_cuda
-        from .kernels import cuda_c
-        return _CupyKernels(cuda_c)
-
-
-class _CupyKernels:
-    """Adapter: the CUDA C (CuPy) kernels with the lattice_cpu call signature."""
-
-    def __init__(self, cuda_c):
-        self._cuda_c = cuda_c
-
-    def checkerboard_sweep(self, spins, beta, J, h, **kw):
-        return self._cuda_c.cupy_checkerboard_sweep(spins, beta, J, h, **kw)
-
-    def potts_checkerboard_sweep(self, states, q, beta, J, h, **kw):
-        return self._cuda_c.cupy_potts_checkerboard_sweep(states, q, beta, J, h, **kw)
+        from ..kernels import lattice_cupy
+        return lattice_cupy

@@ -16,9 +16,10 @@ import json
 import numpy as np
 
 from . import latent as _latent
+from . import latent_hopfield as _latent_hopfield
 from . import latent_maier_saupe as _latent_ms
 from ..backends import resolve_backend
-from ..kernels import maiersaupe_cpu as _ms
+from ..kernels import maier_saupe_cpu as _ms
 from ..kernels import meanfield_cpu as _mf
 from ..kernels import tempering_cpu as _pt
 from ..kernels.philox import STREAM_INIT, check_seed, philox4x32_array
@@ -29,7 +30,7 @@ from ..models.meanfield import CurieWeiss, GraphSpinGlass, Hopfield, MaierSaupe,
 from ..io.samples import SampleSet
 from .simulate import simulate_chains
 
-__all__ = ["MeanFieldSampler", "TemperingSampler", "simulate_meanfield", "SAMPLERS"]
+__all__ = ["LadderState", "MeanFieldSampler", "TemperingSampler", "simulate_meanfield", "SAMPLERS"]
 
 SAMPLERS = ("auto", "latent", "mcmc", "tempering")
 
@@ -110,7 +111,7 @@ class MeanFieldSampler:
         if n_steps == 0:
             return state
         if self.backend == "cuda":
-            from ..kernels import maiersaupe_cuda as ms_kernels, meanfield_cuda as mf_kernels
+            from ..kernels import maier_saupe_cuda as ms_kernels, meanfield_cuda as mf_kernels
         else:
             ms_kernels, mf_kernels = _ms, _mf
         if isinstance(m, (CurieWeiss, Hopfield)):
@@ -132,9 +133,19 @@ class MeanFieldSampler:
         return state
 
 
-class _LadderState:
+class LadderState:
     """Chain-state view of parallel-tempering ladders: ``spins`` are the configurations at the target
-    (lowest) temperature of each ladder."""
+    (lowest) temperature of each ladder.
+
+    Made by :meth:`TemperingSampler.init_state` or :meth:`TemperingSampler.state_from_configs`.
+
+    Parameters
+    ----------
+    tstate : fastmf.kernels.tempering_cpu.TemperingState
+        The ladders (``arrays[0]`` holds the configurations, shape (n_temperatures, n_replicas, ...)).
+    seed : int
+        Philox key of the run.
+    """
 
     def __init__(self, tstate, seed):
         self.tempering = tstate
@@ -212,7 +223,27 @@ class TemperingSampler:
         n = check_int("n_replicas", n_replicas, 1)
         configs = _initial(self.model, self.n_temperatures * n, seed, start)
         configs = configs.reshape((self.n_temperatures, n) + configs.shape[1:])
-        return _LadderState(_pt.make_tempering_state(self._kernel, configs), seed)
+        return LadderState(_pt.make_tempering_state(self._kernel, configs), seed)
+
+    def state_from_configs(self, configs, seed, step=0):
+        """Ladders started from given configurations (e.g. to carry chains over between runs).
+
+        Parameters
+        ----------
+        configs : ndarray, shape (n_temperatures, n_replicas, ...)
+            Configuration at each temperature (lowest last) of each ladder.
+        seed : int
+            Philox key of the run.
+        step : int
+            Tempering step counter to continue from (the draws depend on it).
+
+        Returns
+        -------
+        LadderState
+        """
+        tstate = _pt.make_tempering_state(self._kernel, configs)
+        tstate.step = step
+        return LadderState(tstate, seed)
 
     def run(self, state, n_steps):
         _pt.tempering_run(self._kernel, state.tempering, self.betas, n_steps, seed=state.seed,
@@ -234,7 +265,7 @@ def _latent_samples(model, T, n_samples, seed):
     if isinstance(model, CurieWeiss):
         return _latent.sample_curie_weiss(model.N, beta, model.J, model.h, n_samples=n_samples, seed=seed)
     if isinstance(model, Hopfield):
-        return _latent.sample_hopfield(model.patterns, beta, model.J, model.h, n_samples=n_samples, seed=seed)
+        return _latent_hopfield.sample_hopfield(model.patterns, beta, model.J, model.h, n_samples=n_samples, seed=seed)
     if isinstance(model, MeanFieldPotts):
         return _latent.sample_potts_mf(model.N, model.q, beta, model.J, model.h, n_samples=n_samples, seed=seed)
     if isinstance(model, MaierSaupe):

@@ -4,7 +4,7 @@ Procedure (recorded in the metadata of every sample set):
 
 1. ``n_replicas`` independent chains start hot (random spins from the seed) and run ``burn_in`` steps.
 2. A pilot run measures the integrated autocorrelation time ``tau_int`` (Sokal windowing) of the energy and
-   of the order parameters (|m| and m, or the staggered |m_s| for J < 0; the Potts order parameter) from
+   of the order parameters (``|m|`` and m, or the staggered ``|m_s|`` for J < 0; the Potts order parameter) from
    the autocovariance averaged over the replicas (much less noisy than that of the replica average); the
    pilot is doubled until it spans at least ``50 tau_int`` (or ``max_pilot_steps``).
    The pilot also counts as burn-in, so burn-in is at least ``50 tau_int`` when the pilot converged.

@@ -7,8 +7,8 @@
 // trajectories equal the CPU and Numba-CUDA kernels bit for bit. Accepted moves are added to *accepted.
 //
 // Layout: spins[replica][row][col], C-contiguous, L and M even (checked by the Python wrappers).
-// Compiled by NVRTC through CuPy (RawModule), by nvcc --ptx in the tests, and by the host C++ compiler
-// together with host_emulation.h (the emulated launcher runs blocks and threads as loops).
+// Compiled by NVRTC through CuPy (RawModule; kernels/lattice_cupy.py), by nvcc --ptx in the tests, and by the
+// host C++ compiler together with host_emulation.h (the emulated launcher runs blocks and threads as loops).
 #include "philox.cuh"
 
 __device__ __forceinline__ int fastmf_up(int i, int n) { return i == 0 ? n - 1 : i - 1; }

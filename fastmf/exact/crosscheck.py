@@ -1,6 +1,11 @@
-"""Exact enumeration of small periodic L x M Ising and Potts lattices.
+"""Independent cross-check of ``fastmf verify``: a second, lattice-specific enumerator of small periodic
+L x M Ising and Potts lattices.
 
-Every state is visited once by a compiled (Numba) loop; nothing is stored per state.
+The general engine for exact results is :mod:`fastmf.exact.enumeration` (any pairwise model, Gray-code order,
+:mod:`fastmf.kernels.enumerate_cpu`). This module is deliberately a separate implementation, written for
+lattices only (its own loops in :mod:`fastmf.kernels.lattice_enum_cpu`, its own energy bookkeeping), so that
+:mod:`fastmf.verify` can check the samplers and Kaufman's formula against ground truth that shares no code
+with the general engine. Every state is visited once by a compiled (Numba) loop; nothing is stored per state.
 
 Conventions (the same as ``fastmf.kernels``):
 
@@ -18,9 +23,8 @@ largest state occupation), which also gives the results at any ``beta`` without 
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
 
+from ..kernels.lattice_enum_cpu import ising_min_energy, ising_scan, potts_scan
 from ..kernels.validation import check_int, check_real
 
 __all__ = ["IsingEnumeration", "PottsEnumeration", "enumerate_ising", "enumerate_potts",
@@ -58,105 +62,6 @@ def _moments(values, probs):
 # --------------------------------------------------------------------------------------------------
 # Ising
 # --------------------------------------------------------------------------------------------------
-
-@njit(cache=True, inline="always")
-def _neighbours(k, L, M):
-    """Row, column, and the periodic right, left, down and up neighbour indices of flat site ``k``."""
-    r = k // M
-    c = k % M
-    return r, c, (0 if c == M - 1 else c + 1), (M - 1 if c == 0 else c - 1), (0 if r == L - 1 else r + 1), \
-        (L - 1 if r == 0 else r - 1)
-
-
-@njit(cache=True)
-def _ising_flip_delta(s, k, L, M, jr, jd):
-    """Change of the bond energy ``-sum J s s`` when spin ``k`` flips."""
-    r, c, cr, cl, rd, ru = _neighbours(k, L, M)
-    f = (jr[r, c] * s[r * M + cr] + jr[r, cl] * s[r * M + cl]
-         + jd[r, c] * s[rd * M + c] + jd[ru, c] * s[ru * M + c])
-    return 2.0 * s[k] * f
-
-
-@njit(cache=True)
-def _ising_min_energy(L, M, jr, jd, h):
-    """Pass 1: the ground-state energy (all spins start at +1; Gray-code order)."""
-    n = L * M
-    s = np.ones(n, dtype=np.int64)
-    ej = -(jr.sum() + jd.sum())
-    mag = n
-    emin = ej - h * mag
-    for i in range(1, 1 << n):
-        k = 0
-        while not (i >> k) & 1:
-            k += 1
-        ej += _ising_flip_delta(s, k, L, M, jr, jd)
-        s[k] = -s[k]
-        mag += 2 * s[k]
-        e = ej - h * mag
-        if e < emin:
-            emin = e
-    return emin
-
-
-@njit(cache=True)
-def _ising_scan(L, M, jr, jd, h, beta, emin, bin_width):
-    """Pass 2: Boltzmann weights ``exp(-beta (E - emin))`` accumulated per energy bin, per total
-    magnetization and per staggered magnetization (index ``(m + N) / 2``)."""
-    n = L * M
-    s = np.ones(n, dtype=np.int64)
-    stag = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        stag[k] = 1 - 2 * (((k // M) + (k % M)) & 1)
-    ej = -(jr.sum() + jd.sum())
-    mag = n
-    smag = stag.sum()
-    w_mag = np.zeros(n + 1)
-    w_stag = np.zeros(n + 1)
-    index = Dict.empty(key_type=types.int64, value_type=types.int64)
-    cap = 1024
-    e_val = np.empty(cap)
-    e_w = np.empty(cap)
-    e_cnt = np.empty(cap, dtype=np.int64)
-    n_e = 0
-    i = 0
-    while True:
-        e = ej - h * mag
-        w = np.exp(-beta * (e - emin))
-        w_mag[(mag + n) >> 1] += w
-        w_stag[(smag + n) >> 1] += w
-        key = np.int64(np.round(e / bin_width))
-        if key in index:
-            slot = index[key]
-        else:
-            if n_e == cap:
-                cap *= 2
-                e_val2 = np.empty(cap)
-                e_w2 = np.empty(cap)
-                e_cnt2 = np.empty(cap, dtype=np.int64)
-                e_val2[:n_e] = e_val[:n_e]
-                e_w2[:n_e] = e_w[:n_e]
-                e_cnt2[:n_e] = e_cnt[:n_e]
-                e_val, e_w, e_cnt = e_val2, e_w2, e_cnt2
-            slot = n_e
-            index[key] = slot
-            e_val[slot] = e
-            e_w[slot] = 0.0
-            e_cnt[slot] = 0
-            n_e += 1
-        e_w[slot] += w
-        e_cnt[slot] += 1
-        i += 1
-        if i == (1 << n):
-            break
-        k = 0
-        while not (i >> k) & 1:
-            k += 1
-        ej += _ising_flip_delta(s, k, L, M, jr, jd)
-        s[k] = -s[k]
-        mag += 2 * s[k]
-        smag += 2 * s[k] * stag[k]
-    return e_val[:n_e], e_w[:n_e], e_cnt[:n_e], w_mag, w_stag
-
 
 class _EnergyMoments:
     """Energy moments shared by the enumeration results (fields L, M, beta, energies, energy_probs)."""
@@ -287,8 +192,8 @@ def enumerate_ising(L, M, beta, J=1.0, h=0.0, j_right=None, j_down=None, max_sit
             raise ValueError(f"j_right and j_down must have shape {(L, M)}, got {jr.shape}, {jd.shape}")
         if not (np.all(np.isfinite(jr)) and np.all(np.isfinite(jd))):
             raise ValueError("couplings must be finite")
-    emin = _ising_min_energy(L, M, jr, jd, h)
-    e_val, e_w, e_cnt, w_mag, w_stag = _ising_scan(L, M, jr, jd, h, beta, emin, _ENERGY_BIN)
+    emin = ising_min_energy(L, M, jr, jd, h)
+    e_val, e_w, e_cnt, w_mag, w_stag = ising_scan(L, M, jr, jd, h, beta, emin, _ENERGY_BIN)
     z_rel = e_w.sum()
     order = np.argsort(e_val)
     mags = np.arange(-n, n + 1, 2, dtype=np.int64)
@@ -308,47 +213,6 @@ def enumerate_ising(L, M, beta, J=1.0, h=0.0, j_right=None, j_down=None, max_sit
 # --------------------------------------------------------------------------------------------------
 # Potts
 # --------------------------------------------------------------------------------------------------
-
-@njit(cache=True)
-def _potts_equal_neighbours(s, k, L, M, state):
-    """Number of the four neighbours of site ``k`` in ``state`` (double bonds count twice)."""
-    r, c, cr, cl, rd, ru = _neighbours(k, L, M)
-    return ((s[r * M + cr] == state) + (s[r * M + cl] == state)
-            + (s[rd * M + c] == state) + (s[ru * M + c] == state))
-
-
-@njit(cache=True)
-def _potts_scan(L, M, q):
-    """Count states by (satisfied bonds, sites in state 0, largest occupation) in odometer order."""
-    n = L * M
-    counts = np.zeros((2 * n + 1, n + 1, n + 1), dtype=np.int64)
-    s = np.zeros(n, dtype=np.int64)
-    occ = np.zeros(q, dtype=np.int64)
-    occ[0] = n
-    n_eq = 2 * n
-    while True:
-        nmax = 0
-        for a in range(q):
-            if occ[a] > nmax:
-                nmax = occ[a]
-        counts[n_eq, occ[0], nmax] += 1
-        # odometer increment: site k goes old -> new, lower sites wrap q-1 -> 0
-        k = 0
-        while k < n:
-            old = s[k]
-            new = old + 1 if old < q - 1 else 0
-            n_eq += _potts_equal_neighbours(s, k, L, M, new) - _potts_equal_neighbours(s, k, L, M, old)
-            # a site is never its own neighbour (L, M >= 2), so the counts above are consistent
-            s[k] = new
-            occ[old] -= 1
-            occ[new] += 1
-            if new != 0:
-                break
-            k += 1
-        if k == n:
-            break
-    return counts
-
 
 @dataclass(frozen=True)
 class PottsEnumeration(_EnergyMoments):
@@ -429,7 +293,7 @@ def enumerate_potts(L, M, q, beta, J=1.0, h=0.0, max_states=MAX_POTTS_STATES):
     n = L * M
     if q ** n > max_states:
         raise ValueError(f"{q}**{n} states exceeds max_states={max_states}")
-    counts = _potts_scan(L, M, q)
+    counts = potts_scan(L, M, q)
     n_eq, n0, nmax = np.nonzero(counts)
     c = counts[n_eq, n0, nmax].astype(np.float64)
     energy = -J * n_eq - h * n0

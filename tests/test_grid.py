@@ -1,5 +1,6 @@
-"""``fastmf sweep``: config checks, and real runs on a dask.distributed LocalCluster on loopback (scheduler and
-worker processes): resuming, a failing task, a worker killed mid-sweep, and a client killed mid-sweep."""
+"""``fastmf grid``: config checks, and real runs on a dask.distributed LocalCluster on loopback (scheduler and
+worker processes): resuming, a failing task, a worker killed mid-run, and a client killed mid-run; the deprecated
+``fastmf sweep`` command and ``fastmf.sweep`` module."""
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from fastmf.cli import main  # noqa: E402
-from fastmf.grid import load_config, parse_config, read_table, run_sweep, run_task, task_id  # noqa: E402
+from fastmf.grid import GridConfig, load_config, parse_config, read_table, run_grid, run_task, task_id  # noqa: E402
 
 CONFIG = """
 task = "simulate"
@@ -83,7 +85,7 @@ def test_config_files(tmp_path):
     assert [(t["T"], t["seed"]) for t in tasks] == [(0.8, 0), (0.8, 1), (0.8, 2), (1.2, 0), (1.2, 1), (1.2, 2)]
     assert all(t["N"] == 16 and t["n_samples"] == 400 and t["task"] == "simulate" for t in tasks)
     assert len({task_id(t) for t in tasks}) == 6 and task_id(dict(tasks[0])) == task_id(tasks[0])
-    assert main(["sweep", str(tmp_path / "bad.toml")]) == 2
+    assert main(["grid", str(tmp_path / "bad.toml")]) == 2
 
 
 def test_run_task_reports_its_traceback():
@@ -105,28 +107,28 @@ def test_train_task_results():
 
 
 # ------------------------------------------------------------------------------------------------ runs
-def test_sweep_table_resume_and_parquet(tmp_path, cluster):
+def test_grid_table_resume_and_parquet(tmp_path, cluster):
     _, client = cluster
     cfg = write_config(tmp_path)
     out = tmp_path / "out"
-    first = run_sweep(cfg, out, client=client, printer=lambda *a: None)
+    first = run_grid(cfg, out, client=client, printer=lambda *a: None)
     assert first["ran"] == 6 and first["skipped"] == 0 and first["missing"] == 0
     table = table_of(out)
     assert table["T"] == [0.8, 0.8, 0.8, 1.2, 1.2, 1.2] and table["seed"] == [0, 1, 2, 0, 1, 2]
     assert np.mean(table["abs_m"][:3]) > np.mean(table["abs_m"][3:])     # ordered below T_c = 1
-    assert (out / "sweep.png").stat().st_size > 2000
-    again = run_sweep(cfg, out, client=client, printer=lambda *a: None)
+    assert (out / "grid.png").stat().st_size > 2000
+    again = run_grid(cfg, out, client=client, printer=lambda *a: None)
     assert again["ran"] == 0 and again["skipped"] == 6 and table_of(out) == table
     # the same results as a Parquet table (the finished tasks are reused: nothing is recomputed)
     pq = write_config(tmp_path, "cw_pq.toml", table="results.parquet")
-    summary = run_sweep(pq, out, client=client, printer=lambda *a: None)
+    summary = run_grid(pq, out, client=client, printer=lambda *a: None)
     assert summary["skipped"] == 6 and table_of(out, "results.parquet") == table
     # a result file for other parameters (e.g. edited by hand) does not count as done
     rec = out / "tasks" / f"{task_id(load_config(cfg).tasks()[0])}.json"
     data = json.loads(rec.read_text())
     data["params"]["n_samples"] = 1
     rec.write_text(json.dumps(data))
-    assert run_sweep(cfg, out, client=client, printer=lambda *a: None)["ran"] == 1 and table_of(out) == table
+    assert run_grid(cfg, out, client=client, printer=lambda *a: None)["ran"] == 1 and table_of(out) == table
 
 
 def test_failed_task_is_reported_and_the_others_finish(tmp_path, cluster):
@@ -134,14 +136,14 @@ def test_failed_task_is_reported_and_the_others_finish(tmp_path, cluster):
     cfg = tmp_path / "fail.toml"
     cfg.write_text('task = "simulate"\n[fixed]\nn_samples = 200\n[grid]\nN = [1, 8, 16]\n')
     out = tmp_path / "out"
-    summary = run_sweep(cfg, out, client=client, printer=lambda *a: None)
+    summary = run_grid(cfg, out, client=client, printer=lambda *a: None)
     assert summary["failed"] == 1 and summary["missing"] == 1 and summary["ran"] == 3
     failure = summary["failures"][0]
     assert failure["params"]["N"] == 1
     text = (out / failure["traceback"]).read_text()
     assert "Traceback" in text and "ValueError" in text
     assert table_of(out)["N"] == [8, 16]
-    assert json.loads((out / "sweep.json").read_text())["failed"] == 1
+    assert json.loads((out / "grid.json").read_text())["failed"] == 1
 
 
 def _wait_for_results(out, count, timeout=120):
@@ -153,16 +155,16 @@ def _wait_for_results(out, count, timeout=120):
     raise TimeoutError(f"fewer than {count} results after {timeout} s")
 
 
-def test_worker_killed_mid_sweep_gives_the_same_table(tmp_path, cluster):
-    """A worker process is killed (SIGKILL) while the sweep runs: its nanny restarts it, Dask reruns the tasks it
-    held, and the sweep ends with the table of an undisturbed run."""
+def test_worker_killed_mid_run_gives_the_same_table(tmp_path, cluster):
+    """A worker process is killed (SIGKILL) while the grid runs: its nanny restarts it, Dask reruns the tasks it
+    held, and the run ends with the table of an undisturbed run."""
     _, client = cluster
     cfg = write_config(tmp_path, **SLOW)
     reference = tmp_path / "reference"
-    run_sweep(cfg, reference, client=client, printer=lambda *a: None)
+    run_grid(cfg, reference, client=client, printer=lambda *a: None)
     out = tmp_path / "out"
     result = {}
-    thread = threading.Thread(target=lambda: result.update(run_sweep(cfg, out, client=client,
+    thread = threading.Thread(target=lambda: result.update(run_grid(cfg, out, client=client,
                                                                       printer=lambda *a: None)))
     pids = client.run(os.getpid)
     thread.start()
@@ -176,18 +178,18 @@ def test_worker_killed_mid_sweep_gives_the_same_table(tmp_path, cluster):
     assert table_of(out) == table_of(reference)
 
 
-def test_client_killed_mid_sweep_resumes_to_the_same_table(tmp_path, cluster):
-    """The process running the sweep is killed (SIGKILL) after some results are written; a new sweep skips them,
+def test_client_killed_mid_run_resumes_to_the_same_table(tmp_path, cluster):
+    """The process running the grid is killed (SIGKILL) after some results are written; a new run skips them,
     runs the rest and writes the table of an undisturbed run. The killed client used the same cluster, so no
     worker process is orphaned."""
     c, client = cluster
     cfg = write_config(tmp_path, **SLOW)
     reference = tmp_path / "reference"
-    run_sweep(cfg, reference, client=client, printer=lambda *a: None)
+    run_grid(cfg, reference, client=client, printer=lambda *a: None)
     out = tmp_path / "out"
     code = textwrap.dedent(f"""
         from fastmf.cli import main
-        main(["sweep", {str(cfg)!r}, "--out", {str(out)!r}, "--scheduler", {c.scheduler_address!r}])
+        main(["grid", {str(cfg)!r}, "--out", {str(out)!r}, "--scheduler", {c.scheduler_address!r}])
     """)
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -197,13 +199,43 @@ def test_client_killed_mid_sweep_resumes_to_the_same_table(tmp_path, cluster):
         proc.wait()
     done = len(list((out / "tasks").glob("*.json")))
     assert done < 6
-    summary = run_sweep(cfg, out, client=client, printer=lambda *a: None)
+    summary = run_grid(cfg, out, client=client, printer=lambda *a: None)
     assert summary["skipped"] == done >= 2 and summary["ran"] == 6 - done and summary["missing"] == 0
     assert table_of(out) == table_of(reference)
 
 
-def test_cli_sweep_local_processes(tmp_path):
+def test_cli_grid_local_processes(tmp_path):
     cfg = write_config(tmp_path)
-    assert main(["sweep", str(cfg), "--workers", "2", "--no-progress"]) == 0
-    assert len(table_of(tmp_path / "cw_sweep")["T"]) == 6
-    assert main(["sweep", str(cfg), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert main(["grid", str(cfg), "--workers", "2", "--no-progress"]) == 0
+    assert len(table_of(tmp_path / "cw_grid")["T"]) == 6
+    assert json.loads((tmp_path / "cw_grid" / "grid.json").read_text())["missing"] == 0
+    assert main(["grid", str(cfg), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+
+
+def test_deprecated_sweep_command_and_module(tmp_path, cluster, capsys):
+    """``fastmf sweep`` prints one deprecation line on stderr and runs ``fastmf grid`` (same default output);
+    the ``fastmf.sweep`` module, ``run_sweep`` and ``SweepConfig`` still work, with DeprecationWarnings."""
+    import importlib
+
+    c, client = cluster
+    cfg = write_config(tmp_path)
+    reference = tmp_path / "reference"
+    run_grid(cfg, reference, client=client, printer=lambda *a: None)
+    capsys.readouterr()
+    assert main(["sweep", str(cfg), "--scheduler", c.scheduler_address, "--no-progress"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "deprecated" in line]
+    assert len(err) == 1 and "fastmf grid" in err[0]
+    assert table_of(tmp_path / "cw_grid") == table_of(reference)
+    sys.modules.pop("fastmf.sweep", None)
+    with pytest.warns(DeprecationWarning, match="fastmf.grid"):
+        sweep = importlib.import_module("fastmf.sweep")
+    assert sweep.run_grid is run_grid and sweep.load_config is load_config and sweep.SweepConfig is GridConfig
+    with pytest.warns(DeprecationWarning, match="run_grid"):
+        summary = sweep.run_sweep(cfg, reference, client=client, printer=lambda *a: None)
+    assert summary["skipped"] == 6 and summary["ran"] == 0
+    import fastmf.grid
+    with pytest.warns(DeprecationWarning, match="GridConfig"):
+        assert fastmf.grid.SweepConfig is GridConfig
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert isinstance(load_config(cfg), GridConfig)

@@ -1,8 +1,10 @@
 """Single-site update logic for the Maier-Saupe (nematic) model, written once for every Numba backend.
 
 :func:`build` compiles the plain-Python functions below with a given decorator: ``numba.njit`` for the CPU
-kernels (``maiersaupe_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numba-CUDA kernels
-(``maiersaupe_cuda.py``), so both run the same floating-point operations in the same order.
+kernels (``maier_saupe_cpu.py``) and ``numba.cuda.jit(device=True)`` for the Numba-CUDA kernels
+(``maier_saupe_cuda.py``), so both run the same floating-point operations in the same order. The host-side
+helpers (:func:`ms_tensor`, :func:`axes_counts`, :func:`axes_gram`) and argument checks at the bottom are
+NumPy and shared by both, so every backend raises the same errors.
 
 Model
 -----
@@ -18,7 +20,7 @@ the Gram table ``G[d, e] = (n_d . n_e)^2`` the log-weight of axis ``d`` for site
 ``(3 beta J / 2N) sum_e c'_e G[d, e]`` (``c'`` the counts without site ``i``).
 
 Random numbers (Philox4x32-10, one call per site and draw; ``c3`` is the draw number)
-------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------
 Rotation moves, site ``i`` of chain ``r`` in sweep ``t``, key ``(seed, STREAM_ROTATION)``:
 
 * ``Philox((i, r, t, 0))`` -> words ``w0..w3``: Box-Muller Gaussians
@@ -39,6 +41,12 @@ import math
 
 import numpy as np
 
+from ._checks import check_inplace, check_real, check_sweep_scalars
+
+__all__ = ["UNIT_TOL", "axes_counts", "axes_gram", "build", "ms_tensor", "validate_axes_args",
+           "validate_rotation_args"]
+
+UNIT_TOL = 1e-9  # tolerance of the unit-norm checks of spins and axes
 _TWO_M32 = 2.0 ** -32
 _TWO_PI = 2.0 * math.pi
 
@@ -167,3 +175,80 @@ def build(jit, philox4x32):
     return SimpleNamespace(gaussians3=gaussians3, quad_form=quad_form, rotation_site=rotation_site,
                            rotation_chain=rotation_chain, axis_field=axis_field, axes_site=axes_site,
                            axes_chain=axes_chain)
+
+
+# ----------------------------------------------------------------------------------------------
+# Host-side helpers and argument checks (NumPy), shared by maier_saupe_cpu and maier_saupe_cuda.
+
+def ms_tensor(u):
+    """``A = sum_i u_i u_i^T`` for spins ``u`` of shape (n_chains, N, 3) -> (n_chains, 3, 3)."""
+    u = np.asarray(u, dtype=np.float64)
+    return np.einsum("ria,rib->rab", u, u)
+
+
+def axes_gram(axes):
+    """``G[d, e] = (n_d . n_e)^2`` for unit axes (D, 3)."""
+    axes = np.asarray(axes, dtype=np.float64)
+    return np.ascontiguousarray((axes @ axes.T) ** 2)
+
+
+def axes_counts(states, D):
+    """Counts ``c[r, d]`` of sites on axis ``d`` in chain ``r`` (int64, shape (n_chains, D))."""
+    states = np.asarray(states)
+    out = np.zeros((states.shape[0], D), np.int64)
+    for d in range(D):
+        out[:, d] = np.count_nonzero(states == d, axis=1)
+    return out
+
+
+def validate_rotation_args(u, A, beta, J, step, seed, sweep, n_sweeps, check_values=True):
+    """Check the arguments of :func:`~fastmf.kernels.maier_saupe_cpu.ms_rotation_sweep`; returns the
+    converted scalars ``(step, beta, J, seed, sweep, n_sweeps)``."""
+    check_inplace("u", u, np.float64, 3)
+    check_inplace("A", A, np.float64, 3)
+    if u.shape[2] != 3 or u.shape[1] < 1:
+        raise ValueError(f"u must have shape (n_chains, N, 3) with N >= 1, got {u.shape}")
+    if A.shape != (u.shape[0], 3, 3):
+        raise ValueError(f"A must have shape (n_chains, 3, 3) = {(u.shape[0], 3, 3)}, got {A.shape}")
+    step = check_real("step", step, positive=True)
+    scalars = check_sweep_scalars(beta, J, seed, sweep, n_sweeps)
+    if check_values:
+        if not np.all(np.isfinite(u)):
+            raise ValueError("u contains NaN or infinite values")
+        norms = np.sqrt(np.einsum("ria,ria->ri", u, u))
+        if np.any(np.abs(norms - 1.0) > UNIT_TOL):
+            raise ValueError(f"u must hold unit vectors (|u| - 1 within {UNIT_TOL}); worst |u| = "
+                             f"{norms.ravel()[np.argmax(np.abs(norms - 1.0))]!r}")
+        if not np.all(np.isfinite(A)):
+            raise ValueError("A contains NaN or infinite values")
+        dev = np.max(np.abs(A - ms_tensor(u))) if u.size else 0.0
+        if dev > 1e-6 * max(1, u.shape[1]):
+            raise ValueError(f"A must equal sum_i u_i u_i^T (see ms_tensor); max deviation {dev:.3g}")
+    return (step,) + scalars
+
+
+def validate_axes_args(states, axes, counts, beta, J, seed, sweep, n_sweeps, check_values=True):
+    """Check the arguments of :func:`~fastmf.kernels.maier_saupe_cpu.ms_axes_sweep`; returns ``(axes, G)``
+    (:func:`axes_gram`) and the converted scalars ``(beta, J, seed, sweep, n_sweeps)``."""
+    check_inplace("states", states, np.uint8, 2)
+    check_inplace("counts", counts, np.int64, 2)
+    axes = np.ascontiguousarray(axes, dtype=np.float64)
+    if axes.ndim != 2 or axes.shape[1] != 3 or not 2 <= axes.shape[0] <= 256:
+        raise ValueError(f"axes must have shape (D, 3) with 2 <= D <= 256, got {axes.shape}")
+    if not np.all(np.isfinite(axes)):
+        raise ValueError("axes contain NaN or infinite values")
+    norms = np.linalg.norm(axes, axis=1)
+    if np.any(np.abs(norms - 1.0) > UNIT_TOL):
+        raise ValueError(f"axes must be unit vectors (|n| - 1 within {UNIT_TOL}); norms {norms}")
+    D = axes.shape[0]
+    if states.shape[1] < 1:
+        raise ValueError(f"states must have shape (n_chains, N) with N >= 1, got {states.shape}")
+    if counts.shape != (states.shape[0], D):
+        raise ValueError(f"counts must have shape (n_chains, D) = {(states.shape[0], D)}, got {counts.shape}")
+    scalars = check_sweep_scalars(beta, J, seed, sweep, n_sweeps)
+    if check_values:
+        if states.size and int(states.max()) >= D:
+            raise ValueError(f"states must hold axis indices 0..{D - 1}")
+        if not np.array_equal(counts, axes_counts(states, D)):
+            raise ValueError("counts must equal the number of sites on each axis (see axes_counts)")
+    return (axes, axes_gram(axes)) + scalars

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from fastmf.kernels import maiersaupe_cpu as ms
+from fastmf.kernels import maier_saupe_cpu as ms
 from fastmf.kernels.philox import STREAM_MEANFIELD, STREAM_ROTATION, philox4x32
 
 TWO_M32 = 2.0 ** -32
@@ -437,7 +437,7 @@ except (ImportError, AttributeError) as exc:
     print("SKIP", exc)
     sys.exit(0)
 disp.get_current_device = lambda: SimpleNamespace(compute_capability=(7, 5))
-from fastmf.kernels import maiersaupe_cuda as mc
+from fastmf.kernels import maier_saupe_cuda as mc
 u8, i64, f8, b1 = types.uint8, types.int64, types.float64, types.boolean
 C = lambda t, n: types.Array(t, n, "C")
 sigs = {

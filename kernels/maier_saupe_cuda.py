@@ -1,7 +1,7 @@
 """Maier-Saupe sweeps on the GPU (Numba-CUDA): one chain per thread.
 
-Same signatures, validation and results as :mod:`fastmf.kernels.maiersaupe_cpu`: the per-site logic is
-:mod:`fastmf.kernels.maiersaupe_logic` compiled with ``cuda.jit(device=True)`` and every draw is a function of
+Same signatures, validation and results as :mod:`fastmf.kernels.maier_saupe_cpu`: the per-site logic is
+:mod:`fastmf.kernels.maier_saupe_logic` compiled with ``cuda.jit(device=True)`` and every draw is a function of
 (seed, sweep, chain, site) alone. Under the CUDA simulator the trajectories equal the CPU's bit for bit; on a
 real GPU ``exp``/``log``/``cos`` may differ from the CPU's libm in the last bit, which can (rarely) flip an
 acceptance decision, so compare statistics there.
@@ -15,13 +15,13 @@ arrays (updated in place; only their layout is checked, their values are not). T
 import numpy as np
 from numba import cuda
 
-from . import maiersaupe_logic as _ml
-from .maiersaupe_cpu import UNIT_TOL, _check_sweep, axes_gram, validate_axes_args, validate_rotation_args
+from . import maier_saupe_logic as _ml
+from ._checks import check_real, check_sweep_scalars, launch_config
+from .maier_saupe_logic import UNIT_TOL, axes_gram, validate_axes_args, validate_rotation_args
 from .philox import STREAM_MEANFIELD, STREAM_ROTATION, cuda_device_functions
-from .validation import check_real
 
 __all__ = ["ms_rotation_sweep", "ms_axes_sweep", "rotation_site", "axes_site", "DEFAULT_BLOCK_SIZE",
-           "UNIT_TOL"]
+           "UNIT_TOL", "axes_gram"]
 
 DEFAULT_BLOCK_SIZE = 64
 
@@ -60,19 +60,11 @@ def _check_device(name, arr, dtype, ndim):
         raise ValueError(f"{name} must be a C-contiguous array (it is updated in place)")
 
 
-def _grid(n, block_size):
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) \
-            or not 1 <= block_size <= 1024:
-        raise ValueError(f"block_size must be an integer in [1, 1024], got {block_size!r}")
-    block = min(int(block_size), max(n, 1))
-    return (n + block - 1) // block, block
-
-
 def _launch(kernel, arrays, scalars, n_chains, block_size):
     """Copy host arrays in (device arrays as they are), launch, copy back; returns the accepted total."""
     dev = [a if _is_device(a) else cuda.to_device(a) for a in arrays]
     accepted = cuda.to_device(np.zeros(max(n_chains, 1), np.int64))
-    grid, block = _grid(n_chains, block_size)
+    grid, block = launch_config(n_chains, block_size)
     kernel[grid, block](*dev, *scalars, accepted)
     for host, d in zip(arrays, dev):
         if not _is_device(host):
@@ -82,7 +74,7 @@ def _launch(kernel, arrays, scalars, n_chains, block_size):
 
 def ms_rotation_sweep(u, A, beta, J=1.0, *, step=0.5, seed, sweep=0, n_sweeps=1, check_values=True,
                       block_size=DEFAULT_BLOCK_SIZE):
-    """GPU version of :func:`fastmf.kernels.maiersaupe_cpu.ms_rotation_sweep` (same arguments and result).
+    """GPU version of :func:`fastmf.kernels.maier_saupe_cpu.ms_rotation_sweep` (same arguments and result).
 
     ``u`` and ``A`` may be NumPy arrays or Numba device arrays (``check_values`` applies to NumPy arrays).
     """
@@ -93,7 +85,7 @@ def ms_rotation_sweep(u, A, beta, J=1.0, *, step=0.5, seed, sweep=0, n_sweeps=1,
             raise ValueError(f"u must have shape (n_chains, N, 3) and A (n_chains, 3, 3), got {u.shape}, "
                              f"{A.shape}")
         step = check_real("step", step, positive=True)
-        beta, J, seed, sweep, n_sweeps = _check_sweep(beta, J, seed, sweep, n_sweeps)
+        beta, J, seed, sweep, n_sweeps = check_sweep_scalars(beta, J, seed, sweep, n_sweeps)
     else:
         step, beta, J, seed, sweep, n_sweeps = validate_rotation_args(u, A, beta, J, step, seed, sweep,
                                                                       n_sweeps, check_values)
@@ -105,7 +97,7 @@ def ms_rotation_sweep(u, A, beta, J=1.0, *, step=0.5, seed, sweep=0, n_sweeps=1,
 
 def ms_axes_sweep(states, axes, counts, beta, J=1.0, *, seed, sweep=0, n_sweeps=1, heatbath=False,
                   check_values=True, block_size=DEFAULT_BLOCK_SIZE):
-    """GPU version of :func:`fastmf.kernels.maiersaupe_cpu.ms_axes_sweep` (same arguments and result).
+    """GPU version of :func:`fastmf.kernels.maier_saupe_cpu.ms_axes_sweep` (same arguments and result).
 
     ``states`` and ``counts`` may be NumPy arrays or Numba device arrays; ``axes`` is a host array.
     """
@@ -126,5 +118,3 @@ def ms_axes_sweep(states, axes, counts, beta, J=1.0, *, seed, sweep=0, n_sweeps=
                    (beta, J, bool(heatbath), seed, STREAM_MEANFIELD, sweep, n_sweeps), states.shape[0],
                    block_size)
 
-
-__all__ += ["axes_gram"]

@@ -13,8 +13,8 @@ if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover - guarded 
 
 from numba import cuda  # noqa: E402
 
-from fastmf.kernels import maiersaupe_cpu as cpu  # noqa: E402
-from fastmf.kernels import maiersaupe_cuda as gpu  # noqa: E402
+from fastmf.kernels import maier_saupe_cpu as cpu  # noqa: E402
+from fastmf.kernels import maier_saupe_cuda as gpu  # noqa: E402
 
 
 def unit_vectors(shape, seed=0):
