@@ -13,40 +13,18 @@ place, so an interrupted write never leaves a truncated file behind. Binary spin
 that ``np.load(f)["spins"]`` is directly usable; deflate brings them close to their bit-packed size.
 """
 import json
-import os
 import pathlib
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
 from .._version import __version__
+from .files import atomic_write
 
 __all__ = ["SampleSet", "atomic_savez", "atomic_write", "json_default", "load_samples", "read_npz"]
 
 _RESERVED = ("spins", "metadata")
-
-
-def atomic_write(path, write):
-    """Create ``path`` through a temporary file in its directory and ``os.replace``: ``write(fh)`` fills the
-    binary file handle; nothing is left behind on failure."""
-    path = pathlib.Path(path)
-    directory = path.parent if str(path.parent) else pathlib.Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"output directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def atomic_savez(path, **arrays):
