@@ -4,7 +4,7 @@ __all__ = ["lattice_model", "load_npy", "meanfield_model"]
 
 
 def load_npy(path, what):
-    """Read a ``.npy`` array.
+    """Read a ``.npy`` array of numbers.
 
     Parameters
     ----------
@@ -16,16 +16,51 @@ def load_npy(path, what):
     Returns
     -------
     numpy.ndarray
-        The array (no pickles).
+        The array: finite numbers (no pickles, no object arrays).
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        No such file, or a directory.
+    ValueError
+        A file that is not a ``.npy`` array of finite numbers (what it is instead, when it can tell).
     """
     import numpy as np
 
+    from .io import ResourceLimitError, check_memory
+
+    name = str(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} file {name!r} is a directory, not a .npy file")
     if not path.is_file():
-        raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")
+        raise FileNotFoundError(f"{what} file {name!r} does not exist")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY":
+        kind = ("an empty file" if not magic else "a .npz archive (give a .npy array)" if magic[:4] == b"PK\x03\x04"
+                else "not a NumPy array file")
+        raise ValueError(f"{what} file {name!r} is {kind}; expected a .npy array of numbers")
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {what} from {str(path)!r} (expected a .npy array): {exc}") from exc
+        with open(path, "rb") as fh:  # the declared size, before anything is allocated
+            version = np.lib.format.read_magic(fh)
+            shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                               np.lib.format.read_array_header_2_0)(fh)
+        check_memory(dtype.itemsize * float(np.prod(shape, dtype=float)), f"the {what} array in {name!r}")
+        array = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if isinstance(exc, ResourceLimitError):
+            raise
+        if "pickle" in str(exc):
+            raise ValueError(f"{what} file {name!r} holds Python objects, not numbers; expected a .npy array of "
+                             "numbers (fastmf does not load pickled data)") from None
+        raise ValueError(f"{what} file {name!r} is damaged or truncated (expected a .npy array of numbers)") from None
+    except (OSError, EOFError, SyntaxError, UnicodeDecodeError):
+        raise ValueError(f"{what} file {name!r} is damaged or truncated (expected a .npy array of numbers)") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} file {name!r} holds {array.dtype} values, not real numbers")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} file {name!r} holds NaN or infinite values")
+    return array
 
 
 def meanfield_model(args):

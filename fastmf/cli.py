@@ -14,84 +14,38 @@
     fastmf grid CONFIG.toml [--out DIR] [--workers N | --scheduler tcp://host:8786] [--no-progress]
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
 
-Errors in the arguments are reported in one line (exit status 2) before anything runs; nothing is written
-unless the run completes (files are written atomically).
+Exit status: 0 on success; 2 when the input is refused (bad arguments, bad or wrong-kind files, sizes above the
+memory limit FASTMF_MAX_MEMORY, bad output locations: checked before any work); 1 when the work fails (numerical
+failure, out of memory, an I/O error, an internal error) or a run completes but misses a check (reproduce, verify,
+demo) or leaves grid tasks missing; 130 on Ctrl-C. Every error is one line ``fastmf: error: ...`` on stderr;
+``--debug`` or FASTMF_DEBUG=1 shows the traceback instead. Files are written atomically at the end; a command that
+aborts leaves nothing it created (a new checkpoint is removed when the run is refused, kept when it is
+interrupted or the work fails, so that rerunning the command resumes).
 """
 import argparse
 import pathlib
 import sys
 
+from . import _cli_checks as checks
+from ._cli_checks import (finite_float as _finite_float, int_list as _int_list, int_range,
+                          nonnegative_float as _nonnegative_float, nonnegative_int as _nonnegative_int,
+                          out_file as _out_file, positive_float as _positive_float, positive_int as _positive_int,
+                          temperature as _temperature, widths as _widths)
 from ._cli_models import lattice_model, load_npy, meanfield_model
 from ._version import __version__
 
 _SAMPLERS = ("metropolis", "heatbath", "wolff", "multispin")
 _BACKENDS = ("auto", "cpu", "cuda", "cupy")
-
-
-def _int_at_least(minimum, what):
-    """argparse type: an integer >= ``minimum`` (``what`` names it in the error)."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-        return value
-    return parse
-
-
-_positive_int = _int_at_least(1, "a positive integer")
-_nonnegative_int = _int_at_least(0, "an integer >= 0")
-
-
-def _finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _float_bound(minimum, strict, what):
-    """argparse type: a finite number above ``minimum`` (``strict``: > minimum, else >=)."""
-    def parse(text):
-        value = _finite_float(text)
-        if value < minimum or (strict and value == minimum):
-            raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
-        return value
-    return parse
-
-
-_nonnegative_float = _float_bound(0.0, False, "expected a number >= 0")
-_positive_float = _float_bound(0.0, True, "expected a number > 0")
-_temperature = _float_bound(0.0, True, "temperature must be > 0")
-
-
-def _int_list(text):
-    try:
-        return tuple(_positive_int(t) for t in text.split(",") if t.strip())
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}") from None
-
-
-def _out_file(text):
-    path = pathlib.Path(text)
-    if path.suffix != ".npz":
-        raise argparse.ArgumentTypeError(f"output file must end in .npz, got {text!r}")
-    parent = path.parent if str(path.parent) else pathlib.Path(".")
-    if not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"output directory {str(parent)!r} does not exist")
-    return path
+_Q = int_range(2, 255, what="the number of states, an integer from 2 to 255 (q must be >= 2)")
+#: more local worker processes than this need a cluster (--scheduler)
+MAX_WORKERS = 256
 
 
 class _Parser(argparse.ArgumentParser):
     """Argument errors in one line (exit status 2), pointing at --help instead of printing the usage."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"fastmf: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser():
@@ -105,13 +59,15 @@ def build_parser():
     parser = _Parser(prog="fastmf", description="Fast many-body spin simulation and "
                                      "mean-field read-off. See README.md.")
     parser.add_argument("--version", action="version", version=f"fastmf {__version__}")
+    parser.add_argument("--debug", action="store_true", help=f"show the traceback of an error (as {checks.DEBUG_ENV}=1 "
+                        "does; --debug may also follow the command)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="simulate the 2D Ising model across T_c and compare with Kaufman's "
                           "exact energy")
     demo.add_argument("--out", type=pathlib.Path, default=pathlib.Path("fastmf-demo"),
                       help="directory for the sample files (created)")
-    demo.add_argument("--L", type=_positive_int, default=32)
+    demo.add_argument("--L", type=int_range(2), default=32, help="even side of the Ising lattice")
     demo.add_argument("--seed", type=_nonnegative_int, default=7)
     demo.add_argument("--backend", choices=_BACKENDS, default="auto")
     demo.add_argument("--no-progress", action="store_true")
@@ -130,6 +86,8 @@ def build_parser():
                        "pilot (which is discarded too)")
     ising.add_argument("--thin", type=_positive_int, help="steps between samples (default: 3 tau_int)")
     ising.add_argument("--checkpoint", type=_out_file, help="resumable checkpoint file (.npz)")
+    ising.add_argument("--checkpoint-every", type=_positive_float, default=30.0, metavar="SECONDS",
+                       help="wall time between checkpoint writes, in every phase (default 30)")
     ising.add_argument("--out", type=_out_file, required=True, help="output .npz file")
     ising.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -153,8 +111,9 @@ def build_parser():
     train.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z (no hidden layers)")
     train.add_argument("--encoder", choices=("mlp", "conv"), default="mlp", help="conv: lattice data (n, L, M)")
     train.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy unit axes of the nematic decoder")
-    train.add_argument("--hidden", type=_int_list, default=(256,), help="hidden widths, e.g. 256,256")
-    train.add_argument("--epochs", type=_nonnegative_int, default=50)
+    train.add_argument("--hidden", type=_widths, default=(256,), help="hidden widths, e.g. 256,256 (',': none, "
+                       "with --mean-field only)")
+    train.add_argument("--epochs", type=_positive_int, default=50)
     train.add_argument("--batch-size", type=_positive_int, default=128)
     train.add_argument("--lr", type=_positive_float, default=1e-3)
     train.add_argument("--kl-warmup", type=_nonnegative_int, default=0, help="epochs of linear KL warm-up")
@@ -220,7 +179,8 @@ def build_parser():
                           "'_grid')")
         grid.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
                           "local worker processes)")
-        grid.add_argument("--workers", type=_positive_int, help="local worker processes (default: the CPU count)")
+        grid.add_argument("--workers", type=int_range(1, MAX_WORKERS), help="local worker processes (default: the "
+                          "CPU count)")
         grid.add_argument("--no-progress", action="store_true")
 
     verify = sub.add_parser("verify", help="run the exact checks (enumeration, Kaufman, Philox, backends); "
@@ -243,7 +203,7 @@ def _ising2d_parser(models):
     ising.add_argument("--T", type=_temperature, required=True, help="temperature (> 0)")
     ising.add_argument("--J", type=_finite_float, default=1.0, help="coupling (J > 0 ferro, J < 0 antiferro)")
     ising.add_argument("--h", type=_finite_float, default=0.0, help="uniform field (favours state 0 for Potts)")
-    ising.add_argument("--q", type=int, default=2, help="number of states: 2 = Ising, > 2 = Potts")
+    ising.add_argument("--q", type=_Q, default=2, help="number of states: 2 = Ising, 3 to 255 = Potts")
     ising.add_argument("--disorder", choices=("pm", "gaussian"),
                        help="quenched random couplings of scale J (Edwards-Anderson spin glass)")
     ising.add_argument("--disorder-seed", type=_nonnegative_int, default=0)
@@ -297,7 +257,7 @@ def _add_meanfield_parsers(models, maier_saupe=True):
         parsers["maier-saupe"] = ms
     potts = models.add_parser("potts", help="mean-field q-state Potts model E = -(J/2N) sum_k n_k^2 - h n_0")
     potts.add_argument("--N", type=_positive_int, required=True)
-    potts.add_argument("--q", type=int, default=3)
+    potts.add_argument("--q", type=_Q, default=3, help="number of states (2 to 255)")
     potts.add_argument("--J", type=_finite_float, default=1.0)
     potts.add_argument("--h", type=_finite_float, default=0.0)
     sk = models.add_parser("sk", help="Sherrington-Kirkpatrick spin glass")
@@ -316,6 +276,7 @@ def _add_meanfield_parsers(models, maier_saupe=True):
 def _cmd_simulate_meanfield(args):
     from .sampling.meanfield import simulate_meanfield
 
+    checks.output_file(args.out, "--out", inputs=(getattr(args, "patterns", None), getattr(args, "axes", None)))
     model = meanfield_model(args)
     kwargs = {} if args.n_replicas is None else {"n_replicas": args.n_replicas}
     samples = simulate_meanfield(model, args.T, args.n_samples, seed=args.seed, sampler=args.sampler,
@@ -329,12 +290,18 @@ def _cmd_simulate_meanfield(args):
 def _cmd_simulate_ising2d(args):
     from .sampling.simulate import simulate_lattice
 
+    checks.distinct(args.checkpoint, args.out, "--checkpoint", "--out")
+    checks.output_file(args.out, "--out", inputs=(args.checkpoint,))
+    if args.checkpoint is not None:
+        checks.output_file(args.checkpoint, "--checkpoint")
     model = lattice_model(args)
-    samples = simulate_lattice(model, args.T, args.n_samples, seed=args.seed, method=args.sampler,
-                               backend=args.backend, order=args.order, n_replicas=args.n_replicas,
-                               burn_in=args.burn_in, thin=args.thin, progress=False if args.no_progress else None,
-                               checkpoint=args.checkpoint)
-    samples.save(args.out)
+    with checks.keep_checkpoint_if_interrupted(args.checkpoint):
+        samples = simulate_lattice(model, args.T, args.n_samples, seed=args.seed, method=args.sampler,
+                                   backend=args.backend, order=args.order, n_replicas=args.n_replicas,
+                                   burn_in=args.burn_in, thin=args.thin,
+                                   progress=False if args.no_progress else None, checkpoint=args.checkpoint,
+                                   checkpoint_every=args.checkpoint_every)
+        samples.save(args.out)
     meta = samples.metadata
     print(f"wrote {len(samples)} samples of {model.name} {model.L}x{model.M} at T={args.T} to {args.out} "
           f"(sampler={meta['sampler']}, backend={meta['backend']}, burn-in={meta['burn_in']}, "
@@ -371,14 +338,20 @@ def _cmd_train(args):
     from .io.samples import load_samples
     from .vae import VAE
 
+    inputs = (args.samples, args.axes)
+    checks.distinct(args.checkpoint, args.out, "--checkpoint", "--out")
+    checks.output_file(args.out, "--out", inputs=inputs + (args.checkpoint,))
+    if args.checkpoint is not None:
+        checks.output_file(args.checkpoint, "--checkpoint", inputs=inputs)
     samples = load_samples(args.samples)
     axes = load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
     vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=args.mean_field,
               encoder=args.encoder, beta=args.beta, axes=axes, dtype=args.dtype, lr=args.lr,
               batch_size=args.batch_size, epochs=args.epochs, patience=args.patience, kl_warmup=args.kl_warmup,
               seed=args.seed, progress=False if args.no_progress else None)
-    vae.fit(samples.spins, checkpoint=args.checkpoint)
-    vae.save(args.out, metadata={"training_file": str(args.samples), "training_metadata": samples.metadata})
+    with checks.keep_checkpoint_if_interrupted(args.checkpoint):
+        vae.fit(samples.spins, checkpoint=args.checkpoint)
+        vae.save(args.out, metadata={"training_file": str(args.samples), "training_metadata": samples.metadata})
     last = vae.history_[-1] if vae.history_ else {}
     print(f"trained on {len(samples)} samples of shape {samples.spins.shape[1:]}: {len(vae.history_)} epochs, "
           f"rate {last.get('rate', float('nan')):.4f}, distortion {last.get('distortion', float('nan')):.4f}; "
@@ -390,6 +363,7 @@ def _cmd_generate(args):
     from .io.samples import SampleSet
     from .vae import VAE
 
+    checks.output_file(args.out, "--out", inputs=(args.model,))
     vae = VAE.load(args.model)
     spins = vae.sample(args.n_samples, seed=args.seed)
     meta = {"model": "vae", "sampler": "vae", "vae_file": str(args.model), "seed": args.seed,
@@ -401,12 +375,15 @@ def _cmd_generate(args):
 
 def _cmd_decode(args):
     from .decode.dispatch import decode_model
+    from .io import OutputGuard
     from .vae import VAE
 
+    checks.output_dir(args.out, "--out", inputs=(args.model, args.data, args.axes), names=checks.DECODE_FILES)
     axes = None if args.axes is None else load_npy(args.axes, "axes")
-    result = decode_model(VAE.load(args.model), args.kind, n_patterns=args.n_patterns, data=args.data, axes=axes,
-                          seed=args.seed)
-    summary = result.save(args.out, model_file=str(args.model))
+    with OutputGuard() as guard:  # an abort (error or Ctrl-C) leaves nothing it created
+        result = decode_model(VAE.load(args.model), args.kind, n_patterns=args.n_patterns, data=args.data,
+                              axes=axes, seed=args.seed)
+        summary = result.save(guard.directory(args.out), model_file=str(args.model))
     print(f"decoded {args.kind} from {args.model}: " + ", ".join(
         f"{k} = {v:.4g}" for k, v in summary.items() if isinstance(v, float)) + f"; wrote {args.out / 'decoded.json'}")
     return 0
@@ -414,7 +391,9 @@ def _cmd_decode(args):
 
 def _cmd_reproduce(args):
     from .experiments import run_experiment
+    from .io import OutputGuard
 
+    checks.output_dir(args.out, "--out", inputs=(args.data,), names=checks.REPRODUCE_FILES)
     options = {k: v for k, v in (("data", args.data), ("variable", args.variable),
                                  ("salamander160", args.salamander160 or None), ("graph", args.graph),
                                  ("n_spins", args.n_spins),
@@ -424,9 +403,10 @@ def _cmd_reproduce(args):
                                  ("latent_dim", args.latent_dim)) if v is not None}
     if args.name == "retina":
         options["progress"] = sys.stderr.isatty()
-    report = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed, **options)
-    checks = report.summary["checks"]
-    print(f"{args.name}: {sum(c['passed'] for c in checks.values())} of {len(checks)} checks passed; "
+    with OutputGuard() as guard:  # an abort leaves nothing it created; a completed run keeps its full report
+        report = run_experiment(args.name, guard.directory(args.out), quick=args.quick, seed=args.seed, **options)
+    checks_done = report.summary["checks"]
+    print(f"{args.name}: {sum(c['passed'] for c in checks_done.values())} of {len(checks_done)} checks passed; "
           f"report in {args.out / 'report.md'}")
     return 0 if report.passed else 1
 
@@ -434,20 +414,30 @@ def _cmd_reproduce(args):
 def _cmd_verify(args):
     from .verify import run_verification
 
+    checks.gpu_backend_usable(args.backend)
     return 0 if run_verification(backend=args.backend, quick=args.quick, seed=args.seed) else 1
 
 
 def _cmd_demo(args):
-    from .demo import run_demo
+    from .demo import check_demo, run_demo
+    from .io import OutputGuard
 
-    return run_demo(out=args.out, L=args.L, seed=args.seed, backend=args.backend, progress=not args.no_progress)
+    checks.output_dir(args.out, "--out")
+    check_demo(L=args.L, backend=args.backend)
+    with OutputGuard() as guard:  # an abort leaves nothing it created; a completed run keeps everything
+        return run_demo(out=guard.directory(args.out), L=args.L, seed=args.seed, backend=args.backend,
+                        progress=not args.no_progress)
 
 
 def _cmd_grid(args):
     from .grid import run_grid
     if args.scheduler and args.workers:
         raise ValueError("--workers sizes the local cluster; with --scheduler the cluster's own workers run")
+    if args.config.is_dir():
+        raise IsADirectoryError(f"grid config {str(args.config)!r} is a directory, not a .toml file")
     out = args.out or args.config.with_name(args.config.stem + "_grid")
+    checks.output_dir(out, "--out" if args.out else f"output directory (default for {args.config})",
+                      inputs=(args.config,), names=checks.GRID_FILES)
     summary = run_grid(args.config, out, scheduler=args.scheduler, n_workers=args.workers,
                        progress=not args.no_progress and sys.stderr.isatty())
     return 0 if summary["missing"] == 0 else 1
@@ -459,30 +449,48 @@ def _cmd_sweep(args):
     return _cmd_grid(args)
 
 
+_HANDLERS = {"exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
+             "reproduce": _cmd_reproduce, "grid": _cmd_grid, "sweep": _cmd_sweep, "verify": _cmd_verify,
+             "demo": _cmd_demo,
+             "simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a)}
+
+
 def main(argv=None):
     """Run the ``fastmf`` command line.
 
     Parameters
     ----------
     argv : list of str, optional
-        The arguments (default: ``sys.argv[1:]``).
+        The arguments (default: ``sys.argv[1:]``). ``--debug`` (anywhere before ``--``) or the environment
+        variable ``FASTMF_DEBUG=1`` lets an error raise, with its traceback, instead of the one-line message.
 
     Returns
     -------
     int
-        Exit status: 0 on success, 1 when checks fail or grid tasks are missing, 2 on bad input.
+        Exit status: 0 on success; 1 when the work failed (RuntimeError, FloatingPointError, MemoryError, an
+        OSError of the work, an internal error) or when it completed but a check failed (``reproduce``,
+        ``verify``, ``demo``) or grid tasks are missing; 2 when the input was refused (bad arguments, bad or
+        wrong-kind files, refused sizes, bad output locations); 130 on Ctrl-C. Argument errors raise
+        SystemExit(2) from argparse. Every error is one line ``fastmf: error: ...`` on stderr.
     """
+    debug, argv = checks.debug_requested(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a),
-                "exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
-                "reproduce": _cmd_reproduce, "grid": _cmd_grid, "sweep": _cmd_sweep,
-                "verify": _cmd_verify, "demo": _cmd_demo}
     try:
-        return handlers[args.command](args)
-    except (ValueError, TypeError, RuntimeError, FileNotFoundError) as exc:
-        print(f"fastmf: error: {exc}", file=sys.stderr)
-        return 2
+        with checks.HeldWarnings(debug):  # a failed run prints its one error line only
+            checks.check_arguments(parser, args)
+            return _HANDLERS[args.command](args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("fastmf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        status, message = checks.error_status(exc)
+        print(f"fastmf: error: {message}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -14,9 +14,29 @@ from .exact import kaufman
 from .models.lattice import LatticeModel
 from .sampling.simulate import simulate_lattice
 
-__all__ = ["run_demo"]
+__all__ = ["check_demo", "run_demo"]
 
 RUNS = (("metropolis", 2.0), ("wolff", None), ("multispin", 3.0))  # None: T_c
+
+
+def check_demo(L=32, backend="auto", n_samples=1000):
+    """Refuse, before anything runs, what would make the demo fail late: an odd or too small lattice side (the
+    checkerboard updates need even sides), an unknown backend, or samples above the memory limit.
+
+    Raises
+    ------
+    ValueError
+        With the reason (:class:`~fastmf.io.ResourceLimitError` for the memory estimate).
+    """
+    from .backends import resolve_backend
+    from .io import check_memory
+
+    if isinstance(L, bool) or not isinstance(L, int) or L < 2 or L % 2:
+        raise ValueError(f"the demo's lattice side L must be an even integer >= 2 (checkerboard updates), got {L!r}")
+    if backend not in ("auto", "cpu", "cuda", "cupy"):
+        resolve_backend(backend)  # the message lists the backends
+    # each run keeps its samples (int8 spins), stacks them once and computes per-sample observables
+    check_memory(3 * n_samples * L * L + 64 * n_samples, f"the demo's {n_samples} samples of the {L}x{L} lattice")
 
 
 def run_demo(out="fastmf-demo", L=32, seed=7, backend="auto", progress=True, n_samples=1000, printer=print):
@@ -45,6 +65,7 @@ def run_demo(out="fastmf-demo", L=32, seed=7, backend="auto", progress=True, n_s
         0 when the Hopfield checks pass and every sampled energy agrees with Kaufman's within 4 standard
         errors, else 1.
     """
+    check_demo(L, backend, n_samples)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ok = _hopfield(out / "hopfield", seed, printer)

@@ -6,6 +6,7 @@ is one independent task::
     task = "train"              # "simulate" or "train" (see TASKS)
     model = "curie-weiss"       # "simulate": "curie-weiss" or "sk"; "train": "curie-weiss"
     table = "results.csv"       # or "results.parquet" (needs pyarrow); in the output directory
+    # max_tasks = 200000        # the largest grid accepted (default: FASTMF_MAX_GRID_TASKS, else 100 000)
 
     [fixed]
     N = 32
@@ -16,6 +17,12 @@ is one independent task::
     beta = [0.5, 1.0]
     seed = [0, 1, 2]
 
+Before anything is submitted (or any file written), the config is checked without expanding the grid
+(:mod:`fastmf.grid_schema`): every value of every axis and every fixed parameter against the task's types and
+ranges, the grid's size against :data:`~fastmf.grid_schema.MAX_TASKS`, the largest task's memory, the output
+directory, and the Dask extra (``pip install "fastmf[grid]"``). Tasks are generated one by one and submitted with
+a bounded number in flight, so a large grid never sits in memory as a whole.
+
 Execution: local processes by default (a ``dask.distributed.LocalCluster`` of ``n_workers`` single-threaded
 worker processes), or any running Dask cluster given its scheduler address (``--scheduler tcp://host:port``).
 Workers only compute; the client writes each result as it arrives, atomically, to ``OUT/tasks/<id>.json`` (the
@@ -23,163 +30,44 @@ id is a hash of the task's parameters, so workers need no shared filesystem). A 
 file exists and holds the same parameters: a crash of the client loses at most the tasks in flight, and Dask
 itself reruns the tasks of a worker that dies. A task that raises is recorded in ``OUT/tasks/<id>.error.txt``
 with its traceback (retried by the next run) and does not stop the others. At the end every result is gathered,
-in grid order, into one table (one row per task: its parameters, then its results) plus ``grid.json`` and one
-figure per result column against the first grid parameter. Results depend on the parameters (the seed among
-them) alone, so a resumed or redistributed run gives the same table as an uninterrupted one.
+in grid order, into one table (one row per task: its grid parameters in grid order, its fixed parameters in
+config order, then its results in the task's fixed order, :func:`~fastmf.grid_schema.result_columns`) plus
+``grid.json`` and one figure per result column against the first grid parameter. Results depend on the
+parameters (the seed among them) alone, and the table is built from the stored results only, so a resumed or
+redistributed run writes the same table file, byte for byte, as an uninterrupted one.
 
 Named ``grid`` since a sweep is a Monte Carlo sweep in fastmf; ``fastmf.sweep``, ``fastmf sweep``,
 :func:`run_sweep` and ``SweepConfig`` are deprecated aliases until 0.3.0.
 """
-import dataclasses
+import contextlib
 import hashlib
 import itertools
 import json
 import math
+import os
 import pathlib
 import sys
 import time
-import tomllib
 import traceback
 import warnings
 
 import numpy as np
 
-from .io.samples import atomic_write
+from .grid_schema import (MAX_TASKS, MAX_TASKS_ENV, SCHEMAS, TASKS, GridConfig, GridTasks, grid_task_limit,
+                          load_config, parse_config, result_columns)
+from .io import atomic_write
 
-__all__ = ["TASKS", "GridConfig", "load_config", "parse_config", "read_table", "run_grid", "run_sweep", "run_task",
-           "task_id", "write_table"]
+__all__ = ["INSTALL_EXTRA", "MAX_TASKS", "MAX_TASKS_ENV", "SCHEMAS", "TASKS", "GridConfig", "GridTasks",
+           "MissingExtraError", "grid_task_limit", "load_config", "parse_config", "read_table", "result_columns",
+           "run_grid", "run_sweep", "run_task", "task_id", "write_table"]
 
-#: task kind -> (accepted models, parameters with defaults). Grid and fixed parameters must be among these.
-TASKS = {
-    "simulate": (("curie-weiss", "sk"), dict(N=32, T=1.0, h=0.0, n_samples=2000, seed=0, sampler="auto")),
-    "train": (("curie-weiss",), dict(N=32, T=1.0, h=0.0, n_samples=4000, seed=0, beta=1.0, epochs=30,
-                                     hidden=32, lr=3e-3)),
-}
-_TABLE_SUFFIXES = (".csv", ".parquet")
+#: How to install what ``fastmf grid`` needs beyond fastmf (Dask and pyarrow); ``sweep`` is the extra's old name.
+INSTALL_EXTRA = 'pip install "fastmf[grid]"'
 
 
-@dataclasses.dataclass(frozen=True)
-class GridConfig:
-    """A parsed grid config (see :func:`load_config`).
-
-    Attributes
-    ----------
-    task : str
-        The task kind, a key of :data:`TASKS`.
-    model : str
-        The model the task runs.
-    table : str
-        File name of the results table (``.csv`` or ``.parquet``) in the output directory.
-    fixed : dict
-        Parameters fixed for every task.
-    grid : dict
-        Parameter -> list of values, in config order (the first one is the figures' x axis).
-    """
-
-    task: str
-    model: str
-    table: str
-    fixed: dict
-    grid: dict
-
-    def tasks(self):
-        """Every grid point as a full parameter dict.
-
-        Returns
-        -------
-        list of dict
-            One dict per grid point, in grid order (the last grid parameter varies fastest): ``task``, ``model``
-            and the parameters (the defaults of :data:`TASKS`, overridden by the fixed values, then the point).
-        """
-        defaults = TASKS[self.task][1]
-        names = list(self.grid)
-        out = []
-        for values in itertools.product(*(self.grid[n] for n in names)):
-            params = dict(defaults, **self.fixed, **dict(zip(names, values)))
-            out.append(dict(task=self.task, model=self.model, **params))
-        return out
-
-
-def load_config(path):
-    """Read and check a grid config (TOML).
-
-    Parameters
-    ----------
-    path : str or path
-        The ``.toml`` file.
-
-    Returns
-    -------
-    GridConfig
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        Naming what is wrong: invalid TOML or a bad entry (see :func:`parse_config`).
-    """
-    path = pathlib.Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"grid config {str(path)!r} not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{str(path)!r} is not valid TOML: {exc}") from None
-    return parse_config(raw, str(path))
-
-
-def parse_config(raw, where="config"):
-    """Check a grid config given as a dict (parsed TOML).
-
-    Parameters
-    ----------
-    raw : dict
-        Keys ``task``, ``model``, ``table``, ``fixed`` and ``grid`` (see the module docstring).
-    where : str
-        Where the config comes from, named in the errors.
-
-    Returns
-    -------
-    GridConfig
-
-    Raises
-    ------
-    ValueError
-        Naming what is wrong (unknown keys or parameters, a bad table name, an empty or repeating grid, ...).
-    """
-    unknown = sorted(set(raw) - {"task", "model", "table", "fixed", "grid"})
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {unknown}; expected task, model, table, [fixed], [grid]")
-    task = raw.get("task")
-    if task not in TASKS:
-        raise ValueError(f"{where}: task must be one of {sorted(TASKS)}, got {task!r}")
-    models, defaults = TASKS[task]
-    model = raw.get("model", models[0])
-    if model not in models:
-        raise ValueError(f"{where}: task {task!r} takes model {' or '.join(models)}, got {model!r}")
-    table = raw.get("table", "results.csv")
-    if not isinstance(table, str) or pathlib.Path(table).suffix not in _TABLE_SUFFIXES or "/" in table:
-        raise ValueError(f"{where}: table must be a file name ending in .csv or .parquet, got {table!r}")
-    fixed, grid = raw.get("fixed", {}), raw.get("grid", {})
-    if not isinstance(fixed, dict) or not isinstance(grid, dict):
-        raise ValueError(f"{where}: [fixed] and [grid] must be tables")
-    for section, values in (("fixed", fixed), ("grid", grid)):
-        bad = sorted(set(values) - set(defaults))
-        if bad:
-            raise ValueError(f"{where}: [{section}] has unknown parameters {bad} for task {task!r}; known: "
-                             f"{sorted(defaults)}")
-    both = sorted(set(fixed) & set(grid))
-    if both:
-        raise ValueError(f"{where}: {both} given both in [fixed] and in [grid]")
-    if not grid:
-        raise ValueError(f"{where}: [grid] is empty: give at least one parameter with a list of values")
-    for name, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"{where}: grid parameter {name!r} must be a non-empty list, got {values!r}")
-        if len(set(map(repr, values))) != len(values):
-            raise ValueError(f"{where}: grid parameter {name!r} repeats a value: {values}")
-    return GridConfig(task, model, table, dict(fixed), {k: list(v) for k, v in grid.items()})
+class MissingExtraError(ImportError, RuntimeError):
+    """An optional dependency of ``fastmf grid`` (Dask, or pyarrow for a Parquet table) is not installed; the
+    message names the extra to install (:data:`INSTALL_EXTRA`). Both an ImportError and a RuntimeError."""
 
 
 def task_id(params):
@@ -266,9 +154,10 @@ def _done(out, params):
     path = _result_path(out, task_id(params))
     try:
         record = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    except (OSError, ValueError):  # missing or unreadable; JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
-    return record if record.get("params") == params and "result" in record else None
+    ok = isinstance(record, dict) and record.get("params") == params and isinstance(record.get("result"), dict)
+    return record if ok else None
 
 
 def _write_json(path, obj):
@@ -290,23 +179,33 @@ def write_table(path, rows):
     pathlib.Path
         The file written.
     """
+    return _write_columns(path, {c: [r[c] for r in rows] for c in (rows[0] if rows else ())})
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise MissingExtraError(f"a .parquet table needs pyarrow, which is not installed ({exc}): {INSTALL_EXTRA} "
+                                "(or pip install pyarrow), or use a .csv table") from None
+    return pyarrow, pyarrow.parquet
+
+
+def _write_columns(path, columns):
+    """Write ``{column: values}`` (in the dict's order; None is an empty cell) as CSV or Parquet, atomically."""
     path = pathlib.Path(path)
-    columns = list(rows[0]) if rows else []
     if path.suffix == ".parquet":
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise RuntimeError("a .parquet table needs pyarrow: pip install pyarrow (or use results.csv)") from None
-        table = pa.table({c: [r[c] for r in rows] for c in columns})
+        pa, pq = _pyarrow()
+        table = pa.table(columns)
         return atomic_write(path, lambda fh: pq.write_table(table, fh))
     import csv
     import io
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([repr(v) if isinstance(v, float) else v for v in (r[c] for c in columns)])
+    writer.writerow(list(columns))
+    for row in zip(*columns.values()):
+        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
     return atomic_write(path, lambda fh: fh.write(buf.getvalue().encode()))
 
 
@@ -325,8 +224,7 @@ def read_table(path):
     """
     path = pathlib.Path(path)
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-        return pq.read_table(path).to_pydict()
+        return _pyarrow()[1].read_table(path).to_pydict()
     import csv
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))
@@ -344,29 +242,119 @@ def read_table(path):
     return out
 
 
+def _check_outputs(out, cfg, config):
+    """Refuse, before anything runs, an output directory that cannot take the results."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"grid output {str(out)!r} is an existing file, not a directory")
+    existing = next(p for p in itertools.chain([out], out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"grid output {str(out)!r}: {str(existing)!r} is not a writable directory")
+    if (out / "tasks").exists() and not (out / "tasks").is_dir():
+        raise NotADirectoryError(f"grid output {str(out / 'tasks')!r} is an existing file, not a directory")
+    for name in (cfg.table, "grid.json", "grid.png"):
+        target = out / name
+        if target.is_dir():
+            raise IsADirectoryError(f"grid output {str(target)!r} is an existing directory, not a file")
+        if not isinstance(config, GridConfig) and target.exists() and os.path.samefile(target, config):
+            raise ValueError(f"grid output {str(target)!r} would replace the config {str(config)!r}")
+    if cfg.table.endswith(".parquet"):
+        _pyarrow()
+
+
 # ------------------------------------------------------------------------------------------------ running
-def _client(scheduler, n_workers):
-    from dask.distributed import Client, LocalCluster
+def _distributed():
+    try:
+        import dask.distributed
+    except ImportError as exc:
+        raise MissingExtraError(f"fastmf grid runs on Dask, which is not installed ({exc}): {INSTALL_EXTRA} (the "
+                                "extra was called 'sweep' before 0.2.0)") from None
+    return dask.distributed
+
+
+def _client(dd, scheduler, n_workers):
     if scheduler:
-        return Client(scheduler, timeout="30s"), None
-    import os
+        try:
+            return dd.Client(scheduler, timeout="30s"), None
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeError(f"could not connect to the Dask scheduler {scheduler!r}: {exc}") from None
     n = n_workers or os.cpu_count() or 1
     # one thread per worker process; Numba and BLAS threads pinned to one as well (results do not depend on it)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           host="127.0.0.1", env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                                                  "OPENBLAS_NUM_THREADS": "1"})
-    return Client(cluster), cluster
+    cluster = dd.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                              host="127.0.0.1", env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                                                     "OPENBLAS_NUM_THREADS": "1"})
+    return dd.Client(cluster), cluster
 
 
-def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printer=print, progress=False):
+def _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_flight):
+    """Submit ``pending`` (an iterator of (grid index, task)) with at most ``max_in_flight`` futures at a time
+    (default: four per worker thread, at least 16); write each result as it arrives. Returns the failures."""
+    from tqdm.auto import tqdm
+    window = max_in_flight or max(16, 4 * sum(client.nthreads().values()))
+    in_flight, failures = {}, []
+    queue = dd.as_completed()
+
+    def submit_next():
+        for i, p in itertools.islice(pending, 1):
+            future = client.submit(run_task, p, key=f"fastmf-grid-{task_id(p)}", pure=False)
+            in_flight[future.key] = (i, p)
+            queue.add(future)
+
+    for _ in range(window):
+        submit_next()
+    bar = tqdm(total=n_todo, desc="grid", unit="task", file=sys.stderr, disable=not progress)
+    for future in queue:
+        i, p = in_flight.pop(future.key)
+        tid = task_id(p)
+        try:
+            reply = future.result()
+        except Exception as exc:  # the task never finished: e.g. its workers kept dying (KilledWorker)
+            reply = {"ok": False, "traceback": "".join(traceback.format_exception(exc))}
+        future.release()
+        if reply["ok"]:
+            _write_json(_result_path(out, tid), dict(params=p, result=reply["result"], seconds=reply["seconds"]))
+            (out / "tasks" / f"{tid}.error.txt").unlink(missing_ok=True)
+        else:
+            atomic_write(out / "tasks" / f"{tid}.error.txt",
+                         lambda fh, text=reply["traceback"]: fh.write(text.encode()))
+            failures.append((i, dict(id=tid, params=p, traceback=f"tasks/{tid}.error.txt")))
+            printer(f"grid: task {tid} failed ({_last_line(reply['traceback'])}); traceback in "
+                    f"{out / 'tasks' / (tid + '.error.txt')}")
+        bar.update(1)
+        submit_next()
+    bar.close()
+    return [f for _, f in sorted(failures, key=lambda x: x[0])]
+
+
+def _gather(out, cfg, tasks):
+    """The table's columns from the stored results, in grid order: grid parameters, fixed parameters, results
+    (in :func:`result_columns` order; a result missing from a record is None)."""
+    params = list(cfg.grid) + list(cfg.fixed)
+    columns = {name: [] for name in params}
+    results = {}
+    n = 0
+    for p in tasks:
+        record = _done(out, p)
+        if record is None:
+            continue
+        for name in params:
+            columns[name].append(p[name])
+        for key in record["result"].keys() | results.keys():
+            results.setdefault(key, [None] * n).append(record["result"].get(key))
+        n += 1
+    columns.update((key, results[key]) for key in result_columns(cfg.task, results))
+    return columns, n
+
+
+def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printer=print, progress=False,
+             max_in_flight=None):
     """Run the tasks of ``config`` not yet done in ``out``; gather the table.
 
     Parameters
     ----------
     config : str, path or GridConfig
-        The config file (see :func:`load_config`) or a parsed config.
+        The config file (see :func:`load_config`) or a parsed config (checked again).
     out : str or path
-        Output directory (created): ``tasks/``, the table, ``grid.json`` and ``grid.png``.
+        Output directory (created, parents too): ``tasks/``, the table, ``grid.json`` and ``grid.png``.
     scheduler : str, optional
         Address of a running Dask scheduler; default: a local cluster of ``n_workers`` processes.
     n_workers : int, optional
@@ -377,71 +365,68 @@ def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printe
         Receives the progress lines (default :func:`print`).
     progress : bool
         tqdm progress bar on stderr.
+    max_in_flight : int, optional
+        Most tasks submitted and not yet collected at any time (default: four per worker thread, at least 16).
 
     Returns
     -------
     dict
         The ``grid.json`` summary: counts of tasks (total, skipped as done, run, failed), the failures (id,
         parameters, traceback file), the table's path and the seconds taken.
+
+    Raises
+    ------
+    ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError
+        A bad config (see :func:`parse_config`) or output directory, before anything is submitted or written.
+    MissingExtraError
+        Dask (or pyarrow for a Parquet table) is not installed, before anything is written.
     """
-    from dask.distributed import as_completed
-    from tqdm.auto import tqdm
-    cfg = config if isinstance(config, GridConfig) else load_config(config)
+    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
+                                      or max_in_flight < 1):
+        raise ValueError(f"max_in_flight must be a positive integer, got {max_in_flight!r}")
+    cfg = parse_config(config.raw()) if isinstance(config, GridConfig) else load_config(config)
     out = pathlib.Path(out)
-    (out / "tasks").mkdir(parents=True, exist_ok=True)
+    _check_outputs(out, cfg, config)
     t0 = time.perf_counter()
     tasks = cfg.tasks()
-    records = {task_id(p): _done(out, p) for p in tasks}          # None: still to run
-    todo = [p for p in tasks if records[task_id(p)] is None]
-    printer(f"grid: {len(tasks)} tasks, {len(tasks) - len(todo)} already done, {len(todo)} to run")
+    stored = (out / "tasks").is_dir()
+    done = bytearray(stored and _done(out, p) is not None for p in tasks)
+    n_todo = len(tasks) - sum(done)
+    dd = _distributed() if n_todo else None            # Dask is needed only to run tasks
+    printer(f"grid: {len(tasks)} tasks, {len(tasks) - n_todo} already done, {n_todo} to run")
     failures = []
-    if todo:
+    if n_todo:
         own = client is None
         cluster = None
         if own:
-            client, cluster = _client(scheduler, n_workers)
+            client, cluster = _client(dd, scheduler, n_workers)
         try:
-            futures = {client.submit(run_task, p, key=f"fastmf-grid-{task_id(p)}", pure=False): p for p in todo}
-            bar = tqdm(total=len(todo), desc="grid", unit="task", file=sys.stderr, disable=not progress)
-            for future in as_completed(futures):
-                p = futures[future]
-                tid = task_id(p)
-                try:
-                    reply = future.result()
-                except Exception as exc:  # the task never finished: e.g. its workers kept dying (KilledWorker)
-                    reply = {"ok": False, "traceback": "".join(traceback.format_exception(exc))}
-                if reply["ok"]:
-                    records[tid] = dict(params=p, result=reply["result"], seconds=reply["seconds"])
-                    _write_json(_result_path(out, tid), records[tid])
-                    (out / "tasks" / f"{tid}.error.txt").unlink(missing_ok=True)
-                else:
-                    atomic_write(out / "tasks" / f"{tid}.error.txt",
-                                 lambda fh, text=reply["traceback"]: fh.write(text.encode()))
-                    failures.append(dict(id=tid, params=p, traceback=f"tasks/{tid}.error.txt"))
-                    printer(f"grid: task {tid} failed ({_last_line(reply['traceback'])}); traceback in "
-                            f"{out / 'tasks' / (tid + '.error.txt')}")
-                bar.update(1)
-            bar.close()
+            created = [d for d in (out / "tasks", *out.parents, out) if not d.exists()]
+            (out / "tasks").mkdir(parents=True, exist_ok=True)
+            pending = ((i, p) for i, p in enumerate(tasks) if not done[i])
+            try:
+                failures = _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_flight)
+            except BaseException:  # interrupted: keep the results written, remove the directories left empty
+                for d in sorted(created, key=lambda d: -len(d.parts)):
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+                raise
         finally:
             if own:
                 client.close()
                 if cluster is not None:
                     cluster.close()
-    rows = []
-    for p in tasks:
-        record = records[task_id(p)]
-        if record is not None:
-            rows.append(dict({k: p[k] for k in cfg.grid}, **{k: p[k] for k in cfg.fixed}, **record["result"]))
+    columns, n_rows = _gather(out, cfg, tasks)
     table = out / cfg.table
-    if rows:
-        write_table(table, rows)
-        _figures(out, cfg, rows)
-    summary = dict(tasks=len(tasks), skipped=len(tasks) - len(todo), ran=len(todo), failed=len(failures),
-                   missing=len(tasks) - len(rows), failures=failures, table=cfg.table if rows else None,
+    if n_rows:
+        _write_columns(table, columns)
+        _figures(out, cfg, columns)
+    summary = dict(tasks=len(tasks), skipped=len(tasks) - n_todo, ran=n_todo, failed=len(failures),
+                   missing=len(tasks) - n_rows, failures=failures, table=cfg.table if n_rows else None,
                    task=cfg.task, model=cfg.model, grid=cfg.grid, fixed=cfg.fixed,
                    seconds=time.perf_counter() - t0)
     _write_json(out / "grid.json", summary)
-    printer(f"grid: {len(rows)} of {len(tasks)} tasks in {table}" + (f"; {len(failures)} failed" if failures else ""))
+    printer(f"grid: {n_rows} of {len(tasks)} tasks in {table}" + (f"; {len(failures)} failed" if failures else ""))
     return summary
 
 
@@ -463,15 +448,18 @@ def _last_line(text):
     return lines[-1] if lines else "no traceback"
 
 
-def _figures(out, cfg, rows):
+def _figures(out, cfg, columns):
     """Each result column against the first grid parameter, one line per combination of the other grid
     parameters except ``seed`` (mean over seeds, SE bars when there are several)."""
     from .experiments.report import pyplot, save_png
     x_name = next(iter(cfg.grid))
-    if not all(isinstance(r[x_name], (int, float)) for r in rows):
+    xcol = columns[x_name]
+    if not all(isinstance(x, (int, float)) for x in xcol):
         return
-    results = [c for c in rows[0] if c not in cfg.grid and c not in cfg.fixed and not c.endswith("_se")]
+    results = [c for c in columns if c not in cfg.grid and c not in cfg.fixed and not c.endswith("_se")]
     groups = [g for g in cfg.grid if g not in (x_name, "seed")]
+    row_keys = list(zip(*(columns[g] for g in groups))) if groups else [()] * len(xcol)
+    keys = sorted(set(row_keys), key=repr)
     plt = pyplot()
     n = len(results)
     cols = min(4, n)
@@ -480,11 +468,14 @@ def _figures(out, cfg, rows):
     for ax in axs.ravel()[n:]:
         ax.set_visible(False)
     for ax, col in zip(axs.ravel(), results):
-        keys = sorted({tuple(r[g] for g in groups) for r in rows}, key=repr)
+        by_key = {}                                   # key -> x -> values, in grid order
+        for key, x, v in zip(row_keys, xcol, columns[col]):
+            if v is not None:
+                by_key.setdefault(key, {}).setdefault(x, []).append(v)
         for key in keys:
-            sel = [r for r in rows if tuple(r[g] for g in groups) == key]
-            xs = sorted({r[x_name] for r in sel})
-            vals = [[r[col] for r in sel if r[x_name] == x] for x in xs]
+            sel = by_key.get(key, {})
+            xs = sorted(sel)
+            vals = [sel[x] for x in xs]
             mean = [float(np.mean(v)) for v in vals]
             se = [float(np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0 for v in vals]
             label = ", ".join(f"{g} = {k}" for g, k in zip(groups, key)) or None

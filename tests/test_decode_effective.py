@@ -134,7 +134,7 @@ def test_save_load_round_trip(tmp_path):
     back = GeneralizedHopfield.load(tmp_path / "gh.npz")
     assert np.array_equal(back.fields, model.fields) and np.array_equal(back.patterns, model.patterns)
     np.savez(tmp_path / "other.npz", spins=np.ones((2, 3)))
-    with pytest.raises(ValueError, match="not a generalized Hopfield file"):
+    with pytest.raises(ValueError, match="is a fastmf sample file, not a fastmf generalized Hopfield file"):
         GeneralizedHopfield.load(tmp_path / "other.npz")
     with pytest.raises(ValueError, match="patterns"):
         GeneralizedHopfield(np.ones(3), np.ones(2))

@@ -4,6 +4,7 @@ Small lattices (8 x 8, 5 x 7) and a few hundred samples; the physics itself is c
 results elsewhere (enumeration, Kaufman). Here a sample set is also rebuilt from its metadata alone by
 running the chains by hand, which checks that burn-in, thinning and round-robin order are what is recorded.
 """
+import json
 import math
 import os
 
@@ -358,36 +359,41 @@ class _Interrupted(Exception):
     pass
 
 
+def _checkpoint_info(path):
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(str(data["info"]))
+
+
 def test_interrupted_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monkeypatch):
     model = LatticeModel(L=8)
     kw = dict(seed=11, n_replicas=4, burn_in=20, backend="cpu")
     reference = simulate_lattice(model, 2.6, 40, **kw)                  # 10 samples per replica
     ck = tmp_path / "ck.npz"
     original = LatticeSampler.run
-    seen = {"after_first_checkpoint": 0, "resume_calls": 0}
+    seen = {"resume_steps": 0}
 
-    def flaky(self, state, n_steps):
-        if ck.exists():                                                   # sampling is under way
-            seen["after_first_checkpoint"] += 1
-            if seen["after_first_checkpoint"] > 3:
+    def flaky(self, state, n_steps):                                      # interrupted after 4 samples per replica
+        if ck.exists():
+            info = _checkpoint_info(ck)
+            if info["phase"] == "production" and info["n_collected"] == 4:
                 raise _Interrupted
         return original(self, state, n_steps)
 
     monkeypatch.setattr(LatticeSampler, "run", flaky)
     with pytest.raises(_Interrupted):
-        simulate_lattice(model, 2.6, 40, checkpoint=ck, checkpoint_every=1, **kw)
+        simulate_lattice(model, 2.6, 40, checkpoint=ck, checkpoint_every=1e-9, **kw)
     assert sorted(os.listdir(tmp_path)) == ["ck.npz"]                     # no temporary files
+    info = _checkpoint_info(ck)
     with np.load(ck) as data:
-        n_done = data["collected"].shape[0]
-    assert n_done == 4
+        assert data["collected"].shape[0] == 4 and info["into"] >= 1
 
     def counting(self, state, n_steps):
-        seen["resume_calls"] += 1
+        seen["resume_steps"] += n_steps
         return original(self, state, n_steps)
 
     monkeypatch.setattr(LatticeSampler, "run", counting)
-    resumed = simulate_lattice(model, 2.6, 40, checkpoint=ck, checkpoint_every=1, **kw)
-    assert seen["resume_calls"] == 10 - n_done                            # no second burn-in or pilot
+    resumed = simulate_lattice(model, 2.6, 40, checkpoint=ck, checkpoint_every=1e-9, **kw)
+    assert seen["resume_steps"] == reference.metadata["final_step"] - info["step"]   # no second burn-in or pilot
     np.testing.assert_array_equal(resumed.spins, reference.spins)
     assert resumed.metadata == reference.metadata
     assert set(resumed.per_sample) == set(reference.per_sample)
@@ -395,9 +401,9 @@ def test_interrupted_run_resumes_from_its_checkpoint_bit_for_bit(tmp_path, monke
         np.testing.assert_array_equal(resumed[name], reference[name])
 
     # a finished checkpoint resumes to the same result without running anything
-    seen["resume_calls"] = 0
-    again = simulate_lattice(model, 2.6, 40, checkpoint=ck, checkpoint_every=1, **kw)
-    assert seen["resume_calls"] == 0
+    seen["resume_steps"] = 0
+    again = simulate_lattice(model, 2.6, 40, checkpoint=ck, **kw)
+    assert seen["resume_steps"] == 0
     np.testing.assert_array_equal(again.spins, reference.spins)
 
 
@@ -412,7 +418,7 @@ def test_checkpoint_of_other_arguments_is_refused(tmp_path):
         with pytest.raises(ValueError, match="belongs to a different run"):
             simulate_lattice(checkpoint=ck, **args)
     np.savez(tmp_path / "other.npz", spins=np.ones((2, 4, 4), np.int8))
-    with pytest.raises(ValueError, match="not a simulate checkpoint"):
+    with pytest.raises(ValueError, match="not a fastmf simulate checkpoint"):
         simulate_lattice(model, 2.6, 8, seed=1, backend="cpu", checkpoint=tmp_path / "other.npz")
 
 
@@ -469,7 +475,7 @@ def test_bad_n_samples(n):
         simulate_lattice(LatticeModel(L=4), 2.5, n, seed=1, backend="cpu")
 
 
-@pytest.mark.parametrize("name,value", [("burn_in", -1), ("thin", 0), ("checkpoint_every", 0), ("thin", 2.5)])
+@pytest.mark.parametrize("name,value", [("burn_in", -1), ("thin", 0), ("thin", 2.5)])
 def test_bad_schedule(name, value):
     with pytest.raises(ValueError, match=f"{name} must be an integer"):
         simulate_lattice(LatticeModel(L=4), 2.5, 10, seed=1, backend="cpu", **{name: value})

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from ..io.samples import atomic_savez
+from ..io.samples import atomic_savez, identify_npz, read_npz
 from .common import log2cosh
 
 __all__ = ["GeneralizedHopfield", "fit_generalized_hopfield", "fit_generalized_hopfield_exact",
@@ -137,10 +137,22 @@ class GeneralizedHopfield:
 
     @classmethod
     def load(cls, path):
-        with np.load(path, allow_pickle=False) as f:
-            if "fields" not in f.files or "patterns" not in f.files:
-                raise ValueError(f"{str(path)!r} is not a generalized Hopfield file (needs fields and patterns)")
-            return cls(f["fields"], f["patterns"])
+        """Read a model written by :meth:`save`: ValueError naming the file and the problem for any other file
+        (another fastmf file, an empty, damaged or non-``.npz`` one, wrong metadata, arrays of the wrong shape or
+        type, NaN or infinite values), FileNotFoundError when there is none."""
+        arrays, meta = read_npz(path, ("fields", "patterns"), "generalized Hopfield")
+        if meta and meta.get("model") != "generalized-hopfield":
+            kind = identify_npz(set(arrays) | {"metadata"}, {"metadata": meta})
+            raise ValueError(f"{str(path)!r} is {kind or 'another kind of file'} (model "
+                             f"{meta.get('model')!r}), not a fastmf generalized Hopfield file")
+        fields, patterns = arrays["fields"], arrays["patterns"]
+        if fields.dtype.kind not in "iuf" or patterns.dtype.kind not in "iuf":
+            raise ValueError(f"{str(path)!r} is damaged: fields and patterns must be real numbers, found dtypes "
+                             f"{fields.dtype} and {patterns.dtype}")
+        try:
+            return cls(fields, patterns)
+        except ValueError as exc:
+            raise ValueError(f"{str(path)!r} is not a valid generalized Hopfield file: {exc}") from None
 
 
 def _grid(reach, n_grid, P):

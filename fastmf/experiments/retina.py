@@ -93,6 +93,27 @@ def _load(data, variable, salamander160, n_bins, seed, printer):
     return raster, f"{data} ({raster.n_bins} bins x {raster.n_neurons} neurons, read as {raster.orientation})"
 
 
+#: fewest neurons: the read-off takes two pattern directions, and connected triplets need three neurons
+MIN_NEURONS = 3
+#: the statistics' error bars are batch means over this many batches (of the training and held-out parts)
+N_BATCHES = 20
+
+
+def _check_raster(raster, described, seed):
+    """Refuse, before training, a raster the experiment cannot analyse; returns the ``(train, held)`` split."""
+    if raster.n_neurons < MIN_NEURONS:
+        raise ValueError(f"reproduce retina needs at least {MIN_NEURONS} neurons (the read-off takes two pattern "
+                         f"directions; connected triplets need three), got {raster.n_neurons} in {described}")
+    parts = raster.split(held_out_fraction=0.2, n_blocks=10, seed=seed) if raster.n_bins >= 10 else None
+    if parts is None or min(p.n_bins for p in parts) < N_BATCHES:
+        got = (f"{parts[0].n_bins} training and {parts[1].n_bins} held-out bins" if parts is not None else
+               f"{raster.n_bins} bins")
+        raise ValueError(f"reproduce retina needs at least {N_BATCHES} bins in both the training and the held-out "
+                         f"part (error bars over {N_BATCHES} batches; 10 time blocks, 2 held out), got {got} in "
+                         f"{described}: use a raster of at least {10 * N_BATCHES // 2} bins")
+    return parts
+
+
 def _independent(rates, n, seed):
     return (np.random.default_rng(seed).random((n, rates.size)) < rates).astype(np.uint8)
 
@@ -101,10 +122,10 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
     epochs, hidden, n_model, n_triples, n_salamander, pairwise_steps = SETTINGS[bool(quick)]
     t0 = time.perf_counter()
     raster, described = _load(data, variable, salamander160, n_salamander, seed, printer)
+    train, held = _check_raster(raster, described, seed)  # before anything is written or trained
     rep = Report(out, f"Retina: a generalized Hopfield model read off a two-latent VAE (N = {raster.n_neurons})")
     rep.text(__doc__.split("\n\n", 1)[1].strip())
     diag = raster.diagnostics()
-    train, held = raster.split(held_out_fraction=0.2, n_blocks=10, seed=seed)
     rep.text(f"Data: {described}. Mean firing probability per bin {diag['mean_rate']:.4f} (range "
              f"{diag['min_rate']:.4f} to {diag['max_rate']:.4f}); silent neurons {diag['silent_neurons']}, "
              f"always-on neurons {diag['always_on_neurons']}. Split by 10 contiguous time blocks: {train.n_bins} "

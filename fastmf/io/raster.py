@@ -376,14 +376,33 @@ class SpikeRaster:
 
 
 def load_raster(path):
-    """Read a :class:`SpikeRaster` written by :meth:`SpikeRaster.save` (clear errors for other files)."""
+    """Read a :class:`SpikeRaster` written by :meth:`SpikeRaster.save`: ValueError naming the file and the
+    problem for any other file (another fastmf file, an empty, damaged or non-``.npz`` one, metadata fields of
+    the wrong type, arrays of the wrong shape or dtype), FileNotFoundError when there is none."""
     arrays, meta = read_npz(path, ("packed", "shape", "metadata"), "spike raster")
+    where = repr(str(path))
+    if meta.get("format", RASTER_FORMAT) != RASTER_FORMAT:
+        raise ValueError(f"{where} holds format {meta.get('format')!r}, not a fastmf spike raster "
+                         f"({RASTER_FORMAT!r})")
     packed, shape = arrays["packed"], arrays["shape"]
-    if shape.shape != (2,) or packed.shape[0] != shape[0]:
-        raise ValueError(f"{str(path)!r}: shape {shape.tolist()} does not match packed {packed.shape}")
-    return SpikeRaster.from_packed(packed, int(shape[1]), source=meta.get("source", str(path)),
-                                   orientation=meta.get("orientation", "time_x_neurons"),
-                                   bin_width=meta.get("bin_width"), notes=meta.get("notes"))
+    if shape.shape != (2,) or shape.dtype.kind not in "iu" or packed.ndim != 2 or packed.dtype != np.uint8 \
+            or packed.shape[0] != shape[0]:
+        raise ValueError(f"{where} is damaged: shape {shape.tolist()} ({shape.dtype}) does not match packed "
+                         f"{packed.shape} ({packed.dtype}); a raster has packed uint8 (n_bins, ceil(n_neurons / 8)) "
+                         "and shape [n_bins, n_neurons]")
+    types = {"source": (str,), "orientation": (str,), "bin_width": (int, float, type(None)),
+             "notes": (dict, type(None))}
+    for name, allowed in types.items():
+        value = meta.get(name)
+        if name in meta and (not isinstance(value, allowed) or isinstance(value, bool)):
+            raise ValueError(f"{where} is damaged: the metadata field {name!r} has the wrong type "
+                             f"({type(value).__name__})")
+    try:
+        return SpikeRaster.from_packed(packed, int(shape[1]), source=meta.get("source", str(path)),
+                                       orientation=meta.get("orientation", "time_x_neurons"),
+                                       bin_width=meta.get("bin_width"), notes=meta.get("notes"))
+    except ValueError as exc:
+        raise ValueError(f"{where} is not a valid spike raster: {exc}") from None
 
 
 def read_saved_raster(path):

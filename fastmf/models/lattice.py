@@ -5,11 +5,17 @@ import dataclasses
 import numpy as np
 
 from .. import kernels as _k
+from ..io.files import check_memory
 from ..kernels.philox import STREAM_INIT, check_seed, philox4x32_array
 from ..kernels.validation import check_int, check_real
 from . import observables as _obs
 
-__all__ = ["LatticeModel", "random_configurations"]
+__all__ = ["INIT_BYTES_PER_SITE", "LatticeModel", "random_configurations"]
+
+#: Peak bytes per site of :func:`random_configurations` (Philox counters and words, the configuration).
+INIT_BYTES_PER_SITE = 40
+#: Peak bytes per site of :meth:`LatticeModel.spin_glass` (two coupling planes, drawn and checked).
+_DISORDER_BYTES_PER_SITE = 64
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatticeModel:
@@ -52,6 +58,8 @@ class LatticeModel:
         """Edwards-Anderson model with quenched couplings: ``kind="pm"`` (+-J, equal odds) or ``"gaussian"``
         (mean 0, standard deviation J); drawn from ``numpy.random.Philox(seed)``."""
         M = L if M is None else M
+        L, M = check_int("L", L, 2), check_int("M", M, 2)
+        check_memory(_DISORDER_BYTES_PER_SITE * L * M, f"the quenched couplings of a {L} x {M} lattice")
         rng = np.random.Generator(np.random.Philox(check_seed(seed)))
         if kind == "pm":
             jr, jd = (J * rng.choice([-1.0, 1.0], size=(2, L, M)))
@@ -125,8 +133,11 @@ class LatticeModel:
 def random_configurations(n_replicas, shape, q, seed):
     """Uniformly random configurations from Philox stream ``STREAM_INIT``: site ``f`` (flat index) of replica
     ``r`` uses word ``f % 4`` of ``Philox((f // 4, r, 0, 0), (seed, STREAM_INIT))``; Ising spin +1 when the
-    word is below 2**31, Potts state ``(word * q) >> 32``."""
-    n_sites = int(np.prod(shape))
+    word is below 2**31, Potts state ``(word * q) >> 32``. Refused (:class:`fastmf.io.ResourceLimitError`) when
+    the arrays would not fit in memory (:data:`INIT_BYTES_PER_SITE` bytes per site)."""
+    n_sites = int(np.prod([int(s) for s in shape], dtype=object))
+    check_memory(INIT_BYTES_PER_SITE * int(n_replicas) * n_sites,
+                 f"random initial configurations of {n_replicas} x {n_sites} sites")
     n_groups = -(-n_sites // 4)
     g, r = np.meshgrid(np.arange(n_groups, dtype=np.uint64), np.arange(n_replicas, dtype=np.uint64))
     counters = np.stack([g.ravel(), r.ravel(), np.zeros(g.size, np.uint64), np.zeros(g.size, np.uint64)], axis=1)

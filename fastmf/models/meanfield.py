@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from ..io.files import check_memory
 from ..kernels import maier_saupe_cpu as _ms
 from ..kernels import meanfield_cpu as _mf
 from ..kernels.philox import check_seed
@@ -31,6 +32,11 @@ from ..kernels.validation import check_int, check_real
 from .lattice import random_configurations
 
 __all__ = ["CurieWeiss", "Hopfield", "MeanFieldPotts", "MaierSaupe", "GraphSpinGlass"]
+
+
+#: Peak bytes per (i, j) pair of the dense coupling matrices that :meth:`GraphSpinGlass.sk` and
+#: :meth:`GraphSpinGlass.ea` build (draw, symmetrise, find the nonzero entries).
+_DENSE_BYTES_PER_PAIR = 48
 
 
 class _Model:
@@ -72,6 +78,14 @@ def _binary(configs, N):
     return s.astype(np.int64)
 
 
+def _magnetization(configs, N):
+    """``sum_i s_i`` per configuration (int64), without an int64 copy of the configurations."""
+    s = np.asarray(configs)
+    if s.ndim != 2 or s.shape[1] != N:
+        raise ValueError(f"configurations must have shape (n, {N}), got {s.shape}")
+    return s.sum(axis=1, dtype=np.int64)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class CurieWeiss(_Model):
     """Curie-Weiss model ``E = -(J/2N) M**2 - h M``."""
@@ -91,11 +105,11 @@ class CurieWeiss(_Model):
         return np.ones((1, self.N), np.int8)
 
     def energy(self, configs):
-        M = _binary(configs, self.N).sum(axis=1)
+        M = _magnetization(configs, self.N)
         return -(self.J / (2.0 * self.N)) * M.astype(np.float64) ** 2 - self.h * M
 
     def order_parameter(self, configs):
-        return _binary(configs, self.N).sum(axis=1) / self.N
+        return _magnetization(configs, self.N) / self.N
 
     def _params(self):
         return {"J": self.J, "h": self.h}
@@ -274,6 +288,7 @@ class GraphSpinGlass(_Model):
     def sk(cls, N, J=1.0, h=0.0, couplings="gaussian", seed=0):
         """Sherrington-Kirkpatrick: all pairs, ``J_ij ~ N(0, J**2/N)`` or ``+-J/sqrt(N)``."""
         N = check_int("N", N, 2)
+        check_memory(_DENSE_BYTES_PER_PAIR * N * N, f"the dense couplings of an SK model of N={N} spins")
         rng = np.random.Generator(np.random.Philox(check_seed(seed)))
         W = _draw_couplings(rng, couplings, (N, N), J / math.sqrt(N))
         W = np.triu(W, 1)
@@ -287,6 +302,8 @@ class GraphSpinGlass(_Model):
         N, degree = check_int("N", N, 2), check_int("degree", degree, 1)
         if degree >= N or (N * degree) % 2:
             raise ValueError(f"a {degree}-regular graph on N={N} sites needs degree < N and N*degree even")
+        check_memory(_DENSE_BYTES_PER_PAIR * N * N, f"the coupling matrix of an Edwards-Anderson graph of N={N} "
+                                                    "sites (built dense)")
         rng = np.random.Generator(np.random.Philox(check_seed(seed)))
         for _ in range(1000):
             stubs = rng.permutation(np.repeat(np.arange(N), degree)).reshape(-1, 2)

@@ -172,7 +172,13 @@ class PairwiseMaxEnt:
         h, J, fmt = arrays["h"], arrays["J"], meta.get("format")
         if fmt != _FORMAT:
             raise ValueError(f"{str(path)!r} holds format {fmt!r}, not {_FORMAT!r}")
-        return cls(h, J)
+        if h.dtype.kind not in "iuf" or J.dtype.kind not in "iuf":
+            raise ValueError(f"{str(path)!r} is damaged: h and J must be real numbers, found dtypes {h.dtype} and "
+                             f"{J.dtype}")
+        try:
+            return cls(h, J)
+        except ValueError as exc:
+            raise ValueError(f"{str(path)!r} is not a valid pairwise max-ent model: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------- data

@@ -15,9 +15,12 @@ Randomness (Philox4x32-10, key ``(seed, STREAM_LATENT)``; counter ``(c0, c1, c2,
   ``Philox((j div 4, i, 1, 0))`` (an index in ``[j, N)`` by multiply-shift, bias below ``N / 2**32``);
 * phases 2 and 3: the Hopfield latent chains and spins (:mod:`fastmf.sampling.latent_hopfield`).
 """
+import math
+
 import numpy as np
 from scipy.special import logsumexp
 
+from ..io.files import check_memory
 from ..kernels.latent_cpu import assign_groups
 from ..kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
 from ..kernels.validation import check_int, check_real
@@ -26,7 +29,23 @@ from ..models.counting import (MAX_STATES, curie_weiss_log_weights, log_sum_exp,
 from .latent_hopfield import THIN_FACTOR, hopfield_latent_log_density, sample_hopfield
 
 __all__ = ["sample_curie_weiss", "sample_hopfield", "sample_potts_mf", "hopfield_latent_log_density",
-           "THIN_FACTOR"]
+           "THIN_FACTOR", "curie_weiss_bytes", "potts_mf_bytes"]
+
+#: Peak bytes per sample of the order-parameter draw (Philox counters and words, uniforms, indices, counts).
+_BYTES_PER_DRAW = 200
+
+
+def curie_weiss_bytes(N, n_samples):
+    """Estimated peak memory (bytes) of :func:`sample_curie_weiss`: the table of the N + 1 magnetizations and
+    their log weights, the per-sample draws, the site permutation and the (n_samples, N) int8 output."""
+    return 100 * (N + 1) + _BYTES_PER_DRAW * n_samples + 8 * N + n_samples * N
+
+
+def potts_mf_bytes(N, q, n_samples):
+    """Estimated peak memory (bytes) of :func:`sample_potts_mf`: its largest table of occupation vectors (one
+    value of ``n_0``: ``binom(N + q - 2, q - 2)`` rows), the per-sample draws and the uint8 output."""
+    block = math.comb(N + q - 2, q - 2)
+    return 40 * q * block + 8 * (N + 1) + (_BYTES_PER_DRAW + 16 * q) * n_samples + 8 * N + n_samples * N
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,9 +99,15 @@ def sample_curie_weiss(N, beta, J=1.0, h=0.0, *, n_samples, seed):
     spins : ndarray of int8, shape (n_samples, N)
     info : dict
         ``sampler``, ``model``, parameters, ``tau`` (0.5: independent), ``thinning`` (1), ``log_z``.
+
+    Raises
+    ------
+    fastmf.io.ResourceLimitError
+        Before allocating, when :func:`curie_weiss_bytes` is above :func:`fastmf.io.memory_limit`.
     """
     N = check_int("N", N, 1)
     beta, J, h, n_samples, seed = _check_args(beta, J, h, n_samples, seed)
+    check_memory(curie_weiss_bytes(N, n_samples), f"exact Curie-Weiss sampling of {n_samples} samples of N={N} spins")
     M, _, logw = curie_weiss_log_weights(N, beta, J, h)
     log_z = log_sum_exp(logw)
     u = _order_uniforms(n_samples, seed)[:, 0]
@@ -125,6 +150,12 @@ def sample_potts_mf(N, q, beta, J=1.0, h=0.0, *, n_samples, seed, max_states=MAX
     -------
     states : ndarray of uint8, shape (n_samples, N)
     info : dict
+
+    Raises
+    ------
+    ValueError
+        Above ``max_states`` occupation vectors; :class:`fastmf.io.ResourceLimitError` when
+        :func:`potts_mf_bytes` is above :func:`fastmf.io.memory_limit` (both before any work).
     """
     N = check_int("N", N, 1)
     q = check_int("q", q, 2, 255)
@@ -135,6 +166,8 @@ def sample_potts_mf(N, q, beta, J=1.0, h=0.0, *, n_samples, seed, max_states=MAX
         raise ValueError(f"exact mean-field Potts sampling counts binom(N+q-1, q-1) = {n_states:.3g} "
                          f"occupation vectors for N={N}, q={q}, above max_states={max_states}; use "
                          "single-site Monte Carlo with parallel tempering for this size")
+    check_memory(potts_mf_bytes(N, q, n_samples), f"exact mean-field Potts sampling of {n_samples} samples of "
+                                                  f"N={N} sites, q={q}")
 
     def block(n0):
         rest = potts_compositions(N - n0, q - 1)

@@ -48,6 +48,7 @@ import warnings
 
 import numpy as np
 
+from ..io.files import check_memory
 from ..kernels.latent_cpu import (PHASE_MCMC, hopfield_spins, latent_log_density, path_log_density,
                                   run_latent_chains)
 from ..kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
@@ -55,7 +56,7 @@ from ..kernels.validation import check_int, check_real
 from ..models.counting import check_patterns, site_types
 from ..stats import integrated_autocorr_time
 
-__all__ = ["sample_hopfield", "hopfield_latent_log_density", "THIN_FACTOR", "MODE_SEARCH_MAX_P"]
+__all__ = ["sample_hopfield", "hopfield_latent_log_density", "hopfield_bytes", "THIN_FACTOR", "MODE_SEARCH_MAX_P"]
 
 _TARGET_WALK_ACCEPT = (0.25, 0.5)
 #: Latent states kept ``ceil(THIN_FACTOR * tau)`` steps apart. Latent steps are cheap next to drawing N
@@ -63,6 +64,13 @@ _TARGET_WALK_ACCEPT = (0.25, 0.5)
 THIN_FACTOR = 10.0  # one kept state per 10 tau of the latent chain (5 left a hint of residual correlation)
 #: Up to this many patterns the mode search also starts from the mixture points ``{-1, 0, 1}**P``.
 MODE_SEARCH_MAX_P = 5
+
+
+def hopfield_bytes(N, P, n_samples, n_chains=8, pilot_steps=4000):
+    """Estimated peak memory (bytes) of :func:`sample_hopfield`: the site types (a sorted copy of the patterns),
+    the patterns as floats for the spin draws, the pilot and production latent paths and the (n_samples, N)
+    int8 output."""
+    return 24 * N * P + 24 * N + 8 * P * (n_chains * pilot_steps + 2 * n_samples + n_chains) + n_samples * N
 
 
 def hopfield_latent_log_density(phi, patterns, beta, J=1.0, h=0.0):
@@ -153,6 +161,11 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
         ``tau_per_observable``), ``thinning`` (``ceil(thin_factor tau)``), ``tau_reliable`` (pilot >= 50 tau),
         ``tau_thinned`` (of the kept production states, ~0.5 when the thinning works), ``acceptance``
         (production acceptance per move kind) and ``latent`` (the (n_samples, P) latents used).
+
+    Raises
+    ------
+    fastmf.io.ResourceLimitError
+        Before any work, when :func:`hopfield_bytes` is above :func:`fastmf.io.memory_limit`.
     """
     xi = check_patterns(patterns)
     P, N = xi.shape
@@ -164,6 +177,8 @@ def sample_hopfield(patterns, beta, J=1.0, h=0.0, *, n_samples, seed, n_chains=8
     burn_in = check_int("burn_in", burn_in, 0)
     pilot_steps = check_int("pilot_steps", pilot_steps, 16)
     thin_factor = check_real("thin_factor", thin_factor, positive=True)
+    check_memory(hopfield_bytes(N, P, n_samples, n_chains, pilot_steps),
+                 f"Hopfield latent sampling of {n_samples} samples of N={N} spins, P={P}")
     types, counts, _ = site_types(xi)
     xi_t = np.ascontiguousarray(types, np.float64)
     c_t = counts.astype(np.float64)

@@ -32,13 +32,14 @@ import math
 
 import numpy as np
 
+from ..io.files import check_memory
 from ..kernels.philox import STREAM_LATENT, check_seed, philox4x32_array
 from ..kernels.validation import check_int, check_real
 from ..models.nematic import axes_log_weights, latent_log_density, polar_grid, traceless_basis
 from ..stats import integrated_autocorr_time
 
 __all__ = ["sample_latent", "sample_bingham", "sample_axes_given_latent", "sample_maier_saupe",
-           "sample_maier_saupe_axes", "haar_rotations", "axes_symmetry_group"]
+           "sample_maier_saupe_axes", "haar_rotations", "axes_symmetry_group", "maier_saupe_bytes"]
 
 _TWO_M32 = 2.0 ** -32
 _BASIS = traceless_basis()
@@ -107,6 +108,16 @@ def axes_symmetry_group(axes):
     return np.array(found)
 
 
+def maier_saupe_bytes(N, n_samples, n_axes=None, n_chains=32, burn_in=400):
+    """Estimated peak memory (bytes) of :func:`sample_maier_saupe` (``n_axes=None``) or
+    :func:`sample_maier_saupe_axes` (``n_axes`` axes): the latent chains and their trace, the latents, and per
+    sample and site the Bingham rejection draws and the (n_samples, N, 3) output (about 350 bytes), or the
+    categorical draw over the axes and the uint8 output."""
+    latent = 72 * (n_samples + n_chains) + 48 * burn_in * n_chains
+    per_site = 350 if n_axes is None else 130 + n_axes
+    return latent + per_site * n_samples * N
+
+
 def _check(beta, J, N, n_samples, seed, axes):
     beta = check_real("beta", beta, positive=True)
     J = check_real("J", J, positive=True)
@@ -120,6 +131,13 @@ def _check(beta, J, N, n_samples, seed, axes):
         if not np.all(np.isfinite(axes)) or np.any(np.abs(np.linalg.norm(axes, axis=1) - 1.0) > 1e-9):
             raise ValueError("axes must be finite unit vectors")
     return beta, J, N, n_samples, seed, axes
+
+
+def _check_size(N, n_samples, n_axes, n_chains, burn_in):
+    N, n_samples = check_int("N", N, minimum=1), check_int("n_samples", n_samples, minimum=0)
+    n_chains, burn_in = check_int("n_chains", n_chains, minimum=1), check_int("burn_in", burn_in, minimum=0)
+    check_memory(maier_saupe_bytes(N, n_samples, n_axes, n_chains, burn_in),
+                 f"Maier-Saupe latent sampling of {n_samples} samples of N={N} sites")
 
 
 def _check_matrices(name, M):
@@ -313,8 +331,10 @@ def sample_axes_given_latent(X, axes, c, N, *, seed, sample_offset=0):
 def sample_maier_saupe(beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400, return_latent=False):
     """Independent configurations (n_samples, N, 3) of the continuous Maier-Saupe model via the latent.
 
-    With ``return_latent`` also returns the latent samples ``X`` (n_samples, 3, 3).
+    With ``return_latent`` also returns the latent samples ``X`` (n_samples, 3, 3). Refused before any work
+    (:class:`fastmf.io.ResourceLimitError`) when :func:`maier_saupe_bytes` is above the memory limit.
     """
+    _check_size(N, n_samples, None, n_chains, burn_in)
     X = sample_latent(beta, J, N, n_samples, seed=seed, n_chains=n_chains, burn_in=burn_in)
     u = sample_bingham(float(beta) * float(J) * X, int(N), seed=seed)
     return (u, X) if return_latent else u
@@ -322,7 +342,9 @@ def sample_maier_saupe(beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400,
 
 def sample_maier_saupe_axes(axes, beta, J, N, n_samples, *, seed, n_chains=32, burn_in=400,
                             return_latent=False):
-    """Independent configurations (n_samples, N) uint8 of the discrete-axes model via the latent."""
+    """Independent configurations (n_samples, N) uint8 of the discrete-axes model via the latent (refused before
+    any work when :func:`maier_saupe_bytes` is above the memory limit)."""
+    _check_size(N, n_samples, max(1, np.size(axes) // 3), n_chains, burn_in)
     X = sample_latent(beta, J, N, n_samples, seed=seed, axes=axes, n_chains=n_chains, burn_in=burn_in)
     states = sample_axes_given_latent(X, axes, float(beta) * float(J), int(N), seed=seed)
     return (states, X) if return_latent else states

@@ -11,15 +11,17 @@ for bit.
 """
 import dataclasses
 import json
+import numbers
 
 import numpy as np
 
 from .. import kernels as _k
 from ..backends import resolve_backend
-from ..io.samples import atomic_savez
+from ..io.files import check_memory
+from ..io.samples import atomic_savez, read_npz
 from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
-from ..models.lattice import LatticeModel, random_configurations
+from ..models.lattice import INIT_BYTES_PER_SITE, LatticeModel, random_configurations
 
 __all__ = ["LatticeSampler", "ChainState", "METHODS"]
 
@@ -67,14 +69,28 @@ class ChainState:
 
     @classmethod
     def load(cls, path, sampler=None):
-        """Read a checkpoint; with ``sampler``, check that it was written by the same description."""
-        with np.load(path, allow_pickle=False) as data:
-            if "state" not in data.files or "spins" not in data.files:
-                raise ValueError(f"{str(path)!r} is not a fastmf chain checkpoint")
-            meta = json.loads(str(data["state"]))
-            spins = data["spins"].copy()
-        if sampler is not None and meta["sampler"] is not None and meta["sampler"] != sampler.describe():
-            raise ValueError(f"checkpoint {str(path)!r} was written by a different sampler:\n  {meta['sampler']}\n"
+        """Read a checkpoint; with ``sampler``, check that it was written by the same description.
+
+        Raises ValueError naming the file and the problem for anything but a checkpoint written by
+        :meth:`save` (another fastmf file, a damaged or truncated one, wrong metadata types, spins of the wrong
+        dtype or shape), and FileNotFoundError when there is no such file.
+        """
+        arrays, meta = read_npz(path, ("spins", "state"), "chain checkpoint", meta_key="state")
+        where = repr(str(path))
+        for name in ("seed", "step", "n_accepted", "n_attempted"):
+            value = meta.get(name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"{where} is damaged: its state field {name!r} should be a non-negative integer, "
+                                 f"found {value!r}")
+        described = meta.get("sampler")
+        if described is not None and not isinstance(described, dict):
+            raise ValueError(f"{where} is damaged: its state field 'sampler' should be a JSON object or null")
+        spins = arrays["spins"]
+        if spins.ndim < 2 or spins.shape[0] < 1 or spins.dtype not in (np.int8, np.uint8, np.float64):
+            raise ValueError(f"{where} is damaged: spins of shape {spins.shape} and dtype {spins.dtype} are not "
+                             "the configurations of a chain (n_replicas, ...) of int8, uint8 or float64")
+        if sampler is not None and described is not None and described != sampler.describe():
+            raise ValueError(f"checkpoint {where} was written by a different sampler:\n  {described}\n"
                              f"now:\n  {sampler.describe()}")
         return cls(spins=spins, seed=meta["seed"], step=meta["step"], n_accepted=meta["n_accepted"],
                    n_attempted=meta["n_attempted"])
@@ -154,11 +170,14 @@ class LatticeSampler:
         return json.loads(json.dumps(d))
 
     def init_state(self, n_replicas, seed, start="hot"):
-        """A new :class:`ChainState`: ``start="hot"`` (random spins from the seed) or ``"cold"`` (all +1 / 0)."""
+        """A new :class:`ChainState`: ``start="hot"`` (random spins from the seed) or ``"cold"`` (all +1 / 0).
+        Refused (:class:`fastmf.io.ResourceLimitError`) when the replicas would not fit in memory."""
         seed = check_seed(seed)
         if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)) or n_replicas < 1:
             raise ValueError(f"n_replicas must be a positive integer, got {n_replicas!r}")
         m = self.model
+        check_memory(n_replicas * m.n_sites * (INIT_BYTES_PER_SITE if start == "hot" else 2),
+                     f"{n_replicas} replicas of the {m.L} x {m.M} lattice")
         if start == "cold":
             spins = np.full((n_replicas,) + m.shape, 0 if m.is_potts else 1, m.dtype)
         elif start == "hot":

@@ -19,12 +19,14 @@ from . import latent as _latent
 from . import latent_hopfield as _latent_hopfield
 from . import latent_maier_saupe as _latent_ms
 from ..backends import resolve_backend
+from ..io.files import check_memory
 from ..kernels import maier_saupe_cpu as _ms
 from ..kernels import meanfield_cpu as _mf
 from ..kernels import tempering_cpu as _pt
 from ..kernels.philox import STREAM_INIT, check_seed, philox4x32_array
 from ..kernels.validation import check_int, check_real
 from .lattice import ChainState
+from ..models.counting import MAX_STATES, potts_n_states
 from ..models.lattice import random_configurations
 from ..models.meanfield import CurieWeiss, GraphSpinGlass, Hopfield, MaierSaupe, MeanFieldPotts
 from ..io.samples import SampleSet
@@ -47,14 +49,21 @@ def _random_unit_vectors(n, N, seed):
     return v.reshape(n, N, 3)
 
 
+#: Peak bytes per unit vector of :func:`_random_unit_vectors` (Philox counters and words, Box-Muller).
+_BYTES_PER_UNIT_VECTOR = 350
+
+
 def _initial(model, n, seed, start):
     if start not in ("hot", "cold"):
         raise ValueError(f"start must be 'hot' or 'cold', got {start!r}")
     if isinstance(model, MaierSaupe) and model.axes is None:
+        check_memory((_BYTES_PER_UNIT_VECTOR if start == "hot" else 24) * n * model.N,
+                     f"{n} initial configurations of {model.N} unit vectors")
         if start == "cold":
             return np.tile(np.array([0.0, 0.0, 1.0]), (n, model.N, 1))
         return _random_unit_vectors(n, model.N, seed)
     if start == "cold":
+        check_memory(n * model.N, f"{n} initial configurations of {model.N} sites")
         return np.full((n, model.N), 1 if model.dtype == np.int8 else 0, model.dtype)
     q = model.q if isinstance(model, MeanFieldPotts) else (len(model.axes) if isinstance(model, MaierSaupe) else 2)
     return random_configurations(n, (model.N,), q, seed)
@@ -260,6 +269,21 @@ def _energy_scale(model):
     return abs(getattr(model, "J", 1.0)) or 1.0
 
 
+def _latent_bytes(model, n_samples):
+    """Estimated peak memory of the latent sampler of ``model`` and of the observables stored with its samples."""
+    N = model.N
+    if isinstance(model, CurieWeiss):
+        return _latent.curie_weiss_bytes(N, n_samples)
+    if isinstance(model, Hopfield):
+        return _latent_hopfield.hopfield_bytes(N, model.P, n_samples) + 8 * n_samples * (N + model.P)
+    if isinstance(model, MeanFieldPotts):
+        return _latent.potts_mf_bytes(N, model.q, n_samples) if potts_n_states(N, model.q) <= MAX_STATES else 0
+    if isinstance(model, MaierSaupe):
+        n_axes = None if model.axes is None else len(model.axes)
+        return _latent_ms.maier_saupe_bytes(N, n_samples, n_axes) + (0 if n_axes is None else 32 * n_samples * N)
+    return 0
+
+
 def _latent_samples(model, T, n_samples, seed):
     beta = 1.0 / T
     if isinstance(model, CurieWeiss):
@@ -299,6 +323,13 @@ def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None
     SampleSet
         ``spins`` (n_samples, N) (or (n_samples, N, 3)), per-sample ``energy`` and order parameter, metadata
         naming the sampler; Hopfield sets also hold ``patterns`` (P, N) int8.
+
+    Raises
+    ------
+    fastmf.io.ResourceLimitError
+        Before any work, when the sampler's tables, its output and the observables (latent samplers), or the
+        initial replicas (chains), would not fit in memory (:func:`fastmf.io.memory_limit`; override with the
+        environment variable ``FASTMF_MAX_MEMORY``).
     """
     T = check_real("temperature T", T, positive=True)
     n_samples = check_int("n_samples", n_samples, 1)
@@ -310,6 +341,8 @@ def simulate_meanfield(model, T, n_samples, *, seed, sampler="auto", method=None
     if sampler != "mcmc" and backend not in ("auto", "cpu"):
         raise ValueError(f"sampler={sampler!r} runs on the CPU; backend={backend!r} applies to sampler='mcmc'")
     if sampler == "latent":
+        check_memory(_latent_bytes(model, n_samples),
+                     f"latent sampling of {n_samples} samples of {model.name} N={model.N} (with their observables)")
         configs, info = _latent_samples(model, T, n_samples, seed)
         meta = dict(model.to_metadata(), T=T, beta=1.0 / T, sampler="latent", seed=seed, n_samples=n_samples,
                     latent_info=json.loads(json.dumps(info, default=_jsonable)))

@@ -7,6 +7,9 @@
 """
 import numpy as np
 
+from ..io.files import check_memory
+from . import sizes
+
 __all__ = ["prepare", "check_axes", "decoder_means", "effective_fields", "draw"]
 
 
@@ -23,8 +26,9 @@ def _sites_shape(vae, X, fitting):
     X = np.asarray(X)
     vector = vae.decoder == "nematic" and X.dtype.kind == "f"
     site_shape = X.shape[1:-1] if vector else X.shape[1:]
-    if X.ndim < 2 or len(X) == 0 or len(site_shape) == 0 or min(site_shape) < 1:
-        raise ValueError(f"data must be a non-empty array (n, N) or (n, L, M), got shape {X.shape}")
+    if X.ndim < 2 or len(X) == 0 or len(site_shape) not in (1, 2) or min(site_shape) < 1:
+        expected = "(n, N, 3) or (n, L, M, 3)" if vector else "(n, N) or (n, L, M)"
+        raise ValueError(f"data must be a non-empty array {expected}, got shape {X.shape}")
     if vector and X.shape[-1] != 3:
         raise ValueError(f"nematic vector data must have shape (n, N, 3), got {X.shape}")
     if vae.encoder == "conv" and len(site_shape) != 2:
@@ -37,13 +41,26 @@ def _sites_shape(vae, X, fitting):
     return X, len(X), vector
 
 
+def _check_memory(vae, X, q, vector, fitting):
+    """Refuse (before allocating) the checks' temporaries, the encoder inputs and targets, and for a fit the
+    training, that do not fit."""
+    n = len(X)
+    nbytes = sizes.data_bytes(vae, n, vae.n_sites_, q, vector) + X.nbytes + X.size
+    if fitting:
+        sizes.check_fit(vae, n, vae.input_shape_, q, nbytes)
+    else:
+        check_memory(nbytes, f"the encoder inputs of {n} configurations of {vae.n_sites_} sites")
+
+
 def prepare(vae, X, fitting=False):
-    """``(encoder input (n, width), decoder target)`` in the model's dtype, after checking the data."""
+    """``(encoder input (n, width), decoder target)`` in the model's dtype, after checking the data (and, before
+    allocating, the memory: :mod:`fastmf.vae.sizes`)."""
     X, n, vector = _sites_shape(vae, X, fitting)
     dtype = np.dtype(vae.dtype)
     N = vae.n_sites_
     kind = vae.decoder
     if kind in ("bernoulli", "beta2"):
+        _check_memory(vae, X, 2, False, fitting)
         if X.dtype.kind not in "iub" or not _all_pm1(X):
             raise ValueError(f"the {kind} decoder needs ±1 integer spins (for 0/1 data use 2 * x - 1)")
         s = X.reshape(n, N).astype(dtype)
@@ -51,6 +68,7 @@ def prepare(vae, X, fitting=False):
             vae.n_states_, vae.data_kind_ = 2, "spins"
         return s, (s + 1) / 2
     if kind == "gaussian":
+        _check_memory(vae, X, 1, False, fitting)
         if X.dtype.kind not in "iuf" or not np.isfinite(X).all():
             raise ValueError("the gaussian decoder needs finite real data (no NaN or inf)")
         x = X.reshape(n, N).astype(dtype)
@@ -58,6 +76,7 @@ def prepare(vae, X, fitting=False):
             vae.n_states_, vae.data_kind_ = 1, "real"
         return x, x
     if kind == "nematic":
+        _check_memory(vae, X, len(vae.axes), vector, fitting)
         if vector:
             u = X.reshape(n, N, 3).astype(np.float64)
             if not np.isfinite(u).all() or not np.allclose(np.linalg.norm(u, axis=2), 1, atol=1e-6):
@@ -73,6 +92,7 @@ def prepare(vae, X, fitting=False):
             raise ValueError(f"the categorical decoder needs integer states, got dtype {X.dtype}")
         q = vae.n_states if vae.n_states is not None else (vae.n_states_ if not fitting else int(X.max()) + 1)
         states = _integer_states(X, max(q, 2), "state")
+        _check_memory(vae, X, max(q, 2), False, fitting)
         if fitting:
             vae.n_states_, vae.data_kind_ = max(q, 2), "states"
         q = vae.n_states_

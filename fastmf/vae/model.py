@@ -17,17 +17,22 @@ from .. import __version__
 from ..kernels.validation import check_int, check_real
 from ..io.samples import atomic_savez, json_default
 from . import data as _data
+from . import files as _files
 from . import nets
+from . import sizes as _sizes
 from .optim import OPTIMIZERS
 
 __all__ = ["VAE", "load_vae"]
 
-_HYPER = ("latent_dim", "hidden", "decoder_hidden", "decoder", "encoder", "conv_channels", "beta", "n_states",
+#: The settings saved with a model and compared when a training checkpoint is resumed.
+HYPER = ("latent_dim", "hidden", "decoder_hidden", "decoder", "encoder", "conv_channels", "beta", "n_states",
           "axes", "dtype", "optimizer", "lr", "batch_size", "epochs", "validation_fraction", "patience",
           "kl_warmup", "seed")
 
 
 def _positive_ints(name, value):
+    if value is not None and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
+        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
     vals = tuple(value) if value is not None else ()
     if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in vals):
         raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
@@ -42,7 +47,9 @@ class VAE:
     latent_dim : int
         Dimension of z (>= 1).
     hidden : sequence of int
-        Encoder hidden layer widths (tanh); the decoder mirrors them unless ``decoder_hidden`` is given.
+        Encoder hidden layer widths (tanh); the decoder mirrors them unless ``decoder_hidden`` is given. ``()``
+        (a linear encoder) only together with ``mean_field=True`` or an explicit ``decoder_hidden``: alone it
+        would silently drop every hidden layer of both networks.
     decoder : {"bernoulli", "beta2", "categorical", "nematic", "gaussian"}
         Likelihood of the data given z (see :mod:`.nets`): ±1 spins, ±1 spins with per-site inverse
         temperatures (beta^2-VAE), q-state data (uint8 states), orientations over a fixed set of ``axes``,
@@ -62,7 +69,7 @@ class VAE:
         Unit axes of the nematic decoder (data: axis indices, or unit vectors assigned to the nearest axis).
     dtype : {"float64", "float32"}
     optimizer : {"adam", "sgd"}
-    lr, batch_size, epochs : training settings.
+    lr, batch_size, epochs : training settings (``epochs >= 1``).
     validation_fraction : float
         Held-out fraction for early stopping and the validation curves (0 for none).
     patience : int, optional
@@ -72,6 +79,12 @@ class VAE:
     seed : int
     progress : bool, optional
         Progress bar with the live rate and distortion (default: on a terminal).
+
+    Raises
+    ------
+    fastmf.io.ResourceLimitError
+        When the parameters alone (with the optimizer's copies) would not fit in memory
+        (:mod:`fastmf.vae.sizes`; ``fit`` and ``sample`` check the full size for the data before allocating).
     """
 
     def __init__(self, latent_dim=2, hidden=(256,), decoder="bernoulli", decoder_hidden=None, mean_field=False,
@@ -80,6 +93,10 @@ class VAE:
                  kl_warmup=0, seed=0, progress=None):
         self.latent_dim = check_int("latent_dim", latent_dim, 1)
         self.hidden = _positive_ints("hidden", hidden)
+        if not self.hidden and not mean_field and decoder_hidden is None:
+            raise ValueError("hidden=() leaves the encoder and the (mirrored) decoder without any hidden layer; give "
+                             "at least one hidden width, or mean_field=True for a linear encoder with the "
+                             "mean-field decoder")
         if decoder not in nets.DECODERS:
             raise ValueError(f"decoder must be one of {', '.join(nets.DECODERS)}, got {decoder!r}")
         self.decoder = decoder
@@ -103,7 +120,7 @@ class VAE:
         self.optimizer = optimizer
         self.lr = check_real("lr", lr, positive=True)
         self.batch_size = check_int("batch_size", batch_size, 1)
-        self.epochs = check_int("epochs", epochs, 0)
+        self.epochs = check_int("epochs", epochs, 1)
         self.validation_fraction = check_real("validation_fraction", validation_fraction, nonnegative=True)
         if self.validation_fraction >= 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
@@ -111,10 +128,11 @@ class VAE:
         self.kl_warmup = check_int("kl_warmup", kl_warmup, 0)
         self.seed = check_int("seed", seed, 0)
         self.progress = progress
+        _sizes.check_settings(self)
 
     # ------------------------------------------------------------------------------------------ helpers
     def _hyper(self):
-        d = {k: getattr(self, k) for k in _HYPER}
+        d = {k: getattr(self, k) for k in HYPER}
         d["axes"] = None if self.axes is None else self.axes.tolist()
         return d
 
@@ -153,8 +171,8 @@ class VAE:
 
         ``checkpoint``: a ``.npz`` path written atomically after every epoch; if it exists when ``fit`` starts
         (same data and settings), training resumes from it and ends exactly as an uninterrupted run would.
-        A non-finite loss stops training with ``FloatingPointError``; the parameters (and the checkpoint)
-        stay those of the last completed epoch.
+        A non-finite loss, gradient, parameter or validation loss stops training with ``FloatingPointError``;
+        the parameters (and the checkpoint) stay those of the last completed epoch.
         """
         x_in, x = self._prepare(X, fitting=True)
         n = len(x)
@@ -205,11 +223,22 @@ class VAE:
                         + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
                 for k in sums:
                     sums[k] += report[k] * len(idx)
+            if not np.isfinite(self.theta_).all():  # the last update overflowed, with no loss left to show it
+                self._restore_last_good()
+                raise FloatingPointError(
+                    f"non-finite parameters after epoch {epoch}: training stopped; the parameters are those of the "
+                    "last completed epoch" + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
             record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),
                       "distortion": sums["distortion"] / len(order)}
             if n_val:
                 r, dist = self._evaluate(x_in[val], x[val], val_eps)
                 record.update(val_rate=r, val_distortion=dist, val_loss=dist + beta * r)
+                if not (math.isfinite(r) and math.isfinite(dist)):
+                    self._restore_last_good()
+                    raise FloatingPointError(
+                        f"non-finite validation loss after epoch {epoch} (rate {r}, distortion {dist}): the "
+                        "parameters diverged; training stopped, the parameters are those of the last completed "
+                        "epoch" + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
                 if record["val_loss"] < best["loss"]:
                     best = {"loss": record["val_loss"], "params": self.theta_.copy(), "epoch": epoch}
             self.history_.append(record)
@@ -258,18 +287,12 @@ class VAE:
         atomic_savez(path, meta=np.array(json.dumps(meta, default=json_default)), **arrays)
 
     def _load_checkpoint(self, path, opt_state):
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            same = {k: v for k, v in meta["hyper"].items() if k != "epochs"}  # more epochs may be asked for
-            mine = {k: v for k, v in json.loads(json.dumps(self._hyper(), default=json_default)).items()
-                    if k != "epochs"}
-            if same != mine or \
-                    meta["data"] != json.loads(json.dumps(self._data_meta(), default=json_default)):
-                raise ValueError(f"checkpoint {path!r} was written with other settings or data; delete it or "
-                                 "use another path")
-            self.theta_[:] = f["theta"]
-            opt_state = {k[2:]: f[k] for k in f.files if k.startswith("o:")}
-            best_params = f["best"] if "best" in f.files else None
+        mine = json.loads(json.dumps(self._hyper(), default=json_default))
+        data = json.loads(json.dumps(self._data_meta(), default=json_default))
+        meta, arrays = _files.read_checkpoint(self, path, opt_state, mine, data)
+        self.theta_[:] = arrays["theta"]
+        opt_state = {k[2:]: v for k, v in arrays.items() if k.startswith("o:")}
+        best_params = arrays.get("best")
         rng = np.random.default_rng()
         rng.bit_generator.state = meta["rng"]
         self.history_ = meta["history"]
@@ -309,6 +332,7 @@ class VAE:
         format: int8 +-1 spins, uint8 states or axis indices, float values)."""
         self._check_fitted()
         n_samples = check_int("n_samples", n_samples, 1)
+        _sizes.check_sample(self, n_samples)
         rng = np.random.default_rng(check_int("seed", seed, 0))
         z = rng.standard_normal((n_samples, self.latent_dim))
         return _data.draw(self, nets.decoder_outputs(self.theta_, self.layout_, z.astype(self.dtype), self.decoder,
@@ -356,33 +380,30 @@ class VAE:
 
     def save(self, path, metadata=None):
         """Write the fitted model (parameters, settings, data format, history, and ``metadata``, a JSON-able
-        dict of your own, e.g. where the training data came from) to one ``.npz`` atomically."""
+        dict of your own, e.g. where the training data came from) to one ``.npz`` atomically. A model whose
+        parameters are not all finite is refused (FloatingPointError)."""
         self._check_fitted()
+        if not np.isfinite(self.theta_).all():
+            raise FloatingPointError("the VAE's parameters hold NaN or infinite values (diverged training?): "
+                                     "refusing to save a broken model")
         meta = {"hyper": self._hyper(), "data": self._data_meta(), "history": self.history_,
-                "version": __version__, "format": "fastmf-vae-1", "metadata": metadata or {}}
+                "version": __version__, "format": _files.FORMAT, "metadata": metadata or {}}
         atomic_savez(path, meta=np.array(json.dumps(meta, default=json_default)),
                      **self._state_arrays("p:", self.params_))
 
     @classmethod
     def load(cls, path):
-        """A VAE saved by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                meta = json.loads(str(f["meta"]))
-                params = {k[2:]: f[k] for k in f.files if k.startswith("p:")}
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path!r} is not a fastmf VAE file: {exc}") from exc
-        if meta.get("format") != "fastmf-vae-1":
-            raise ValueError(f"{path!r} is not a fastmf VAE file (format {meta.get('format')!r})")
-        hyper = meta["hyper"]
-        vae = cls(**{k: v for k, v in hyper.items() if k != "n_states"}, n_states=hyper["n_states"])
+        """A VAE saved by :meth:`save`. Any other file, a damaged one, or one whose parameters are not finite or
+        do not match its settings is refused with a ValueError naming the file and the problem
+        (:func:`fastmf.vae.files.read_model`)."""
+        vae, params, history, metadata, (shape, n_states, kind) = _files.read_model(cls, path)
         layout = nets.Layout(params)
         vae._set_theta(layout.pack(params, np.dtype(vae.dtype)), layout)
-        vae.history_ = meta["history"]
-        vae.metadata_ = meta.get("metadata", {})
-        vae.input_shape_ = tuple(meta["data"]["input_shape"])
-        vae.n_states_ = meta["data"]["n_states"]
-        vae.data_kind_ = meta["data"]["data_kind"]
+        vae.history_ = history
+        vae.metadata_ = metadata
+        vae.input_shape_ = shape
+        vae.n_states_ = n_states
+        vae.data_kind_ = kind
         vae.n_sites_ = int(np.prod(vae.input_shape_))
         return vae
 

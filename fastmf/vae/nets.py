@@ -24,7 +24,7 @@ from autograd.tracer import getval
 from . import layers as ly
 from . import likelihood as lk
 
-__all__ = ["init_params", "Layout", "encoder_output", "encode", "decoder_outputs", "log_likelihood", "kl_normal",
+__all__ = ["init_params", "param_shapes", "Layout", "encoder_output", "encode", "decoder_outputs", "log_likelihood", "kl_normal",
            "loss", "DECODERS"]
 
 DECODERS = ("bernoulli", "beta2", "categorical", "nematic", "gaussian")
@@ -57,6 +57,39 @@ def init_params(rng, n_in, n_sites, n_states, latent_dim, hidden, decoder_hidden
         p["temp.W"], p["temp.b"] = _dense(rng, width, n_sites, dtype, scale=0.1)
     if decoder == "gaussian":
         p["logvar_x"] = np.zeros(n_sites, dtype)
+    return p
+
+
+def param_shapes(n_in, n_sites, n_states, latent_dim, hidden, decoder_hidden, decoder, trunk=None):
+    """The names and shapes of the parameters :func:`init_params` makes, in its order, without allocating them.
+
+    Parameters
+    ----------
+    n_in, n_sites, n_states, latent_dim, hidden, decoder_hidden, decoder
+        As for :func:`init_params`.
+    trunk : dict, optional
+        ``{name: shape}`` of the trunk parameters that come first (e.g. the convolutional layers).
+
+    Returns
+    -------
+    dict
+        ``{name: shape}``; the number of parameters is the sum of the products of the shapes.
+    """
+    p = dict(trunk or {})
+    width = n_in
+    for k, n in enumerate(hidden):
+        p[f"enc{k}.W"], p[f"enc{k}.b"] = (width, n), (n,)
+        width = n
+    p["head.W"], p["head.b"] = (width, 2 * latent_dim), (2 * latent_dim,)
+    width = latent_dim
+    for k, n in enumerate(decoder_hidden):
+        p[f"dec{k}.W"], p[f"dec{k}.b"] = (width, n), (n,)
+        width = n
+    p["out.W"], p["out.b"] = (width, n_sites * n_states), (n_sites * n_states,)
+    if decoder == "beta2":
+        p["temp.W"], p["temp.b"] = (width, n_sites), (n_sites,)
+    if decoder == "gaussian":
+        p["logvar_x"] = (n_sites,)
     return p
 
 

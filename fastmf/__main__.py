@@ -1,0 +1,7 @@
+"""``python -m fastmf``: the same as the ``fastmf`` command."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
