@@ -104,6 +104,14 @@ def int_list(text):
     return values
 
 
+def path(text):
+    """argparse type: a file or directory name; an empty one is refused (it would silently mean the current
+    directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file or directory name, got an empty string")
+    return pathlib.Path(text)
+
+
 def out_file(text):
     """argparse type: a ``.npz`` output file name (its location is checked before the work, see
     :func:`output_file`)."""

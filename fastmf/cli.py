@@ -29,7 +29,7 @@ import sys
 from . import _cli_checks as checks
 from ._cli_checks import (finite_float as _finite_float, int_list as _int_list, int_range,
                           nonnegative_float as _nonnegative_float, nonnegative_int as _nonnegative_int,
-                          out_file as _out_file, positive_float as _positive_float, positive_int as _positive_int,
+                          out_file as _out_file, path as _path, positive_float as _positive_float, positive_int as _positive_int,
                           temperature as _temperature, widths as _widths)
 from ._cli_models import lattice_model, load_npy, meanfield_model
 from ._version import __version__
@@ -65,7 +65,7 @@ def build_parser():
 
     demo = sub.add_parser("demo", help="simulate the 2D Ising model across T_c and compare with Kaufman's "
                           "exact energy")
-    demo.add_argument("--out", type=pathlib.Path, default=pathlib.Path("fastmf-demo"),
+    demo.add_argument("--out", type=_path, default=pathlib.Path("fastmf-demo"),
                       help="directory for the sample files (created)")
     demo.add_argument("--L", type=int_range(2), default=32, help="even side of the Ising lattice")
     demo.add_argument("--seed", type=_nonnegative_int, default=7)
@@ -103,14 +103,14 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a VAE on a sample file (from simulate or your own .npz with "
                            "'spins')")
-    train.add_argument("samples", type=pathlib.Path, help="sample file (.npz with a 'spins' array)")
+    train.add_argument("samples", type=_path, help="sample file (.npz with a 'spins' array)")
     train.add_argument("--latent-dim", type=_positive_int, required=True)
     train.add_argument("--beta", type=_nonnegative_float, default=1.0, help="weight of the rate (beta-VAE)")
     train.add_argument("--decoder", choices=("bernoulli", "categorical", "gaussian", "nematic", "beta2"),
                        default="bernoulli")
     train.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z (no hidden layers)")
     train.add_argument("--encoder", choices=("mlp", "conv"), default="mlp", help="conv: lattice data (n, L, M)")
-    train.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy unit axes of the nematic decoder")
+    train.add_argument("--axes", type=_path, help="(D, 3) .npy unit axes of the nematic decoder")
     train.add_argument("--hidden", type=_widths, default=(256,), help="hidden widths, e.g. 256,256 (',': none, "
                        "with --mean-field only)")
     train.add_argument("--epochs", type=_positive_int, default=50)
@@ -125,32 +125,32 @@ def build_parser():
     train.add_argument("--no-progress", action="store_true")
 
     generate = sub.add_parser("generate", help="draw configurations from a trained VAE (simulate's file format)")
-    generate.add_argument("model", type=pathlib.Path, help="model file written by fastmf train")
+    generate.add_argument("model", type=_path, help="model file written by fastmf train")
     generate.add_argument("--n-samples", type=_positive_int, required=True)
     generate.add_argument("--seed", type=_nonnegative_int, required=True)
     generate.add_argument("--out", type=_out_file, required=True)
 
     decode = sub.add_parser("decode", help="read mean-field parameters off a trained VAE's decoder; writes "
                             "DIR/decoded.json (and patterns.npy for hopfield / generic)")
-    decode.add_argument("model", type=pathlib.Path, help="model file written by fastmf train")
+    decode.add_argument("model", type=_path, help="model file written by fastmf train")
     decode.add_argument("--kind", choices=("curie-weiss", "hopfield", "maier-saupe", "generic"), required=True)
     decode.add_argument("--n-patterns", type=_positive_int, help="hopfield / generic: number of patterns "
                         "(default: the significant latent directions)")
-    decode.add_argument("--axes", type=pathlib.Path, help="maier-saupe: (D, 3) .npy axes (default: the model's)")
-    decode.add_argument("--data", type=pathlib.Path,
+    decode.add_argument("--axes", type=_path, help="maier-saupe: (D, 3) .npy axes (default: the model's)")
+    decode.add_argument("--data", type=_path,
                         help="curie-weiss / maier-saupe: sample file (.npz) of the training data; the read-off then "
                              "uses latent draws from the aggregate posterior over it instead of the prior, which a "
                              "trained VAE under-weights in its rarer modes (ordered phases)")
     decode.add_argument("--seed", type=_nonnegative_int, default=0)
-    decode.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
+    decode.add_argument("--out", type=_path, required=True, help="output directory (created)")
 
     reproduce = sub.add_parser("reproduce", help="run an experiment end to end (simulate, train, capacity, decode, "
                                "validate) and write DIR/report.md, summary.json and figures")
     reproduce.add_argument("name", choices=_experiment_names())
     reproduce.add_argument("--quick", action="store_true", help="smaller sizes (minutes on 2 cores)")
     reproduce.add_argument("--seed", type=_nonnegative_int, default=0)
-    reproduce.add_argument("--out", type=pathlib.Path, required=True, help="output directory (created)")
-    reproduce.add_argument("--data", type=pathlib.Path, help="retina: spike raster file (.mat v5/v7.3, .npy, .npz, "
+    reproduce.add_argument("--out", type=_path, required=True, help="output directory (created)")
+    reproduce.add_argument("--data", type=_path, help="retina: spike raster file (.mat v5/v7.3, .npy, .npz, "
                            ".h5, .csv/.txt; default ../shared/data/spikes15.mat)")
     reproduce.add_argument("--variable", help="retina: the array's name inside --data (when it holds several)")
     reproduce.add_argument("--salamander160", action="store_true",
@@ -174,8 +174,8 @@ def build_parser():
                                 "resumable; gathers one table and figures"),
                        ("sweep", "deprecated alias of 'fastmf grid' (removed in 0.3.0)")):
         grid = sub.add_parser(name, help=text)
-        grid.add_argument("config", type=pathlib.Path, help="grid config (.toml); see fastmf.grid")
-        grid.add_argument("--out", type=pathlib.Path, help="output directory (default: CONFIG without .toml, plus "
+        grid.add_argument("config", type=_path, help="grid config (.toml); see fastmf.grid")
+        grid.add_argument("--out", type=_path, help="output directory (default: CONFIG without .toml, plus "
                           "'_grid')")
         grid.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
                           "local worker processes)")
@@ -244,7 +244,7 @@ def _add_meanfield_parsers(models, maier_saupe=True):
     hop = models.add_parser("hopfield", help="Hopfield model E = -(J/2N) sum_mu (xi^mu . s)^2 - h sum s")
     hop.add_argument("--N", type=_positive_int, required=True)
     hop.add_argument("--P", type=_positive_int, help="number of random patterns (or give --patterns)")
-    hop.add_argument("--patterns", type=pathlib.Path, help="(P, N) .npy file of +-1 patterns")
+    hop.add_argument("--patterns", type=_path, help="(P, N) .npy file of +-1 patterns")
     hop.add_argument("--pattern-seed", type=_nonnegative_int, default=0)
     hop.add_argument("--J", type=_finite_float, default=1.0)
     hop.add_argument("--h", type=_finite_float, default=0.0)
@@ -253,7 +253,7 @@ def _add_meanfield_parsers(models, maier_saupe=True):
         ms = models.add_parser("maier-saupe", help="Maier-Saupe nematic model (unit vectors, or --axes)")
         ms.add_argument("--N", type=_positive_int, required=True)
         ms.add_argument("--J", type=_finite_float, default=1.0)
-        ms.add_argument("--axes", type=pathlib.Path, help="(D, 3) .npy file of unit axes (discretised variant)")
+        ms.add_argument("--axes", type=_path, help="(D, 3) .npy file of unit axes (discretised variant)")
         parsers["maier-saupe"] = ms
     potts = models.add_parser("potts", help="mean-field q-state Potts model E = -(J/2N) sum_k n_k^2 - h n_0")
     potts.add_argument("--N", type=_positive_int, required=True)

@@ -215,6 +215,10 @@ ROWS = [
     Row("decode/data-not-used", _dec("--data", "{d}/samples.npz", kind="hopfield"), 2, "data is used"),
     Row("decode/data-random-bytes", _dec("--data", "{d}/random.npz", kind="curie-weiss"), 2, "not a .npz"),
     # ------------------------------------------------------------------ reproduce
+    Row("reproduce/out-empty", ["reproduce", "hopfield", "--quick", "--out", ""], 2, "empty string"),
+    Row("decode/out-empty", _dec(out=""), 2, "empty string"),
+    Row("train/samples-empty-name", ["train", "", "--latent-dim", "1", "--seed", "0", "--out", "{d}/m.npz"], 2,
+        "empty string"),
     Row("reproduce/retina-1-neuron", _retina("{d}/raster1.npy"), 2, "at least 3 neurons"),
     Row("reproduce/retina-2-neurons", _retina("{d}/raster2.npy"), 2, "at least 3 neurons"),
     Row("reproduce/retina-too-few-bins", _retina("{d}/raster_short.npy"), 2, "bins"),
