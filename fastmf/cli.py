@@ -7,9 +7,11 @@
     fastmf exact ising2d|curie-weiss|hopfield|potts|sk|ea [model parameters as in simulate] --T 2.0
                  [--json] [--profile contiguous|half|none] [--method auto|enumerate|count] [--max-states N]
     fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
-                 [--hidden 256,256] [--epochs 50] [--batch-size 128] [--lr 1e-3] --seed 0 --out MODEL.npz
-    fastmf generate MODEL.npz --n-samples 1000 --seed 0 --out FILE.npz
+                 [--hidden 256,256] [--prior mog|vamp|normal] [--n-components 32] [--epochs 50]
+                 [--batch-size 128] [--lr 2e-3] [--lr-schedule cosine|constant] --seed 0 --out MODEL.npz
+    fastmf generate MODEL.npz --n-samples 1000 [--from-data SAMPLES.npz] --seed 0 --out FILE.npz
     fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] [--data S.npz] --out DIR
+    fastmf compare A.npz B.npz [--model SAMPLES.npz] [--out REPORT.json] [--seed 0] [--splits 16]
     fastmf reproduce capacity|hopfield|curie-weiss|maier-saupe|potts-multinomial|... [--quick] --out DIR
     fastmf grid CONFIG.toml [--out DIR] [--workers N | --scheduler tcp://host:8786] [--no-progress]
     fastmf verify [--backend auto|cpu|cuda|cupy] [--quick]
@@ -26,11 +28,11 @@ import argparse
 import pathlib
 import sys
 
-from . import _cli_checks as checks
+from . import _cli_checks as checks, _cli_compare as compare_cli, _cli_vae as vae_cli
 from ._cli_checks import (finite_float as _finite_float, int_list as _int_list, int_range,
-                          nonnegative_float as _nonnegative_float, nonnegative_int as _nonnegative_int,
+                          nonnegative_int as _nonnegative_int,
                           out_file as _out_file, path as _path, positive_float as _positive_float, positive_int as _positive_int,
-                          temperature as _temperature, widths as _widths)
+                          temperature as _temperature)
 from ._cli_models import lattice_model, load_npy, meanfield_model
 from ._version import __version__
 
@@ -101,34 +103,8 @@ def build_parser():
     for name, p in parsers.items():
         _exact_arguments(p, with_temperature=name != "ising2d")
 
-    train = sub.add_parser("train", help="train a VAE on a sample file (from simulate or your own .npz with "
-                           "'spins')")
-    train.add_argument("samples", type=_path, help="sample file (.npz with a 'spins' array)")
-    train.add_argument("--latent-dim", type=_positive_int, required=True)
-    train.add_argument("--beta", type=_nonnegative_float, default=1.0, help="weight of the rate (beta-VAE)")
-    train.add_argument("--decoder", choices=("bernoulli", "categorical", "gaussian", "nematic", "beta2"),
-                       default="bernoulli")
-    train.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z (no hidden layers)")
-    train.add_argument("--encoder", choices=("mlp", "conv"), default="mlp", help="conv: lattice data (n, L, M)")
-    train.add_argument("--axes", type=_path, help="(D, 3) .npy unit axes of the nematic decoder")
-    train.add_argument("--hidden", type=_widths, default=(256,), help="hidden widths, e.g. 256,256 (',': none, "
-                       "with --mean-field only)")
-    train.add_argument("--epochs", type=_positive_int, default=50)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=_positive_float, default=1e-3)
-    train.add_argument("--kl-warmup", type=_nonnegative_int, default=0, help="epochs of linear KL warm-up")
-    train.add_argument("--patience", type=_positive_int, help="early stopping on the validation loss")
-    train.add_argument("--dtype", choices=("float64", "float32"), default="float32")
-    train.add_argument("--seed", type=_nonnegative_int, required=True)
-    train.add_argument("--checkpoint", type=_out_file, help="resumable checkpoint (.npz), written every epoch")
-    train.add_argument("--out", type=_out_file, required=True, help="model file (.npz)")
-    train.add_argument("--no-progress", action="store_true")
-
-    generate = sub.add_parser("generate", help="draw configurations from a trained VAE (simulate's file format)")
-    generate.add_argument("model", type=_path, help="model file written by fastmf train")
-    generate.add_argument("--n-samples", type=_positive_int, required=True)
-    generate.add_argument("--seed", type=_nonnegative_int, required=True)
-    generate.add_argument("--out", type=_out_file, required=True)
+    vae_cli.add_train_parser(sub)
+    vae_cli.add_generate_parser(sub)
 
     decode = sub.add_parser("decode", help="read mean-field parameters off a trained VAE's decoder; writes "
                             "DIR/decoded.json (and patterns.npy for hopfield / generic)")
@@ -144,6 +120,7 @@ def build_parser():
     decode.add_argument("--seed", type=_nonnegative_int, default=0)
     decode.add_argument("--out", type=_path, required=True, help="output directory (created)")
 
+    compare_cli.add_compare_parser(sub)
     reproduce = sub.add_parser("reproduce", help="run an experiment end to end (simulate, train, capacity, decode, "
                                "validate) and write DIR/report.md, summary.json and figures")
     reproduce.add_argument("name", choices=_experiment_names())
@@ -334,45 +311,6 @@ def _cmd_exact(args):
     return 0
 
 
-def _cmd_train(args):
-    from .io.samples import load_samples
-    from .vae import VAE
-
-    inputs = (args.samples, args.axes)
-    checks.distinct(args.checkpoint, args.out, "--checkpoint", "--out")
-    checks.output_file(args.out, "--out", inputs=inputs + (args.checkpoint,))
-    if args.checkpoint is not None:
-        checks.output_file(args.checkpoint, "--checkpoint", inputs=inputs)
-    samples = load_samples(args.samples)
-    axes = load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
-    vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=args.mean_field,
-              encoder=args.encoder, beta=args.beta, axes=axes, dtype=args.dtype, lr=args.lr,
-              batch_size=args.batch_size, epochs=args.epochs, patience=args.patience, kl_warmup=args.kl_warmup,
-              seed=args.seed, progress=False if args.no_progress else None)
-    with checks.keep_checkpoint_if_interrupted(args.checkpoint):
-        vae.fit(samples.spins, checkpoint=args.checkpoint)
-        vae.save(args.out, metadata={"training_file": str(args.samples), "training_metadata": samples.metadata})
-    last = vae.history_[-1] if vae.history_ else {}
-    print(f"trained on {len(samples)} samples of shape {samples.spins.shape[1:]}: {len(vae.history_)} epochs, "
-          f"rate {last.get('rate', float('nan')):.4f}, distortion {last.get('distortion', float('nan')):.4f}; "
-          f"wrote {args.out}")
-    return 0
-
-
-def _cmd_generate(args):
-    from .io.samples import SampleSet
-    from .vae import VAE
-
-    checks.output_file(args.out, "--out", inputs=(args.model,))
-    vae = VAE.load(args.model)
-    spins = vae.sample(args.n_samples, seed=args.seed)
-    meta = {"model": "vae", "sampler": "vae", "vae_file": str(args.model), "seed": args.seed,
-            "latent_dim": vae.latent_dim, "decoder": vae.decoder, "beta": vae.beta}
-    SampleSet(spins, meta).save(args.out)
-    print(f"wrote {len(spins)} samples of shape {spins.shape[1:]} from {args.model} to {args.out}")
-    return 0
-
-
 def _cmd_decode(args):
     from .decode.dispatch import decode_model
     from .io import OutputGuard
@@ -449,9 +387,9 @@ def _cmd_sweep(args):
     return _cmd_grid(args)
 
 
-_HANDLERS = {"exact": _cmd_exact, "train": _cmd_train, "generate": _cmd_generate, "decode": _cmd_decode,
+_HANDLERS = {"exact": _cmd_exact, "train": vae_cli.train, "generate": vae_cli.generate, "decode": _cmd_decode,
              "reproduce": _cmd_reproduce, "grid": _cmd_grid, "sweep": _cmd_sweep, "verify": _cmd_verify,
-             "demo": _cmd_demo,
+             "demo": _cmd_demo, "compare": compare_cli.run,
              "simulate": lambda a: (_cmd_simulate_ising2d if a.model == "ising2d" else _cmd_simulate_meanfield)(a)}
 
 

@@ -151,6 +151,7 @@ def settings(cls, hyper, path):
     unknown = sorted(set(hyper) - set(HYPER))
     if unknown:
         raise ValueError(f"{_where(path)} is damaged or from a newer fastmf: unknown settings {unknown}")
+    hyper = {"prior": "normal", "lr_schedule": "constant", **hyper}  # files from before learned priors
     try:
         return cls(**{k: v for k, v in hyper.items() if k != "n_states"}, n_states=hyper.get("n_states"))
     except ResourceLimitError:

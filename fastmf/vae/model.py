@@ -18,7 +18,9 @@ from ..kernels.validation import check_int, check_real
 from ..io.samples import atomic_savez, json_default
 from . import data as _data
 from . import files as _files
+from . import bounds as _bounds
 from . import nets
+from . import priors as _priors
 from . import sizes as _sizes
 from .optim import OPTIMIZERS
 
@@ -27,7 +29,7 @@ __all__ = ["VAE", "load_vae"]
 #: The settings saved with a model and compared when a training checkpoint is resumed.
 HYPER = ("latent_dim", "hidden", "decoder_hidden", "decoder", "encoder", "conv_channels", "beta", "n_states",
           "axes", "dtype", "optimizer", "lr", "batch_size", "epochs", "validation_fraction", "patience",
-          "kl_warmup", "seed")
+          "kl_warmup", "seed", "prior", "n_components", "lr_schedule")
 
 
 def _positive_ints(name, value):
@@ -70,12 +72,23 @@ class VAE:
     dtype : {"float64", "float32"}
     optimizer : {"adam", "sgd"}
     lr, batch_size, epochs : training settings (``epochs >= 1``).
+    lr_schedule : {"cosine", "constant"}
+        ``cosine``: the step size of epoch e is ``lr (1 + cos(pi e / epochs)) / 2``, falling to ~0 at the end (the
+        last epochs average out the minibatch noise: the measured C_ij error of generated Hopfield samples halved,
+        ``docs/priors.rst``); ``constant``: ``lr`` throughout.
     validation_fraction : float
         Held-out fraction for early stopping and the validation curves (0 for none).
     patience : int, optional
         Stop after this many epochs without a better validation loss (and keep the best parameters).
     kl_warmup : int
         Epochs over which the KL weight rises linearly from 0 to beta.
+    prior : {"mog", "vamp", "normal"}
+        The latent prior p(z) (:mod:`.priors`): a learned mixture of diagonal Gaussians (default), the VampPrior
+        (a mixture of the encoder's posteriors at learned pseudo-inputs) or the standard normal. A learned prior
+        follows the aggregate posterior, so generated samples do not fall into the "holes" that a standard normal
+        leaves between the modes of a multimodal latent density (``docs/priors.rst``).
+    n_components : int, optional
+        Components of a learned prior (default :data:`fastmf.vae.priors.DEFAULT_COMPONENTS`); 1 for ``normal``.
     seed : int
     progress : bool, optional
         Progress bar with the live rate and distortion (default: on a terminal).
@@ -89,8 +102,8 @@ class VAE:
 
     def __init__(self, latent_dim=2, hidden=(256,), decoder="bernoulli", decoder_hidden=None, mean_field=False,
                  encoder="mlp", conv_channels=(16, 32), beta=1.0, n_states=None, axes=None, dtype="float64",
-                 optimizer="adam", lr=1e-3, batch_size=128, epochs=50, validation_fraction=0.1, patience=None,
-                 kl_warmup=0, seed=0, progress=None):
+                 optimizer="adam", lr=2e-3, batch_size=128, epochs=50, validation_fraction=0.1, patience=None,
+                 kl_warmup=0, seed=0, progress=None, prior="mog", n_components=None, lr_schedule="cosine"):
         self.latent_dim = check_int("latent_dim", latent_dim, 1)
         self.hidden = _positive_ints("hidden", hidden)
         if not self.hidden and not mean_field and decoder_hidden is None:
@@ -119,6 +132,9 @@ class VAE:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
         self.optimizer = optimizer
         self.lr = check_real("lr", lr, positive=True)
+        if lr_schedule not in ("cosine", "constant"):
+            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
+        self.lr_schedule = lr_schedule
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.epochs = check_int("epochs", epochs, 1)
         self.validation_fraction = check_real("validation_fraction", validation_fraction, nonnegative=True)
@@ -127,6 +143,13 @@ class VAE:
         self.patience = None if patience is None else check_int("patience", patience, 1)
         self.kl_warmup = check_int("kl_warmup", kl_warmup, 0)
         self.seed = check_int("seed", seed, 0)
+        if prior not in _priors.PRIORS:
+            raise ValueError(f"prior must be one of {', '.join(_priors.PRIORS)}, got {prior!r}")
+        self.prior = prior
+        self.n_components = (_priors.DEFAULT_COMPONENTS[prior] if n_components is None
+                             else check_int("n_components", n_components, 1))
+        if prior == "normal" and self.n_components != 1:
+            raise ValueError(f"the normal prior has one component, got n_components={n_components}")
         self.progress = progress
         _sizes.check_settings(self)
 
@@ -163,7 +186,7 @@ class VAE:
 
     def _loss_and_grad(self, x_in, x, eps, beta, report):
         return value_and_grad(nets.loss)(self.theta_, self.layout_, x_in, x, eps, beta, self.decoder, self.n_sites_,
-                                         self._trunk(), report)
+                                         self._trunk(), report, self.prior)
 
     # ------------------------------------------------------------------------------------------ training
     def fit(self, X, checkpoint=None):
@@ -191,6 +214,8 @@ class VAE:
         params = nets.init_params(rng, n_in, self.n_sites_, self.n_states_ if self.decoder in
                                   ("categorical", "nematic") else 1, self.latent_dim, self.hidden,
                                   self.decoder_hidden, self.decoder, dtype, trunk_params)
+        # drawn after the networks, so a normal-prior model is initialised exactly as before priors existed
+        params.update(_priors.init_prior(rng, self.prior, self.n_components, self.latent_dim, x_in[train], dtype))
         layout = nets.Layout(params)
         self._set_theta(layout.pack(params, dtype), layout)
         opt_init, opt_step = OPTIMIZERS[self.optimizer]
@@ -207,21 +232,22 @@ class VAE:
         for epoch in range(start, self.epochs):
             beta = self.beta * min(1.0, (epoch + 1) / self.kl_warmup) if self.kl_warmup else self.beta
             order = train[rng.permutation(len(train))]
-            sums = {"rate": 0.0, "distortion": 0.0}
+            lr = self.lr if self.lr_schedule == "constant" else self.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+            sums = {"rate": 0.0, "distortion": 0.0, "rate_sq": 0.0}
             for s in range(0, len(order), self.batch_size):
                 idx = order[s:s + self.batch_size]
                 eps = rng.standard_normal((len(idx), self.latent_dim)).astype(dtype)
                 report = {}
                 # the Bernoulli path reads its target from the ±1 input: no second gather
                 value, grad = self._loss_and_grad(x_in[idx], None if fused else x[idx], eps, beta, report)
-                finite = np.isfinite(value) and opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, self.lr)
+                finite = np.isfinite(value) and opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, lr)
                 if not finite:  # the optimizer checked the gradient in its own pass
                     self._restore_last_good()
                     raise FloatingPointError(
                         f"non-finite loss or gradient at epoch {epoch}, batch {s // self.batch_size}: training "
                         "stopped; the parameters are those of the last completed epoch"
                         + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
-                for k in sums:
+                for k in report:
                     sums[k] += report[k] * len(idx)
             if not np.isfinite(self.theta_).all():  # the last update overflowed, with no loss left to show it
                 self._restore_last_good()
@@ -230,6 +256,9 @@ class VAE:
                     "last completed epoch" + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
             record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),
                       "distortion": sums["distortion"] / len(order)}
+            if self.prior != "normal":  # the Monte Carlo error of the epoch's rate (one draw per sample)
+                var = max(sums["rate_sq"] / len(order) - record["rate"] ** 2, 0.0)
+                record["rate_se"] = math.sqrt(var / len(order))
             if n_val:
                 r, dist = self._evaluate(x_in[val], x[val], val_eps)
                 record.update(val_rate=r, val_distortion=dist, val_loss=dist + beta * r)
@@ -266,7 +295,8 @@ class VAE:
 
     def _evaluate(self, x_in, x, eps):
         report = {}
-        nets.loss(self.theta_, self.layout_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report)
+        nets.loss(self.theta_, self.layout_, x_in, x, eps, 1.0, self.decoder, self.n_sites_, self._trunk(), report,
+                  self.prior)
         return report["rate"], report["distortion"]
 
     def _restore_last_good(self):
@@ -327,52 +357,60 @@ class VAE:
             raise ValueError(f"latents must be a finite array (n, {self.latent_dim}), got shape {Z.shape}")
         return Z.astype(self.dtype)
 
-    def sample(self, n_samples, seed=0):
-        """Generate ``n_samples`` configurations: z ~ N(0, I), then each site from the decoder (the data's
+    def prior_mixture(self):
+        """The latent prior as a mixture of diagonal Gaussians: ``(log_weights (K,), means (K, d), logvars (K, d))``,
+        float64 (the standard normal: one component at 0 with unit variance)."""
+        self._check_fitted()
+        logits, means, logvars = (np.asarray(a, np.float64) for a in
+                                  nets.prior_mixture(self.theta_, self.layout_, self.prior, self._trunk()))
+        return _priors.log_weights(logits), means, logvars
+
+    def log_prior(self, Z):
+        """``log p(z)`` (n,) of the model's prior at latents Z (n, latent_dim)."""
+        logw, means, logvars = self.prior_mixture()
+        return _priors.log_density(self._latents(Z).astype(np.float64), logw, means, logvars)
+
+    def sample_latents(self, n_samples, seed=0, from_data=None):
+        """Latent draws (n_samples, latent_dim), float64: from the prior, or with ``from_data`` (configurations in
+        the training format) from its aggregate posterior ``(1/n) sum_x q(z|x)`` (rows drawn with replacement).
+        ``seed``: an int or a ``numpy.random.Generator``."""
+        n_samples = check_int("n_samples", n_samples, 1)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(check_int("seed", seed, 0))
+        if from_data is not None:
+            mu, logvar = self.encode(from_data)
+            rows = rng.integers(len(mu), size=n_samples)
+            return mu[rows] + np.exp(0.5 * logvar[rows]) * rng.standard_normal((n_samples, self.latent_dim))
+        self._check_fitted()
+        if self.prior == "normal":
+            return rng.standard_normal((n_samples, self.latent_dim))
+        return _priors.draw(rng, n_samples, *self.prior_mixture())
+
+    def sample(self, n_samples, seed=0, from_data=None):
+        """Generate ``n_samples`` configurations: z from the prior (or, with ``from_data``, from the aggregate
+        posterior of those configurations: :meth:`sample_latents`), then each site from the decoder (the data's
         format: int8 +-1 spins, uint8 states or axis indices, float values)."""
         self._check_fitted()
         n_samples = check_int("n_samples", n_samples, 1)
         _sizes.check_sample(self, n_samples)
         rng = np.random.default_rng(check_int("seed", seed, 0))
-        z = rng.standard_normal((n_samples, self.latent_dim))
+        z = self.sample_latents(n_samples, rng, from_data)
         return _data.draw(self, nets.decoder_outputs(self.theta_, self.layout_, z.astype(self.dtype), self.decoder,
                                                      self.n_sites_), rng)
 
-    def rate(self, X):
-        """Per-sample rate ``KL(q(z|x) || N(0, I))`` (nats)."""
-        mu, logvar = self.encode(X)
-        return np.asarray(nets.kl_normal(mu, logvar))
+    def rate(self, X, n_draws=64, seed=0, return_stderr=False):
+        """Per-sample rate ``KL(q(z|x) || p(z))`` (nats): closed form for the normal prior, else the Monte Carlo
+        estimate ``-H[q] - mean log p(z)`` over ``n_draws`` reparameterised draws; ``return_stderr`` also returns
+        the per-sample standard errors (zeros when exact)."""
+        return _bounds.rate(self, X, n_draws, seed, return_stderr)
 
     def elbo(self, X, n_draws=1, seed=0):
-        """Per-sample evidence lower bound ``E_q log p(x|z) - KL`` (beta = 1), averaged over ``n_draws``."""
-        self._check_fitted()
-        x_in, x = self._prepare(X)
-        rng = np.random.default_rng(check_int("seed", seed, 0))
-        mu, logvar = nets.encode(self.theta_, self.layout_, x_in, self._trunk())
-        ll = 0.0
-        for _ in range(check_int("n_draws", n_draws, 1)):
-            z = mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape).astype(mu.dtype)
-            ll = ll + nets.log_likelihood(nets.decoder_outputs(self.theta_, self.layout_, z, self.decoder, self.n_sites_), x,
-                                          self.decoder)
-        return np.asarray(ll / n_draws - nets.kl_normal(mu, logvar), np.float64)
+        """Per-sample evidence lower bound ``E_q [log p(x|z) + log p(z) - log q(z|x)]`` (beta = 1), averaged over
+        ``n_draws`` (the KL in closed form for the normal prior)."""
+        return _bounds.elbo(self, X, n_draws, seed)
 
     def iwae(self, X, k=100, seed=0):
         """Importance-weighted estimate of ``log p(x)`` per sample with k posterior draws (IWAE bound)."""
-        self._check_fitted()
-        x_in, x = self._prepare(X)
-        rng = np.random.default_rng(check_int("seed", seed, 0))
-        mu, logvar = (np.asarray(a, np.float64) for a in nets.encode(self.theta_, self.layout_, x_in, self._trunk()))
-        terms = np.empty((check_int("k", k, 1), len(x)))
-        for j in range(k):
-            e = rng.standard_normal(mu.shape)
-            z = mu + np.exp(0.5 * logvar) * e
-            ll = nets.log_likelihood(nets.decoder_outputs(self.theta_, self.layout_, z.astype(self.dtype), self.decoder,
-                                                          self.n_sites_), x, self.decoder)
-            log_prior = -0.5 * np.sum(z * z + np.log(2 * np.pi), axis=1)
-            log_q = -0.5 * np.sum(e * e + logvar + np.log(2 * np.pi), axis=1)
-            terms[j] = np.asarray(ll, np.float64) + log_prior - log_q
-        m = terms.max(axis=0)
-        return m + np.log(np.mean(np.exp(terms - m), axis=0))
+        return _bounds.iwae(self, X, k, seed)
 
     # ------------------------------------------------------------------------------------------ files
     def _data_meta(self):

@@ -23,9 +23,10 @@ from autograd.tracer import getval
 
 from . import layers as ly
 from . import likelihood as lk
+from . import priors as pr
 
 __all__ = ["init_params", "param_shapes", "Layout", "encoder_output", "encode", "decoder_outputs", "log_likelihood", "kl_normal",
-           "loss", "DECODERS"]
+           "prior_mixture", "loss", "DECODERS"]
 
 DECODERS = ("bernoulli", "beta2", "categorical", "nematic", "gaussian")
 
@@ -201,16 +202,43 @@ def log_likelihood(outputs, x, decoder):
 kl_normal = ly.kl_normal  # the rate per sample (B,)
 
 
-def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None):
-    """Mean over the batch of ``distortion + beta * rate`` (``-log p(x|z)`` with one reparameterised z, and the
-    analytic KL). ``report``, a dict, receives the batch means of ``rate`` and ``distortion`` (values only).
-    For the Bernoulli decoder x may be None: the target is taken from the ±1 encoder input."""
+def prior_mixture(theta, layout, prior, trunk=None):
+    """The prior as a mixture ``(logits (K,), means (K, d), logvars (K, d))`` (differentiable in theta):
+    ``mog`` reads its parameters, ``vamp`` its weights and the encoder's posteriors at its pseudo-inputs; ``normal``
+    is one standard component."""
+    if prior == "mog":
+        return tuple(layout.take(theta, f"prior.{n}") for n in ("logits", "means", "logvars"))
+    if prior == "vamp":
+        mu, logvar = encode(theta, layout, layout.take(theta, "prior.pseudo"), trunk)
+        return layout.take(theta, "prior.logits"), mu, logvar
+    d = layout.slots["head.b"][1][0] // 2
+    dtype = theta.dtype if hasattr(theta, "dtype") else getval(theta).dtype
+    return np.zeros(1, dtype), np.zeros((1, d), dtype), np.zeros((1, d), dtype)
+
+
+def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report=None, prior="normal"):
+    """Mean over the batch of ``distortion + beta * rate`` (``-log p(x|z)`` with one reparameterised z; the rate
+    analytic for the normal prior, else ``-H[q] - log p(z)`` at the same z, :mod:`.priors`). ``report``, a dict,
+    receives the batch means of ``rate`` and ``distortion`` and, with a learned prior, ``rate_sq`` (the mean
+    square of the per-sample rate estimates, for its Monte Carlo error). For the Bernoulli decoder x may be
+    None: the target is taken from the ±1 encoder input."""
     o = encoder_output(theta, layout, x_in, trunk)
+    z = None
     if decoder == "bernoulli":  # three nodes: encoder, decoder + likelihood, objective
         ll = ly.decode_bernoulli(theta, o, eps, x_in, layout.layers(_decoder_names(layout) + ["out"]))
     else:
-        ll = log_likelihood(decoder_outputs(theta, layout, ly.reparameterize(o, eps), decoder, n_sites), x, decoder)
+        z = ly.reparameterize(o, eps)
+        ll = log_likelihood(decoder_outputs(theta, layout, z, decoder, n_sites), x, decoder)
+    if prior == "normal":
+        if report is not None:
+            report["rate"] = float(np.mean(ly.kl_rows(getval(o))))
+            report["distortion"] = -float(np.mean(getval(ll)))
+        return ly.objective(ll, o, beta)
+    z = ly.reparameterize(o, eps) if z is None else z
+    logp = pr.log_density(z, *prior_mixture(theta, layout, prior, trunk))
     if report is not None:
-        report["rate"] = float(np.mean(ly.kl_rows(getval(o))))
+        d = getval(o).shape[1] // 2
+        r = pr.neg_entropy(getval(o)[:, d:]) - getval(logp)
+        report["rate"], report["rate_sq"] = float(np.mean(r)), float(np.mean(r * r))
         report["distortion"] = -float(np.mean(getval(ll)))
-    return ly.objective(ll, o, beta)
+    return pr.objective(ll, o, logp, beta)

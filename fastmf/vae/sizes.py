@@ -16,6 +16,7 @@ import math
 from ..io.files import check_memory
 from .conv import conv_output_shapes
 from .nets import param_shapes
+from .priors import prior_shapes
 
 __all__ = ["TRAINING_COPIES", "check_fit", "check_sample", "check_settings", "data_bytes", "expected_shapes",
            "n_parameters"]
@@ -59,7 +60,9 @@ def expected_shapes(vae, input_shape, n_states):
     n_sites = _size(input_shape)
     q = n_states if vae.decoder in ("categorical", "nematic") else 1
     trunk, n_in = (None, n_sites * q) if vae.encoder != "conv" else _trunk_shapes(vae, input_shape)
-    return param_shapes(n_in, n_sites, q, vae.latent_dim, vae.hidden, vae.decoder_hidden, vae.decoder, trunk)
+    shapes = param_shapes(n_in, n_sites, q, vae.latent_dim, vae.hidden, vae.decoder_hidden, vae.decoder, trunk)
+    shapes.update(prior_shapes(vae.prior, vae.n_components, vae.latent_dim, n_sites * q))
+    return shapes
 
 
 def n_parameters(shapes):
