@@ -70,6 +70,10 @@ def _dec(*extra, model="{d}/model.npz", kind="generic", out="{d}/dec"):
     return ["decode", model, "--kind", kind, *extra, "--out", out]
 
 
+def _cmp(a="{d}/samples.npz", b="{d}/samples_b.npz", *extra, out="{d}/r.json"):
+    return ["compare", a, b, *extra, "--out", out]
+
+
 def _retina(data, out="{d}/rep"):
     return ["reproduce", "retina", "--quick", "--data", data, "--out", out]
 
@@ -214,6 +218,34 @@ ROWS = [
     Row("decode/too-many-patterns", _dec("--n-patterns", "50"), 2, "n_patterns"),
     Row("decode/data-not-used", _dec("--data", "{d}/samples.npz", kind="hopfield"), 2, "data is used"),
     Row("decode/data-random-bytes", _dec("--data", "{d}/random.npz", kind="curie-weiss"), 2, "not a .npz"),
+    # ------------------------------------------------------------------ compare
+    Row("compare/a-empty", _cmp(a="{d}/empty.npz"), 2, "empty"),
+    Row("compare/a-random-bytes", _cmp(a="{d}/random.npz"), 2, "not a .npz"),
+    Row("compare/a-truncated", _cmp(a="{d}/truncated_samples.npz"), 2, "truncated"),
+    Row("compare/a-pickled-npy", _cmp(a="{d}/pickled.npz"), 2, "not a .npz"),
+    Row("compare/a-missing", _cmp(a="{d}/nothing.npz"), 2, "no such"),
+    Row("compare/a-a-directory", _cmp(a="{d}/dir.npz"), 2, "directory"),
+    Row("compare/a-empty-name", _cmp(a=""), 2, "empty string"),
+    Row("compare/a-three-samples", _cmp(a="{d}/three_samples.npz"), 2, "at least 4"),
+    Row("compare/b-is-a-model", _cmp(b="{d}/model.npz"), 2, "vae model"),
+    Row("compare/b-missing-arrays", _cmp(b="{d}/nokeys.npz"), 2, "spins"),
+    Row("compare/b-metadata-a-list", _cmp(b="{d}/badmeta_samples.npz"), 2, "json object"),
+    Row("compare/b-other-size", _cmp(b="{d}/samples_n16.npz"), 2, "not the same system"),
+    Row("compare/b-other-shape", _cmp(b="{d}/spins_n224.npz"), 2, "not the same system"),
+    Row("compare/b-q-state", _cmp(b="{d}/potts_samples.npz"), 2, "q-state"),
+    Row("compare/model-other-size", _cmp("{d}/samples.npz", "{d}/samples_b.npz", "--model", "{d}/samples_n16.npz"),
+        2, "not the same system"),
+    Row("compare/model-is-a-model", _cmp("{d}/samples.npz", "{d}/samples_b.npz", "--model", "{d}/model.npz"), 2,
+        "vae model"),
+    Row("compare/model-names-none", _cmp("{d}/samples.npz", "{d}/samples_b.npz", "--model",
+                                         "{d}/nomodel_samples.npz"), 2, "names no model"),
+    Row("compare/out-suffix", _cmp(out="{d}/r.npz"), 2, ".json"),
+    Row("compare/out-is-a-directory", _cmp(out="{d}/dir.json"), 2, "existing directory"),
+    Row("compare/out-dir-missing", _cmp(out="{d}/missing/r.json"), 2, "does not exist"),
+    Row("compare/out-unwritable", _cmp(out="{d}/ro/r.json"), 2, "not writable", perm=True),
+    Row("compare/splits-0", _cmp("{d}/samples.npz", "{d}/samples_b.npz", "--splits", "0"), 2, "integer from 1"),
+    Row("compare/seed-negative", _cmp("{d}/samples.npz", "{d}/samples_b.npz", "--seed", "-1"), 2, "integer >= 0"),
+    Row("compare/memory-limit", _cmp(), 2, "memory", SMALL),
     # ------------------------------------------------------------------ reproduce
     Row("reproduce/out-empty", ["reproduce", "hopfield", "--quick", "--out", ""], 2, "empty string"),
     Row("decode/out-empty", _dec(out=""), 2, "empty string"),
@@ -253,7 +285,8 @@ ROWS = [
 
 def make_inputs(d):
     """Write every input file of the rows into directory ``d`` (a fresh copy is made for each row)."""
-    from fastmf.models.meanfield import CurieWeiss
+    from fastmf.io import SampleSet
+    from fastmf.models.meanfield import CurieWeiss, MeanFieldPotts
     from fastmf.sampling.meanfield import simulate_meanfield
     from fastmf.vae import VAE
 
@@ -262,6 +295,11 @@ def make_inputs(d):
     rng = np.random.default_rng(16)
     samples = simulate_meanfield(CurieWeiss(8), 1.5, 200, seed=0, progress=False)
     samples.save(d / "samples.npz")
+    simulate_meanfield(CurieWeiss(8), 1.5, 100, seed=1, progress=False).save(d / "samples_b.npz")
+    simulate_meanfield(CurieWeiss(16), 1.5, 100, seed=2, progress=False).save(d / "samples_n16.npz")
+    simulate_meanfield(MeanFieldPotts(8, q=3), 1.5, 100, seed=3, progress=False).save(d / "potts_samples.npz")
+    SampleSet(samples.spins[:3], samples.metadata).save(d / "three_samples.npz")
+    SampleSet(samples.spins, {}).save(d / "nomodel_samples.npz")
     VAE(latent_dim=1, hidden=(8,), epochs=1, seed=0, progress=False).fit(samples.spins).save(d / "model.npz")
     model_bytes, sample_bytes = (d / "model.npz").read_bytes(), (d / "samples.npz").read_bytes()
     (d / "empty.npz").write_bytes(b"")
@@ -291,6 +329,7 @@ def make_inputs(d):
     for name, shape in (("raster1", (2000, 1)), ("raster2", (2000, 2)), ("raster_short", (60, 5))):
         np.save(d / f"{name}.npy", (rng.random(shape) < 0.2).astype(np.uint8))
     (d / "dir.npz").mkdir()
+    (d / "dir.json").mkdir()
     (d / "adir").mkdir()
     (d / "cfgdir.toml").mkdir()
     (d / "afile.txt").write_text("not a directory\n")
