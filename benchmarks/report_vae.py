@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/report_vae.py [--sizes 64,256,1024,4096] [--threads 1] [--repeats 3]
+    python benchmarks/report_vae.py [--sizes 64,256,1024,4096] [--threads 1] [--repeats 3] [--priors-only]
 
 Needs PyTorch (``pip install -e '.[bench]'``). Where the environment pins an old OpenBLAS kernel
 (``OPENBLAS_CORETYPE``, e.g. Haswell on an AVX-512 AMD machine), benchmark with both variables unset in that
@@ -11,7 +11,9 @@ line says which kernel NumPy then runs. Model, optimizer and data: see ``bench_v
 latent 2, batch 128, float32, Adam). Both implementations are timed in interleaved rounds, best of
 ``--repeats`` runs of 3 epochs each. NumPy's and PyTorch's BLAS run on ``--threads`` threads (set before
 they load). Targets: >= 1x PyTorch at every size, >= 2x at N <= 256. Also prints where
-fastmf's time goes at each size (one profiled epoch).
+fastmf's time goes at each size (one profiled epoch). Then the cost of the learned priors: training throughput
+with the mixture-of-Gaussians and VampPrior priors against the standard normal at N = 256 (target: each at most
+1.5x the standard prior's time per epoch), timed the same way in the same process.
 """
 import argparse
 import cProfile
@@ -35,7 +37,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = _threads_from_argv(sys.argv[1:])
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from benchmarks.bench_vae import fastmf_epoch, make_data, samples_per_second, set_threads, torch_epoch  # noqa: E402
+from benchmarks.bench_vae import (fastmf_epoch, make_data, prior_epoch, samples_per_second, set_threads,  # noqa: E402
+                                  torch_epoch)
 from benchmarks.report import machine_info  # noqa: E402
 
 _PARTS = {"dense layers forward (BLAS, tanh)": "_mlp_forward", "dense layers backward (BLAS)": "mlp_backward",
@@ -76,12 +79,39 @@ def main(argv=None):
     ap.add_argument("--sizes", default="64,256,1024,4096")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--priors-only", action="store_true", help="only the learned priors' cost at N = 256")
     args = ap.parse_args(argv)
     set_threads(args.threads)
     info = machine_info()
-    import torch
-    print(f"# {info['cpu']}, numba {info['numba']}, numpy {info['numpy']}, torch {torch.__version__}, "
+    try:
+        import torch
+        torch_version = torch.__version__
+    except ImportError:
+        if not args.priors_only:
+            raise SystemExit("report_vae.py: PyTorch is not installed (pip install -e '.[bench]'); --priors-only "
+                             "runs without it")
+        torch_version = "not installed"
+    print(f"# {info['cpu']}, numba {info['numba']}, numpy {info['numpy']}, torch {torch_version}, "
           f"{info['date']}; {args.threads} thread(s); {_blas_kernel()}")
+    if not args.priors_only:
+        _against_torch(args)
+    _priors(args)
+
+
+def _priors(args):
+    X = make_data(256)
+    best = {p: 0.0 for p in ("normal", "mog", "vamp")}
+    for _ in range(args.repeats):
+        for p in best:
+            best[p] = max(best[p], samples_per_second(prior_epoch(p), X, repeats=1))
+    print("learned priors at N = 256 (K = default components): time per epoch relative to the standard prior")
+    for p in ("mog", "vamp"):
+        ratio = best["normal"] / best[p]
+        print(f"  {p:<5} {best[p]:>9.0f} samples/s against {best['normal']:.0f}: {ratio:.2f}x the time "
+              f"({'met' if ratio <= 1.5 else 'MISSED'}: target <= 1.5x)")
+
+
+def _against_torch(args):
     print(f"{'N':>5} {'fastmf samples/s':>17} {'torch samples/s':>16} {'ratio':>6}")
     misses, profiles = [], []
     for N in (int(n) for n in args.sizes.split(",")):

@@ -20,7 +20,6 @@ import math
 
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
-from scipy.special import logsumexp
 
 __all__ = ["PRIORS", "DEFAULT_COMPONENTS", "prior_shapes", "init_prior", "log_density", "neg_entropy",
            "objective", "draw", "log_weights"]
@@ -55,27 +54,42 @@ def init_prior(rng, prior, n_components, latent_dim, x_in, dtype):
     return {}
 
 
+def _lse(a, axis=None):
+    """``log sum exp`` along ``axis`` (plain NumPy: scipy's costs more than the arithmetic on small arrays)."""
+    m = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
+
+
 def _components(z, logits, means, logvars):
     """``log w_k + log N(z_b; m_k, e^{v_k})`` (B, K) and the pieces the VJP needs."""
-    logw = logits - logsumexp(logits)
+    logw = logits - _lse(logits)
     prec = np.exp(-logvars)                                   # (K, d)
     diff = z[:, None, :] - means[None, :, :]                  # (B, K, d)
-    a = logw - 0.5 * (np.einsum("bkd,kd->bk", diff * diff, prec) + logvars.sum(axis=1) + z.shape[1] * LOG_2PI)
-    return a, logw, prec, diff
+    scaled = diff * prec                                      # (z - m) / var
+    a = logw - 0.5 * (np.sum(scaled * diff, axis=2) + (logvars.sum(axis=1) + z.shape[1] * LOG_2PI))
+    return a, logw, diff, scaled
+
+
+# The forward pass's pieces for the VJP maker, which autograd calls right after the forward pass of the same node
+# (keyed by the output's id; one entry: nothing builds up).
+_stash = {}
 
 
 @primitive
 def log_density(z, logits, means, logvars):
     """``log p(z)`` per row (B,) of the mixture with weights ``softmax(logits)``, means (K, d) and log-variances
     (K, d)."""
-    return logsumexp(_components(z, logits, means, logvars)[0], axis=1)
+    parts = _components(z, logits, means, logvars)
+    ans = _lse(parts[0], axis=1)
+    _stash["log_density"] = (id(ans), parts)
+    return ans
 
 
 def _log_density_vjp(argnums, ans, args, kwargs):
     z, logits, means, logvars = args
-    a, logw, prec, diff = _components(z, logits, means, logvars)
+    key, parts = _stash.pop("log_density", (None, None))
+    a, logw, diff, scaled = parts if key == id(ans) else _components(z, logits, means, logvars)
     r = np.exp(a - ans[:, None])                              # responsibilities (B, K)
-    scaled = diff * prec                                      # (z - m) / var
 
     def vjp(g):
         gr = r * g[:, None]
@@ -136,11 +150,11 @@ defvjp_argnums(objective, _objective_vjp)
 def log_weights(logits):
     """Normalised log-weights of the components."""
     logits = np.asarray(logits, np.float64)
-    return logits - logsumexp(logits)
+    return logits - _lse(logits)
 
 
 def draw(rng, n, logw, means, logvars):
     """``n`` draws of the mixture (components by weight, then Gaussian), float64 (n, d)."""
     K, d = means.shape
-    k = rng.choice(K, size=n, p=np.exp(logw - logsumexp(logw))) if K > 1 else np.zeros(n, np.int64)
+    k = rng.choice(K, size=n, p=np.exp(log_weights(logw))) if K > 1 else np.zeros(n, np.int64)
     return means[k] + np.exp(0.5 * logvars[k]) * rng.standard_normal((n, d))
