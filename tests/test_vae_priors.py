@@ -320,3 +320,58 @@ def test_power_a_normal_prior_fails_the_generated_sample_check_that_the_learned_
         tv[prior] = 0.5 * np.abs(_p_magnetization(vae.sample(6000, seed=3), N) - p_exact).sum()
     assert tv["mog"] <= 0.1, tv
     assert tv["normal"] > 0.1, tv
+
+
+def _data_for(decoder, rng):
+    spins = np.where(rng.random((300, 4, 4)) < 0.7, 1, -1).astype(np.int8)
+    spins[150:] *= -1
+    if decoder in ("bernoulli", "beta2", "mean-field", "conv"):
+        return spins if decoder == "conv" else spins.reshape(300, 16), {}
+    if decoder == "categorical":
+        return ((spins.reshape(300, 16) + 1) // 2 + (rng.random((300, 16)) < 0.2)).astype(np.uint8), {}
+    if decoder == "gaussian":
+        return spins.reshape(300, 16) + 0.3 * rng.standard_normal((300, 16)), {}
+    axes = np.eye(3)
+    return rng.integers(0, 3, size=(300, 16)).astype(np.uint8), {"axes": axes}
+
+
+@pytest.mark.parametrize("prior", ["mog", "vamp", "normal"])
+@pytest.mark.parametrize("decoder", ["bernoulli", "beta2", "categorical", "gaussian", "nematic", "mean-field",
+                                     "conv"])
+def test_every_decoder_trains_and_evaluates_with_every_prior(decoder, prior):
+    rng = np.random.default_rng(4)
+    X, extra = _data_for(decoder, rng)
+    kw = dict(decoder={"mean-field": "bernoulli", "conv": "bernoulli"}.get(decoder, decoder),
+              mean_field=decoder == "mean-field", encoder="conv" if decoder == "conv" else "mlp",
+              conv_channels=(2, 3), **extra)
+    vae = VAE(latent_dim=2, hidden=(8,), epochs=2, prior=prior, n_components=None if prior == "normal" else 3,
+              seed=1, progress=False, **kw).fit(X)
+    assert all(np.isfinite(list(h.values())).all() for h in vae.history_)
+    assert ("rate_se" in vae.history_[-1]) == (prior != "normal")
+    rate, se = vae.rate(X[:20], n_draws=8, return_stderr=True)
+    assert np.all(np.isfinite(rate)) and np.all(rate > -1e-9 if prior == "normal" else np.isfinite(se))
+    assert np.all(np.isfinite(vae.elbo(X[:20]))) and np.all(np.isfinite(vae.iwae(X[:20], k=4)))
+    logw, means, logvars = vae.prior_mixture()
+    assert means.shape == logvars.shape == (len(logw), 2) and np.exp(logw).sum() == pytest.approx(1)
+    for s in (vae.sample(7, seed=2), vae.sample(7, seed=2, from_data=X)):
+        assert s.shape == (7,) + X.shape[1:]
+
+
+def test_cli_train_with_a_prior_and_generate_from_the_prior_and_from_data(tmp_path, tiny_data, capsys):
+    from fastmf.cli import main
+    from fastmf.io import SampleSet, load_samples
+    SampleSet(tiny_data, {"model": "curie-weiss"}).save(tmp_path / "s.npz")
+    assert main(["train", str(tmp_path / "s.npz"), "--latent-dim", "1", "--hidden", "8", "--epochs", "2",
+                 "--prior", "vamp", "--n-components", "4", "--seed", "0", "--no-progress",
+                 "--out", str(tmp_path / "m.npz")]) == 0
+    assert "vamp prior" in capsys.readouterr().out
+    vae = VAE.load(tmp_path / "m.npz")
+    assert vae.prior == "vamp" and vae.n_components == 4 and vae.lr_schedule == "cosine"
+    for extra, name in (([], "prior"), (["--from-data", str(tmp_path / "s.npz")], "aggregate posterior")):
+        out = tmp_path / f"g{len(extra)}.npz"
+        assert main(["generate", str(tmp_path / "m.npz"), "--n-samples", "25", "--seed", "3", *extra,
+                     "--out", str(out)]) == 0
+        g = load_samples(out)
+        assert g.metadata["latents"].startswith(name) and g.metadata["prior"] == "vamp"
+        expected = vae.sample(25, seed=3, from_data=tiny_data if extra else None)
+        np.testing.assert_array_equal(g.spins, expected)
