@@ -11,7 +11,8 @@
 * :mod:`.symmetric` -- the same information quantities for Curie-Weiss and Hopfield at large N by counting;
 * :mod:`.info` -- entropies and mutual information of a distribution given on every state;
 * :mod:`.decoder`, :mod:`.capacity` -- factorized-decoder (VAE) models: exact likelihood, KL, model mutual
-  information, rate, I(X;Z), and the capacity report (their standard-normal quadrature in :mod:`.quadrature`).
+  information, rate, I(X;Z), and the capacity report (their quadrature in :mod:`.quadrature`, the latent prior,
+  N(0, I) or a mixture of diagonal Gaussians, in :mod:`.latent_prior`).
 """
 from .crosscheck import IsingEnumeration, PottsEnumeration, enumerate_ising, enumerate_potts
 from .enumeration import (EnumerationResult, all_spins, cut_profile, enumerate_model, log_prob_table, marginal,

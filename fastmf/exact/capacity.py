@@ -3,7 +3,8 @@
 For a Gaussian encoder ``q(z|x)`` (``encoder(x) -> (mu, logvar)``, x float64 +-1 of shape (n, N), outputs of
 shape (n, d)), a factorized decoder (see :mod:`fastmf.exact.decoder`) and data ``p_data``:
 
-* rate ``R = E_x KL(q(z|x) || N(0, I))`` (:func:`rate`);
+* rate ``R = E_x KL(q(z|x) || p(z))`` (:func:`rate`) under the model's latent prior ``p(z)``: ``N(0, I)`` or a
+  mixture of diagonal Gaussians (``prior=``, :mod:`fastmf.exact.latent_prior`);
 * the encoder's ``I_q(X;Z) = E_x KL(q(z|x) || q(z))``, ``q(z) = sum_x p_data(x) q(z|x)``
   (:func:`encoder_mutual_information`); ``R = I_q + KL(q(z) || p(z)) >= I_q``;
 * the model's ``I_model(X;Z) = H_model(X) - E_z H(X|z)``; for every bipartition A|B, x_A <- z -> x_B is a Markov
@@ -27,6 +28,7 @@ from scipy.special import logsumexp
 from ..kernels.validation import check_int, check_real
 from . import info
 from .decoder import MAX_N, Estimate, log_prob_table
+from .latent_prior import DEFAULT_RATE_DRAWS, check_prior, kl_to_prior, prior_label
 from .quadrature import (CHUNK, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, LOG_2PI, MAX_N_HERMITE, call_encoder, check_work,
                          quadrature_rule)
 
@@ -98,25 +100,90 @@ def _support(data):
     return x, log_p[keep], N, None
 
 
-def rate(encoder, data, latent_dim=None):
-    """Rate ``R = E_x KL(q(z|x) || N(0, I))`` of a Gaussian encoder ``encoder(x) -> (mu, logvar)``.
+def rate(encoder, data, latent_dim=None, prior=None, *, n_quad=None, check=False, n_draws=None, seed=None,
+         max_work=DEFAULT_MAX_WORK):
+    """Rate ``R = E_x KL(q(z|x) || p(z))`` of a Gaussian encoder ``encoder(x) -> (mu, logvar)``.
 
-    ``KL = 1/2 sum_j (mu_j**2 + exp(logvar_j) - 1 - logvar_j)`` in closed form per x. For a data table the
-    expectation is exact (weights ``p_data(x)``, ``stderr = 0``); for samples it is the sample mean with its
-    standard error. ``latent_dim``, if given, is checked against the encoder's output. Returns an
-    :class:`~fastmf.exact.decoder.Estimate`.
+    ``prior=None`` (``N(0, I)``): ``KL = 1/2 sum_j (mu_j**2 + exp(logvar_j) - 1 - logvar_j)`` in closed form. A
+    mixture prior: ``KL = -H[q] - E_q log p(z)``, the expectation by Gauss-Hermite quadrature centred and scaled on
+    each ``q(z|x)`` (latent_dim <= 3 or an explicit n_quad) or by Monte Carlo. For a data table the average over
+    x is exact (``stderr``: the Monte Carlo error, else 0); for samples it is the sample mean with its standard
+    error (Monte Carlo error included).
+
+    Parameters
+    ----------
+    encoder : callable
+        ``encoder(x) -> (mu, logvar)``, x float64 +-1 (n, N) -> two (n, latent_dim) arrays.
+    data : array
+        Exact table (1-D log-probabilities) or +-1 samples (n, N).
+    latent_dim : int, optional
+        Checked against the encoder's output.
+    prior : None or (log_weights, means, logvars)
+        The latent prior (:func:`~fastmf.exact.latent_prior.check_prior`).
+    n_quad : int, optional
+        Mixture prior: Gauss-Hermite nodes per dimension (default ``DEFAULT_N_QUAD``).
+    check : bool
+        Mixture prior, quadrature: also use ``2 n_quad`` nodes, return that value with the change as ``quad_error``.
+    n_draws : int, optional
+        Mixture prior, Monte Carlo (latent_dim > 3 without n_quad): draws per distinct x (default
+        :data:`~fastmf.exact.latent_prior.DEFAULT_RATE_DRAWS`).
+    seed : int or numpy.random.Generator, optional
+        The only source of randomness (Monte Carlo).
+    max_work : int
+        Cap on ``distinct x * nodes (or draws) * components``.
+
+    Returns
+    -------
+    Estimate
     """
     if not callable(encoder):
         raise TypeError(f"encoder must be callable (x -> (mu, logvar)), got {type(encoder).__name__}")
+    prior = check_prior(prior, latent_dim)
     x, lw, _, s = _support(data)
-    if s is not None:
-        mu, lv = call_encoder(encoder, s.astype(np.float64), latent_dim)
+    if prior is None:
+        if s is not None:
+            mu, lv = call_encoder(encoder, s.astype(np.float64), latent_dim)
+            kl = 0.5 * np.sum(mu ** 2 + np.exp(lv) - 1.0 - lv, axis=1)
+            se = float(np.std(kl, ddof=1) / math.sqrt(len(kl))) if len(kl) > 1 else float("inf")
+            return Estimate(float(np.mean(kl)), se)
+        mu, lv = call_encoder(encoder, x, latent_dim)
         kl = 0.5 * np.sum(mu ** 2 + np.exp(lv) - 1.0 - lv, axis=1)
-        se = float(np.std(kl, ddof=1) / math.sqrt(len(kl))) if len(kl) > 1 else float("inf")
-        return Estimate(float(np.mean(kl)), se)
-    mu, lv = call_encoder(encoder, x, latent_dim)
-    kl = 0.5 * np.sum(mu ** 2 + np.exp(lv) - 1.0 - lv, axis=1)
-    return Estimate(float(np.exp(lw) @ kl))
+        return Estimate(float(np.exp(lw) @ kl))
+    mu, lv = call_encoder(encoder, x, latent_dim)  # distinct configurations, weighted by lw
+    d = mu.shape[1]
+    if prior[1].shape[1] != d:
+        raise ValueError(f"prior has latent dimension {prior[1].shape[1]}, the encoder {d}")
+    quad = d <= 3 or n_quad is not None
+    if quad:
+        if n_draws is not None:
+            raise ValueError("n_draws is for the Monte Carlo rate (latent_dim > 3 without n_quad)")
+        n = DEFAULT_N_QUAD[d] if n_quad is None else check_int("n_quad", n_quad, 1, MAX_N_HERMITE // 2 if check
+                                                               else MAX_N_HERMITE)
+        kl, var = kl_to_prior(mu, lv, prior, n_quad=n, max_work=max_work)
+    else:
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        m = check_int("n_draws", DEFAULT_RATE_DRAWS if n_draws is None else n_draws, 2)
+        kl, var = kl_to_prior(mu, lv, prior, n_draws=m, rng=rng, max_work=max_work)
+    R = _rate_mean(kl, var, lw, s)
+    if quad and check:
+        R2 = _rate_mean(kl_to_prior(mu, lv, prior, n_quad=2 * n, max_work=max_work)[0], var, lw, s)
+        return Estimate(R2.value, R2.stderr, abs(R2.value - R.value))
+    return R
+
+
+def _rate_mean(kl, var, lw, samples):
+    """``E_x kl`` over weights ``exp(lw)``, with its standard error (Monte Carlo ``var`` per x, and for samples
+    the sampling error of the mean)."""
+    p = np.exp(lw)
+    value = float(p @ kl)
+    mc = float(p ** 2 @ var)
+    if samples is None:
+        return Estimate(value, math.sqrt(mc))
+    n = len(samples)
+    if n < 2:
+        return Estimate(value, float("inf"))
+    spread = float(p @ (kl - value) ** 2) * n / (n - 1)
+    return Estimate(value, math.sqrt(spread / n + mc))
 
 
 def _encoder_mi_pass(mu, lv, logw, n_quad, max_work):
@@ -237,7 +304,7 @@ class CapacityReport:
     quad_error : float or None
         ``max_x |log p_model|`` change from ``n_quad`` to ``2 n_quad`` (None when not checked).
     quad_error_mi : float or None
-        Largest of the ``n_quad`` vs ``2 n_quad`` changes of ``I_model(X;Z)`` and ``I_q(X;Z)``.
+        Largest of the ``n_quad`` vs ``2 n_quad`` changes of ``I_model(X;Z)``, ``I_q(X;Z)`` and (mixture prior) R.
     dpi_holds : tuple of bool or None
         Per cut, ``I_model(A;B) <= I_model(X;Z) + tol`` (data processing in the generative model; exact for the
         quadrature model, so ``tol`` only absorbs rounding).
@@ -249,6 +316,9 @@ class CapacityReport:
     flagged_cuts : tuple of tuple of int
         Cuts with ``R < I_data(A;B) - tol``: the model cannot reproduce the data's correlations across them.
     tol : float
+    prior : str
+        The latent prior of the model table and the rate
+        (:func:`~fastmf.exact.latent_prior.prior_label`).
     """
     N: int
     latent_dim: int
@@ -271,6 +341,7 @@ class CapacityReport:
     chain_holds: bool | None
     flagged_cuts: tuple
     tol: float
+    prior: str = "N(0, I)"
 
     @property
     def can_reproduce(self):
@@ -286,8 +357,8 @@ class CapacityReport:
         yes = {True: "holds", False: "VIOLATED", None: "n/a"}
         dpi = None if self.dpi_holds is None else all(self.dpi_holds)
         lines = [
-            (f"Capacity report: N = {self.N}, latent_dim = {self.latent_dim}, data: {data}, model: "
-             f"{self.method}{qe}"),
+            (f"Capacity report: N = {self.N}, latent_dim = {self.latent_dim}, prior: {self.prior}, data: {data}, "
+             f"model: {self.method}{qe}"),
             (f"  H_data = {self.entropy_data:.6f}  H_model = {self.entropy_model:.6f}  "
              f"KL(data||model) = {self.kl_data_model:.6g}"),
             (f"  R = {self.rate:.6f}{se}  I_model(X;Z) = {_fmt(self.mi_xz_model, 0).strip()}  "
@@ -333,7 +404,8 @@ class CapacityReport:
 
 
 def capacity_report(data, decoder, latent_dim, encoder, cuts=None, *, n_quad=None, check=True, tol=1e-6,
-                    rule="hermite", n_quad_encoder=None, n_samples=None, seed=None, max_work=DEFAULT_MAX_WORK):
+                    rule="hermite", n_quad_encoder=None, n_samples=None, seed=None, max_work=DEFAULT_MAX_WORK,
+                    prior=None, encoder_mi=True):
     """Compare a data set's cut mutual informations with a trained factorized VAE's capacity.
 
     Parameters
@@ -356,15 +428,22 @@ def capacity_report(data, decoder, latent_dim, encoder, cuts=None, *, n_quad=Non
         Quadrature rule of the model table (:func:`~fastmf.exact.decoder.quadrature_rule`); ``I_q(X;Z)`` always
         uses Gauss-Hermite nodes adapted to each encoder Gaussian.
     n_quad_encoder : int, optional
-        Gauss-Hermite nodes per dimension for ``I_q(X;Z)`` (default ``DEFAULT_N_QUAD``; n_quad when
-        latent_dim > 3).
+        Gauss-Hermite nodes per dimension for ``I_q(X;Z)`` and, with a mixture prior, for the rate (default
+        ``DEFAULT_N_QUAD``; n_quad when latent_dim > 3).
     tol : float
         Tolerance (nats) of the inequality checks and of the flag ``R < I_data(A;B) - tol``.
     n_samples, seed :
         Importance sampling of the model table when latent_dim > 3 and n_quad is None (then the I(X;Z) and
-        chain fields are None).
+        chain fields are None, and the rate against a mixture prior is a Monte Carlo estimate from the same seed).
     max_work : int
         Work cap passed to the computations (see :func:`~fastmf.exact.decoder.log_prob_table`).
+    prior : None or (log_weights, means, logvars)
+        The model's latent prior: None for ``N(0, I)``, or a mixture of diagonal Gaussians (a VAE's
+        ``vae.prior_mixture()``; :func:`~fastmf.exact.latent_prior.check_prior`). The model table and the rate
+        follow it; ``I_q(X;Z)`` does not depend on it. The report's ``prior`` field names it.
+    encoder_mi : bool
+        False skips ``I_q(X;Z)`` (its cost ``O(S**2 n_quad**d)`` for S distinct configurations rules out a full
+        table of N = 16): ``mi_xz_encoder``, ``rate_bound_holds`` and ``chain_holds`` are then None.
 
     Returns
     -------
@@ -374,31 +453,36 @@ def capacity_report(data, decoder, latent_dim, encoder, cuts=None, *, n_quad=Non
     d = check_int("latent_dim", latent_dim, 1)
     tol = check_real("tol", tol, nonnegative=True)
     cuts = _check_cuts(cuts, N)
+    prior = check_prior(prior, d)
     if not callable(encoder):
         raise TypeError(f"encoder must be callable (x -> (mu, logvar)), got {type(encoder).__name__}")
     quad = d <= 3 or n_quad is not None
+    nq_enc = n_quad_encoder if n_quad_encoder is not None or d <= 3 else n_quad
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if quad:
         model = log_prob_table(decoder, N, d, method="quadrature", n_quad=n_quad, check=check, rule=rule,
-                               max_work=max_work)
+                               max_work=max_work, prior=prior)
+        R = rate(encoder, data, latent_dim=d, prior=prior, n_quad=nq_enc, check=check and prior is not None,
+                 max_work=max_work)
     else:
-        model = log_prob_table(decoder, N, d, method="importance", n_samples=n_samples, seed=seed,
-                               max_work=max_work)
+        model = log_prob_table(decoder, N, d, method="importance", n_samples=n_samples, seed=rng,
+                               max_work=max_work, prior=prior)
+        R = rate(encoder, data, latent_dim=d, prior=prior, seed=rng, max_work=max_work)
     with np.errstate(invalid="ignore", divide="ignore"):  # -inf entries of an empirical table
         mi_data = tuple(info.mutual_information(data_log_p, a) for a in cuts)
         h_data = info.entropy(data_log_p)
     mi_model = tuple(model.mutual_information(a) for a in cuts)
-    R = rate(encoder, data, latent_dim=d)
     mi_xz = iq = dpi = bound = chain = qmi = None
     if quad:
         mi_xz = model.mutual_information_xz()
-        nq_enc = n_quad_encoder if n_quad_encoder is not None or d <= 3 else n_quad
-        iq = encoder_mutual_information(encoder, data, n_quad=nq_enc, check=check, latent_dim=d,
-                                        max_work=max_work)
-        errs = [e for e in (mi_xz.quad_error, iq.quad_error) if e is not None]
+        if encoder_mi:
+            iq = encoder_mutual_information(encoder, data, n_quad=nq_enc, check=check, latent_dim=d,
+                                            max_work=max_work)
+            bound = bool(iq.value <= R.value + tol + (iq.quad_error or 0.0) + (R.quad_error or 0.0))
+        errs = [e for e in (mi_xz.quad_error, iq and iq.quad_error, R.quad_error) if e is not None]
         qmi = max(errs) if errs else None
         dpi = tuple(bool(m <= mi_xz.value + tol) for m in mi_model)
-        bound = bool(iq.value <= R.value + tol + (iq.quad_error or 0.0))
-        chain = all(dpi) and bound
+        chain = None if bound is None else all(dpi) and bound
     flagged = tuple(a for a, m in zip(cuts, mi_data) if R.value < m - tol)
     return CapacityReport(
         N=N, latent_dim=d, n_data_samples=None if samples is None else len(samples), method=model.method,
@@ -407,4 +491,4 @@ def capacity_report(data, decoder, latent_dim, encoder, cuts=None, *, n_quad=Non
         entropy_data=h_data, entropy_model=model.entropy(),
         kl_data_model=info.kl_divergence(data_log_p, model.log_p), quad_error=model.quad_error,
         quad_error_mi=qmi, dpi_holds=dpi, rate_bound_holds=bound, chain_holds=chain, flagged_cuts=flagged,
-        tol=tol)
+        tol=tol, prior=prior_label(prior))

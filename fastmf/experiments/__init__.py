@@ -5,7 +5,7 @@ Available: ``capacity`` (rate against bipartite MI as beta varies), ``hopfield``
 a trained VAE), ``curie-weiss`` (beta J and beta h read off across T_c), ``maier-saupe`` (nematic order and beta J
 across the isotropic-nematic transition, discrete axes), ``potts-multinomial`` (q = 3 phases, categorical decoder),
 ``ising-phases`` (beta-VAE study of FM, AFM and PM lattice data, and the beta^2-VAE), ``ising-critical`` (the
-negative control across T_c), ``retina`` (a generalized Hopfield model of a neural population, from data) and
+negative control across T_c), ``vae-kl`` (KL(p_exact || p_VAE) of the whole configuration at N <= 16), ``retina`` (a generalized Hopfield model of a neural population, from data) and
 ``driven-glass`` (absorbed work and beta-VAE bottleneck measures of a spin glass driven by switching fields).
 """
 import importlib
@@ -15,7 +15,8 @@ __all__ = ["EXPERIMENTS", "run_experiment"]
 #: name -> module with ``run(out, quick=False, seed=0, printer=print) -> Report``
 EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "curie_weiss", "maier-saupe": "maier_saupe",
                "potts-multinomial": "potts_multinomial", "ising-phases": "ising_phases",
-               "ising-critical": "ising_critical", "retina": "retina", "driven-glass": "driven_glass"}
+               "ising-critical": "ising_critical", "vae-kl": "vae_kl", "retina": "retina",
+               "driven-glass": "driven_glass"}
 #: experiments that take options beyond quick/seed (name -> accepted keywords)
 OPTIONS = {"retina": ("data", "variable", "salamander160", "progress"),
            "driven-glass": ("graph", "n_spins", "temperature", "h0", "tau", "n_fields", "n_chains", "n_train",

@@ -35,7 +35,7 @@ def run(out, quick=False, seed=0, printer=print):
 
         def encoder(x, vae=vae):
             return vae.encode(np.asarray(x).astype(np.int8))
-        cap = capacity_report(data, vae.fields, 1, encoder, check=False)
+        cap = capacity_report(data, vae.fields, 1, encoder, check=False, prior=vae.prior_mixture())
         i_max = float(np.max(cap.mi_data))
         results.append({"beta": b, "rate": cap.rate, "max_mi_data": i_max, "kl": cap.kl_data_model,
                         "flagged": len(cap.flagged_cuts), "mi_xz_model": cap.mi_xz_model})
