@@ -225,29 +225,7 @@ def test_save_load_round_trip(curie_weiss_vae, tmp_path):
         VAE.load(tmp_path / "bad.npz")
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_resumed_training_equals_uninterrupted(tmp_path, monkeypatch, dtype):
-    x = sample_curie_weiss(16, 1.1, n_samples=600, seed=4)[0]
-    settings = dict(latent_dim=2, hidden=(16,), epochs=5, batch_size=64, seed=3, dtype=dtype, kl_warmup=2,
-                    patience=10)
-    whole = VAE(**settings).fit(x)
-    path = tmp_path / "ckpt.npz"
-    original = VAE._save_checkpoint
-
-    def interrupt(self, p, next_epoch, *args):
-        original(self, p, next_epoch, *args)
-        if next_epoch == 3:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(VAE, "_save_checkpoint", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        VAE(**settings).fit(x, checkpoint=path)
-    monkeypatch.setattr(VAE, "_save_checkpoint", original)
-    resumed = VAE(**settings).fit(x, checkpoint=path)
-    for k in whole.params_:
-        np.testing.assert_array_equal(whole.params_[k], resumed.params_[k])
-    assert resumed.history_ == whole.history_
-    with pytest.raises(ValueError, match="other settings"):
-        VAE(**{**settings, "lr": 0.1}).fit(x, checkpoint=path)
+# resuming a checkpoint bit for bit, with every prior and dtype: tests/test_vae_priors.py
 
 
 def test_nan_stops_with_last_good_parameters():
