@@ -1,10 +1,12 @@
 """Latent draws and decoder evaluation shared by the read-offs (:mod:`fastmf.decode.readoff`,
-:mod:`fastmf.decode.curie_weiss`)."""
+:mod:`fastmf.decode.curie_weiss`, :mod:`fastmf.decode.nematic`). Prior draws come from the decoder's own latent
+prior (:mod:`fastmf.decode.prior`): a VAE's learned mixture, ``N(0, I)`` for a plain callable."""
 import math
 
 import numpy as np
 
 from ..kernels.validation import check_int
+from .prior import latent_prior
 
 __all__ = ["LOG_SQRT_2PI", "as_decoder", "as_generator", "evaluate_fields", "field_samples", "log2cosh",
            "posterior_draws", "weighted_least_squares"]
@@ -103,13 +105,16 @@ def field_samples(decoder, n_draws, seed=0, latent_dim=None, antithetic=False):
     Parameters
     ----------
     decoder : callable or VAE-like
-        ``Z (n, d) -> logits (n, N)``, or an object with ``.fields`` and ``.latent_dim``.
+        ``Z (n, d) -> logits (n, N)``, or an object with ``.fields`` and ``.latent_dim``. A VAE (an object with
+        ``sample_latents``) is drawn from its own prior (:func:`fastmf.decode.prior.latent_prior`); anything
+        else from ``N(0, I)``.
     n_draws : int
     seed : int or numpy.random.Generator
     latent_dim : int, optional
         Required for a plain callable.
     antithetic : bool
-        Second half = minus the first (n_draws even): odd latent maps then average to exactly 0.
+        Second half = minus the first (n_draws even): odd latent maps then average to exactly 0. Valid only for
+        a prior symmetric under ``z -> -z`` (``N(0, I)``); refused for any other.
 
     Returns
     -------
@@ -120,7 +125,11 @@ def field_samples(decoder, n_draws, seed=0, latent_dim=None, antithetic=False):
     n = check_int("n_draws", n_draws, 1)
     if antithetic and n % 2:
         raise ValueError(f"antithetic sampling needs an even n_draws, got {n}")
-    z = as_generator(seed).standard_normal((n // 2 if antithetic else n, d))
+    prior = latent_prior(decoder, d)
+    if antithetic and not prior.is_symmetric:
+        raise ValueError("antithetic draws (z, -z) need a prior symmetric under z -> -z; this model's learned "
+                         "prior is not")
+    z = prior.sample(n // 2 if antithetic else n, as_generator(seed))
     z = np.concatenate([z, -z]) if antithetic else z
     return z, evaluate_fields(fields, z)
 
@@ -128,9 +137,11 @@ def field_samples(decoder, n_draws, seed=0, latent_dim=None, antithetic=False):
 def posterior_draws(vae, data, n_draws=None, seed=0):
     """Draws of the aggregate posterior ``q(z) = mean_x q(z | x)`` over ``data``: ``mu(x) + sigma(x) eps``.
 
-    Where the data have separated modes (an ordered phase), a trained VAE's prior push-forward under-weights the
-    rarer modes (the prior has "holes" between the posterior clusters), so read-offs from prior draws inherit
-    that error; the aggregate posterior puts each mode at its weight in the data.
+    Where the data have separated modes (an ordered phase), the push-forward of a standard normal prior
+    under-weights the rarer modes (the prior has "holes" between the posterior clusters), and read-offs from
+    prior draws inherit that error; a learned prior (:mod:`fastmf.vae.priors`) is fitted to the aggregate
+    posterior and closes most of them. The aggregate posterior puts each mode at its weight in the data, which
+    makes it the reference for prior draws.
 
     Parameters
     ----------

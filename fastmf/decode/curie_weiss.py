@@ -17,14 +17,16 @@ The site average gbar(z) of the logits is the latent field. Three ways to fit th
   density-shape fits of such collapsed peaks fail (beta h = -0.11 for 0.007 at N = 256, T = 0.7), while the
   moments keep beta J and beta h (0.5 % and 4 % there, with aggregate-posterior draws).
 * "exact": least squares on the log density for a 1-D latent with gbar monotone: uniform g grid, z(g) by
-  bisection, ``q = phi_N(z) |dz/dg|`` by finite differences in g (weights = mass).
+  bisection, ``q = p(z) |dz/dg|`` (p the latent prior's density) by finite differences in g (weights = mass).
 * "histogram": least squares on a histogram of prior draws (``log(k / (n dg)) + 1/(2k)``, Poisson
   bias-corrected, weights k = 1/var(log k)).
 
-The draws: by default the prior ``z ~ N(0, I)`` (quadrature for a 1-D latent with "moments"). A trained VAE's
-prior push-forward under-weights a minority basin (prior holes: 0.8 % instead of 4.5 % in the example above),
-which biases beta h; pass ``Z=posterior_draws(vae, data)`` (:func:`fastmf.decode.common.posterior_draws`) to use
-the aggregate posterior over the training data instead.
+The draws: by default the decoder's latent prior (:mod:`fastmf.decode.prior`: a VAE's own, learned or standard;
+``N(0, I)`` for a plain callable), by quadrature over its components for a 1-D latent with "moments". Every
+formula above is about the push-forward ``q(g)`` of that prior, whatever it is. The push-forward of a standard
+normal prior under-weights a minority basin (prior holes: 0.8 % instead of 4.5 % in the example above), which
+biases beta h; pass ``Z=posterior_draws(vae, data)`` (:func:`fastmf.decode.common.posterior_draws`) to use the
+aggregate posterior over the training data instead (a learned prior should agree with it).
 """
 import math
 import warnings
@@ -35,8 +37,8 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from ..kernels.validation import check_int, check_real
-from .common import (LOG_SQRT_2PI, as_decoder, as_generator, evaluate_fields, log2cosh,
-                     weighted_least_squares)
+from .common import as_decoder, as_generator, evaluate_fields, log2cosh, weighted_least_squares
+from .prior import latent_prior
 
 __all__ = ["CurieWeissReadoff", "curie_weiss_readoff"]
 
@@ -80,9 +82,9 @@ class CurieWeissReadoff:
     moments: np.ndarray
 
 
-def _cw_exact(gbar_of, z_max, n_grid):
-    """``(g, log q, weights)`` from the 1-D map z -> gbar; None when it is not monotone."""
-    zs = np.linspace(-z_max, z_max, 4 * n_grid + 1)
+def _cw_exact(gbar_of, prior, z_max, n_grid):
+    """``(g, log q, weights)`` from the 1-D map z -> gbar under the 1-D ``prior``; None when it is not monotone."""
+    zs = np.linspace(*prior.support_1d(z_max), 4 * n_grid + 1)
     gs = gbar_of(zs)
     sgn = 1.0 if gs[-1] >= gs[0] else -1.0
     if np.any(sgn * np.diff(gs) < -1e-12 * (np.ptp(gs) + 1.0)) or np.ptp(gs) == 0:
@@ -96,7 +98,7 @@ def _cw_exact(gbar_of, z_max, n_grid):
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     z, dzdg = 0.5 * (lo + hi), np.abs(np.gradient(0.5 * (lo + hi), g))
     ok = dzdg > 0
-    log_q = -0.5 * z[ok] ** 2 - LOG_SQRT_2PI + np.log(dzdg[ok])
+    log_q = prior.log_density(z[ok].reshape(-1, 1)) + np.log(dzdg[ok])
     return g[ok], log_q, np.exp(log_q)
 
 
@@ -136,12 +138,13 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
     ----------
     decoder : callable or VAE-like
         ``Z (n, d) -> logits (n, N)``, or an object with ``.fields`` and ``.latent_dim``; the site average
-        ``gbar(z)`` of the logits is the latent field.
+        ``gbar(z)`` of the logits is the latent field. A VAE (with ``sample_latents``) is read over its own
+        latent prior, anything else over ``N(0, I)`` (:func:`fastmf.decode.prior.latent_prior`).
     N : int, optional
         System size in the formulas (default: the decoder's number of sites).
     n_draws : int
         Prior draws (>= 100) for "histogram", and for "moments" when the latent is not 1-D (a 1-D latent uses
-        quadrature); 4096 of them give ``site_spread``.
+        quadrature over the prior's components); 4096 of them give ``site_spread``.
     seed : int or numpy.random.Generator
     latent_dim : int, optional
         Required for a plain callable.
@@ -153,7 +156,8 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
     n_bins, min_count : int
         Histogram bins (default ``clip(sqrt(n_draws), 50, 1000)``); bins with fewer draws than min_count are dropped.
     n_grid, z_max : int, float
-        g grid points and latent range ``[-z_max, z_max]`` of the exact method.
+        g grid points of the exact method, and its latent range: every prior component out to ``z_max``
+        standard deviations (``[-z_max, z_max]`` for ``N(0, 1)``).
 
     Returns
     -------
@@ -172,7 +176,8 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
             raise ValueError(f"Z must be finite latent draws of shape (n >= 100, {d}), got {Z.shape}")
         if method == "exact":
             raise ValueError("method='exact' integrates over the prior; it does not take draws Z")
-    z0 = rng.standard_normal((min(n_draws, 4096), d)) if Z is None else Z[:4096]
+    prior = latent_prior(decoder, d)
+    z0 = prior.sample(min(n_draws, 4096), rng) if Z is None else Z[:4096]
     G0 = evaluate_fields(fields, z0)
     N = G0.shape[1] if N is None else check_int("N", N, 1)
     spread = float(np.sqrt(np.mean((G0 - G0.mean(axis=1, keepdims=True)) ** 2)))
@@ -180,8 +185,8 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
     nb = int(np.clip(math.sqrt(n_draws), 50, 1000)) if n_bins is None else check_int("n_bins", n_bins, 5)
     chi2 = None
     if method == "exact":
-        exact = (_cw_exact(lambda zz: evaluate_fields(fields, zz.reshape(-1, 1), site_mean), z_max, n_grid)
-                 if d == 1 else None)
+        exact = (_cw_exact(lambda zz: evaluate_fields(fields, zz.reshape(-1, 1), site_mean), prior, z_max,
+                           n_grid) if d == 1 else None)
         if exact is None:
             raise ValueError(f"method='exact' needs latent_dim == 1 (got {d}) and a site-averaged field monotone "
                              "in z")
@@ -190,12 +195,12 @@ def curie_weiss_readoff(decoder, N=None, n_draws=200_000, seed=0, latent_dim=Non
         if Z is not None:
             gbar, wd = evaluate_fields(fields, Z, site_mean), np.ones(len(Z))
         elif method == "moments" and d == 1:  # quadrature: the prior's moments without sampling error
-            zq = np.linspace(-8.0, 8.0, 16001)
-            gbar, wd = evaluate_fields(fields, zq.reshape(-1, 1), site_mean), np.exp(-0.5 * zq * zq)
+            zq, wd = prior.quadrature_1d()
+            gbar = evaluate_fields(fields, zq.reshape(-1, 1), site_mean)
         else:
             gbar = site_mean(G0)
             if n_draws > len(z0):
-                z_more = rng.standard_normal((n_draws - len(z0), d))
+                z_more = prior.sample(n_draws - len(z0), rng)
                 gbar = np.concatenate([gbar, evaluate_fields(fields, z_more, site_mean)])
             wd = np.ones(len(gbar))
         if np.ptp(gbar) == 0:

@@ -7,6 +7,11 @@ Maier-Saupe estimator, and builds the generalized Hopfield effective model. The 
 
     result = decode_model(load_vae("vae.npz"), "hopfield", n_patterns=3)
     result.save("decoded/", model_file="vae.npz")   # decoded.json, patterns.npy
+
+Prior draws come from the VAE's own latent prior (learned or standard, :mod:`fastmf.decode.prior`). A
+Curie-Weiss read-off over the aggregate posterior also reports the same read-off over prior draws
+(``prior_draws_beta_J``, ``prior_draws_beta_h``): where they disagree, the prior's push-forward does not weight
+the basins as the data do.
 """
 import dataclasses
 import json
@@ -50,6 +55,10 @@ class DecodeResult:
         File name -> array, written as ``.npy`` files (``patterns.npy``, ``fields.npy``).
     effective_model : GeneralizedHopfield or None
         The generalized Hopfield model (kind ``"generic"``), written as ``effective_model.npz``.
+    prior_readoff : CurieWeissReadoff or None
+        Kind ``"curie-weiss"`` with data: the same read-off over the prior's draws, next to :attr:`readoff` over
+        the aggregate posterior (its ``beta_J`` and ``beta_h`` are ``values["prior_draws_beta_J"]`` and
+        ``values["prior_draws_beta_h"]``).
     """
 
     kind: str
@@ -60,6 +69,7 @@ class DecodeResult:
     values: dict
     arrays: dict
     effective_model: object = None
+    prior_readoff: object = None
 
     def summary(self, model_file=None):
         """The content of ``decoded.json``.
@@ -150,17 +160,21 @@ def _latent_draws(vae, data, seed):
 
 
 def _readoff(vae, kind, n_patterns, Z, axes, seed):
-    """``(read-off, values, arrays, effective model)`` of one kind."""
+    """``(read-off, values, arrays, effective model, prior-draws read-off)`` of one kind."""
     from . import readoff
 
     if kind == "curie-weiss":
         r = readoff.curie_weiss_readoff(vae, seed=seed, Z=Z)
-        return r, dict(beta_J=r.beta_J, beta_h=r.beta_h, method=r.method, fit_residual_rms=r.residual_rms), {}, None
+        values = dict(beta_J=r.beta_J, beta_h=r.beta_h, method=r.method, fit_residual_rms=r.residual_rms)
+        prior = None if Z is None else readoff.curie_weiss_readoff(vae, seed=seed)
+        if prior is not None:
+            values.update(prior_draws_beta_J=prior.beta_J, prior_draws_beta_h=prior.beta_h)
+        return r, values, {}, None, prior
     if kind == "hopfield":
         r = readoff.hopfield_readoff(vae, n_patterns, seed=seed)
         values = dict(n_patterns=len(r.patterns), singular_values=r.singular_values[:2 * len(r.patterns) + 2],
                       pattern_residuals=r.residuals, patterns_file="patterns.npy")
-        return r, values, {"patterns.npy": r.patterns.astype(np.int8)}, None
+        return r, values, {"patterns.npy": r.patterns.astype(np.int8)}, None, None
     if kind == "generic":
         from .effective import GeneralizedHopfield
         r = readoff.generic_readoff(vae, n_patterns, seed=seed)
@@ -168,7 +182,7 @@ def _readoff(vae, kind, n_patterns, Z, axes, seed):
         values = dict(n_significant=r.n_significant, n_patterns=r.n_patterns,
                       singular_values=r.singular_values[:2 * r.n_patterns + 2], patterns_file="patterns.npy",
                       fields_file="fields.npy", effective_model="effective_model.npz")
-        return r, values, {"patterns.npy": model.patterns, "fields.npy": model.fields}, model
+        return r, values, {"patterns.npy": model.patterns, "fields.npy": model.fields}, model, None
     from .nematic import maier_saupe_readoff
     r = maier_saupe_readoff(vae, vae.axes if axes is None else axes, seed=seed, Z=Z)
     # the projection estimator where its exact law applies (equiangular axes, N <= 200), else the identity
@@ -176,7 +190,7 @@ def _readoff(vae, kind, n_patterns, Z, axes, seed):
     values = dict(S=r.S_mean, beta_J=r.beta_J_proj if proj else r.beta_J,
                   beta_J_method="projection" if proj else "identity", beta_J_identity=r.beta_J,
                   beta_J_ml=r.beta_J_ml, beta_J_proj=r.beta_J_proj, beta_J_mf=r.beta_J_mf)
-    return r, values, {}, None
+    return r, values, {}, None, None
 
 
 def decode_model(vae, kind, *, n_patterns=None, data=None, axes=None, seed=0):
@@ -199,7 +213,8 @@ def decode_model(vae, kind, *, n_patterns=None, data=None, axes=None, seed=0):
         ``"curie-weiss"`` / ``"maier-saupe"``: the training data (a sample file, a
         :class:`~fastmf.io.SampleSet` or configurations); the read-off then uses latent draws from the
         aggregate posterior over it instead of the prior, which a trained VAE under-weights in its rarer modes
-        (ordered phases).
+        (with a standard normal prior, in ordered phases); a Curie-Weiss read-off then also reports its values
+        over prior draws (``prior_draws_beta_J``, ``prior_draws_beta_h``; :attr:`DecodeResult.prior_readoff`).
     axes : array (D, 3), optional
         ``"maier-saupe"``: the decoder's unit axes (default: the VAE's own).
     seed : int
@@ -218,6 +233,6 @@ def decode_model(vae, kind, *, n_patterns=None, data=None, axes=None, seed=0):
     """
     seed, n_patterns = _check(vae, kind, n_patterns, data, axes, seed)
     Z, label = _latent_draws(vae, data, seed)
-    r, values, arrays, model = _readoff(vae, kind, n_patterns, Z, axes, seed)
+    r, values, arrays, model, prior = _readoff(vae, kind, n_patterns, Z, axes, seed)
     return DecodeResult(kind=kind, seed=seed, latent_dim=vae.latent_dim, latent_draws=label, readoff=r,
-                        values=values, arrays=arrays, effective_model=model)
+                        values=values, arrays=arrays, effective_model=model, prior_readoff=prior)

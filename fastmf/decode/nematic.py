@@ -12,8 +12,11 @@ with ``X`` symmetric traceless (5 dof): the decoder is categorical over the axes
 ``c n_d^T X n_d`` (+ any constant). The decoder of a trained VAE is such a map ``z -> logits`` up to a
 reparametrisation of the latent, so what can be read off is the *field tensor* ``A(z) = c X(z)``.
 
-Read-off, per latent draw ``z ~ N(0, I)``
------------------------------------------
+Read-off, per latent draw ``z ~ p(z)``
+--------------------------------------
+``p(z)`` is the decoder's latent prior (:mod:`fastmf.decode.prior`): a VAE's own (a learned mixture or the
+standard normal), ``N(0, I)`` for a plain callable.
+
 1. Logits ``l_id(z)`` (sites i, axes d); site-average ``l_d(z)`` (mean-field decoder: all sites alike).
 2. Least squares over ``d`` of ``l_d = sum_k a_k n_d^T B_k n_d + b`` (``B_k`` a Frobenius-orthonormal basis of the
    symmetric traceless matrices): 6 unknowns, so ``D >= 6`` axes whose design matrix has rank 6 are required
@@ -34,8 +37,11 @@ The coupling ``beta J`` (two estimators)
 
       beta J = E[Tr A^2] / (E[Tr(A Q_dec)] + 15 / (2N)).
 
-  Only expectations over the push-forward of ``N(0, I)`` enter, so it is invariant under any reparametrisation
-  of the latent; it holds if the decoder's latent distribution is the model's ``p(X)`` (a well-trained VAE).
+  Only expectations over the push-forward of the prior enter (the law of ``A`` under ``z ~ p(z)``), and that
+  law does not change when the latent is reparametrised (``z -> z'`` with the prior carried along), so the
+  estimator does not depend on the prior's form, only on the push-forward: it holds if the push-forward of the
+  model's own prior is the model's ``p(X)`` (a well-trained VAE). The draws must therefore come from that
+  prior; ``N(0, I)`` draws through a decoder trained with a learned prior read off a different ``p(X)``.
 * ``beta_J_mf`` (mean-field saddle, N -> infinity): the saddle point satisfies ``X = Q_dec(c X)``, i.e. the field
   tensor is ``A = beta J Q_order`` (in this convention; writing the logits as ``(3/2) beta J n^T Q n`` instead
   would put the ``3/2`` in ``c``, not in the read-off of ``beta J``). Least squares over draws:
@@ -51,6 +57,7 @@ from scipy.optimize import brentq
 from scipy.special import gammaln
 
 from ..exact.maier_saupe import traceless_basis
+from .prior import latent_prior
 
 __all__ = ["NematicReadoff", "decoder_order_tensor", "expected_trace_Q2", "fit_field_tensor", "icosahedral_axes",
            "maier_saupe_readoff"]
@@ -237,13 +244,14 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
     decoder_or_vae : VAE (``decoder="nematic"`` or ``"categorical"``) or callable ``Z (n, k) -> logits (n, N, D)``
     axes : array (D, 3), D >= 6
     n_draws, seed : int
-        Latent draws ``z ~ N(0, I)``.
+        Latent draws from the decoder's prior (a VAE's own, ``N(0, I)`` for a plain callable:
+        :func:`fastmf.decode.prior.latent_prior`).
     latent_dim : int, optional
         Needed for a plain callable.
     Z : array (n, k), optional
-        Latent draws to use instead of the prior ``N(0, I)``, e.g. the aggregate posterior
-        ``mu(x) + sigma(x) eps`` over the data: where the prior has holes between separated modes (ordered
-        phase), the prior push-forward is not ``p(X)`` but the aggregate posterior approximates it.
+        Latent draws to use instead of the prior, e.g. the aggregate posterior ``mu(x) + sigma(x) eps`` over the
+        data: where a standard normal prior has holes between separated modes (ordered phase), its push-forward
+        is not ``p(X)`` but the aggregate posterior approximates it.
 
     Returns
     -------
@@ -252,7 +260,7 @@ def maier_saupe_readoff(decoder_or_vae, axes, n_draws=4000, seed=0, latent_dim=N
     fields, k = _fields_fn(decoder_or_vae, latent_dim)
     axes, _, _ = _design(axes)
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((int(n_draws), k)) if Z is None else np.asarray(Z, dtype=np.float64)
+    Z = latent_prior(decoder_or_vae, k).sample(int(n_draws), rng) if Z is None else np.asarray(Z, np.float64)
     A, Qd, res, S_sample, trQu2 = [], [], [], [], []
     T = (3.0 * np.einsum("da,db->dab", axes, axes) - np.eye(3)) / 2.0
     N = None

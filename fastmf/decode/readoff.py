@@ -1,7 +1,10 @@
 """Read microscopic mean-field parameters off a factorized Bernoulli decoder (docs/theory.rst).
 
-A decoder maps latents Z (n, d), z ~ N(0, I), to logits G (n, N), ``p(s_i = +1 | z) = sigmoid(g_i(z))``: a
-VAE-like object (``.fields``, ``.latent_dim``) or a callable plus ``latent_dim``. Logs are natural.
+A decoder maps latents Z (n, d) to logits G (n, N), ``p(s_i = +1 | z) = sigmoid(g_i(z))``: a VAE-like object
+(``.fields``, ``.latent_dim``) or a callable plus ``latent_dim``. Latents are drawn from the decoder's prior
+p(z) (:mod:`fastmf.decode.prior`): a VAE's own (a learned mixture or the standard normal), ``N(0, I)`` for a
+plain callable; the model is the push-forward of p(z), and every formula below is about that push-forward.
+Logs are natural.
 
 **Curie-Weiss**: :func:`curie_weiss_readoff` (:mod:`fastmf.decode.curie_weiss`) fits ``beta J`` and ``beta h`` to the
 distribution of the site-averaged field.
@@ -20,10 +23,13 @@ the coordinates in the K-dim span, ``log q(u) - sum_i ln 2cosh(g_i/2) = -u^T A u
     Xi = (sqrt(N) / 2) A^{-1/2} V   (one gauge: Xi is defined up to a rotation; J and h are not).
 
 (Curie-Weiss: ``J_ij = beta J / N``, ``h_i = beta h``.) :func:`generic_readoff` fits it when latent_dim = K and
-the map is invertible (``log q(u) = log phi_N(z) - log|det du/dz|``, central differences at prior draws).
-Model-free, always: ``mean_fields = mean_z g / 2`` (= h when ``E phi = 0``, e.g. an odd latent map) and
+the map is invertible (``log q(u) = log p(z) - log|det du/dz|`` with p the latent prior's density, central
+differences at prior draws). Model-free, always: ``mean_fields = mean_z g / 2`` (= h when ``E phi = 0``, e.g. an
+odd latent map under a prior symmetric in z -> -z, where the draws are antithetic) and
 ``patterns = sigma_k v_k / (2 sqrt(n))``: ``g - gbar = 2 sum_k patterns_k phi_k`` with unit mean-square
-coordinates over the draws (not the model's xi scale).
+coordinates over the draws (not the model's xi scale). The Hopfield span is that of the logits over the draws:
+draws from another prior (N(0, I) for a learned-prior VAE) also visit latents the model gives no mass, whose
+logits need not lie in the patterns' span.
 """
 import math
 import warnings
@@ -33,9 +39,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..kernels.validation import check_int, check_real
-from .common import (LOG_SQRT_2PI, as_decoder, as_generator, evaluate_fields, field_samples, log2cosh,
-                     posterior_draws, weighted_least_squares)
+from .common import (as_decoder, as_generator, evaluate_fields, field_samples, log2cosh, posterior_draws,
+                     weighted_least_squares)
 from .curie_weiss import CurieWeissReadoff, curie_weiss_readoff
+from .prior import latent_prior
 
 __all__ = ["CurieWeissReadoff", "GenericReadoff", "HopfieldReadoff", "curie_weiss_readoff", "field_samples",
            "generic_readoff", "hopfield_readoff", "posterior_draws", "significant_directions"]
@@ -176,7 +183,7 @@ def hopfield_readoff(decoder, P=None, n_draws=4000, seed=0, true_patterns=None, 
     P : int, optional
         Number of patterns (default: :func:`significant_directions` of the spectrum).
     n_draws : int
-        Prior draws for the SVD.
+        Prior draws for the SVD (the decoder's own prior: :func:`field_samples`).
     true_patterns : array_like (P', N), optional
         Known +-1 patterns to match (order and sign) and score.
     tol, n_restarts : float, int
@@ -205,8 +212,8 @@ def hopfield_readoff(decoder, P=None, n_draws=4000, seed=0, true_patterns=None, 
     return HopfieldReadoff(pats, s, res, mean, *matched)
 
 
-def _density_fit(fields, z, mean, V, eps=1e-4):
-    """``(A, b, rms)`` of ``log q(u) - sum ln 2cosh(g/2) = -u^T A u / 2 + b^T u + c`` at draws z."""
+def _density_fit(fields, prior, z, mean, V, eps=1e-4):
+    """``(A, b, rms)`` of ``log q(u) - sum ln 2cosh(g/2) = -u^T A u / 2 + b^T u + c`` at draws z of ``prior``."""
     n, K = z.shape
     G, jac = evaluate_fields(fields, z), np.empty((n, K, K))
     for j in range(K):
@@ -214,7 +221,7 @@ def _density_fit(fields, z, mean, V, eps=1e-4):
         jac[:, :, j] = (evaluate_fields(fields, z + dz) - evaluate_fields(fields, z - dz)) @ V.T / (2.0 * eps)
     sign, logdet = np.linalg.slogdet(jac)
     u, ok = (G - mean) @ V.T, sign != 0
-    y = -0.5 * np.sum(z * z, axis=1) - K * LOG_SQRT_2PI - logdet - log2cosh(0.5 * G).sum(axis=1)
+    y = prior.log_density(z) - logdet - log2cosh(0.5 * G).sum(axis=1)
     iu = np.triu_indices(K)
     quad = u[:, iu[0]] * u[:, iu[1]] * np.where(iu[0] == iu[1], -0.5, -1.0)
     X = np.concatenate([quad, u, np.ones((n, 1))], axis=1)
@@ -234,10 +241,12 @@ def generic_readoff(decoder, n_patterns=None, n_draws=4000, seed=0, latent_dim=N
     n_patterns : int, optional
         Directions kept (default: the number of significant directions).
     n_draws : int
-        Prior draws, in antithetic pairs ``(z, -z)`` (an odd number is rounded down).
+        Prior draws; in antithetic pairs ``(z, -z)`` (an odd number rounded down) when the prior is symmetric
+        under ``z -> -z`` (``N(0, I)``), independent draws for a learned prior (pairs would draw from its mirror
+        image too).
     fit, n_fit : bool or None, int
         Fit the density (module docstring; default: when ``latent_dim == n_patterns``, which it needs) on n_fit
-        prior draws (``2 latent_dim + 1`` decoder rows each).
+        prior draws (``2 latent_dim + 1`` decoder rows each), with the prior's log density.
 
     Returns
     -------
@@ -245,8 +254,13 @@ def generic_readoff(decoder, n_patterns=None, n_draws=4000, seed=0, latent_dim=N
     """
     fields, d = as_decoder(decoder, latent_dim)
     n_draws, n_fit = check_int("n_draws", n_draws, 2), check_int("n_fit", n_fit, 10)
-    rng = as_generator(seed)
-    _, G = field_samples(fields, n_draws - n_draws % 2, rng, d, antithetic=True)
+    rng, prior = as_generator(seed), latent_prior(decoder, d)
+    if prior.is_symmetric:  # antithetic pairs: an odd latent map averages to exactly 0
+        z = prior.sample(n_draws // 2, rng)
+        z = np.concatenate([z, -z])
+    else:
+        z = prior.sample(n_draws, rng)
+    G = evaluate_fields(fields, z)
     mean = G.mean(axis=0)
     _, s, Vt = np.linalg.svd(G - mean, full_matrices=False)
     n_sig = significant_directions(s)
@@ -257,7 +271,7 @@ def generic_readoff(decoder, n_patterns=None, n_draws=4000, seed=0, latent_dim=N
     if K != d:
         raise ValueError(f"the density fit needs latent_dim == n_patterns, got {d} and {K}")
     V = Vt[:K]
-    A, b, rms = _density_fit(fields, rng.standard_normal((n_fit, d)), mean, V)
+    A, b, rms = _density_fit(fields, prior, prior.sample(n_fit, rng), mean, V)
     Ainv = np.linalg.pinv(A)
     ev, U = np.linalg.eigh(A)
     xi = 0.5 * math.sqrt(G.shape[1]) * (U / np.sqrt(ev)) @ U.T @ V if (ev > 0).all() else None

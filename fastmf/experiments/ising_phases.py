@@ -8,10 +8,11 @@ the latent (rate -> 0). The ordered phases each have two symmetry-related sector
 data hold five clusters ("sectors"): FM+, FM-, AFM+, AFM-, PM.
 
 Measures: rate and distortion per beta (nats per configuration, on all the data); the per-axis correlation of the
-posterior means with m and m_s, and the rotation-invariant multiple correlation (the prior N(0, I) is isotropic, so
-the latent axes are fixed only up to a rotation: the multiple correlation R of a linear fit of m on (z1, z2) is the
-largest ``|r|`` of any direction in latent space); phase separation as the nearest-centroid accuracy of the posterior
-means over the five sectors; the first-moment isometry: the maximum mean discrepancy with the linear kernel
+posterior means with m and m_s, and the rotation-invariant multiple correlation (nothing aligns the latent axes
+with m or m_s: a standard normal prior is isotropic, and a learned mixture prior sits wherever training puts it;
+the multiple correlation R of a linear fit of m on (z1, z2) is the largest ``|r|`` of any direction in latent
+space); phase separation as the nearest-centroid accuracy of the posterior means over the five sectors; the
+first-moment isometry: the maximum mean discrepancy with the linear kernel
 k(x, y) = x . y / N between two sectors is the squared distance between their mean configurations,
 ``D_ab = |<x>_a - <x>_b| / sqrt(N)``; it is compared with the distance between the sectors' latent centroids (Pearson r
 over the ten sector pairs, and the best single scale factor). A beta^2-VAE (per-site inverse temperatures
@@ -170,8 +171,8 @@ def run(out, quick=False, seed=0, printer=print):
              + f" (range {b2['beta_k_min']:.3f} .. {b2['beta_k_max']:.3f}); rms field per sector "
              + ", ".join(f"{s} {v:.2f}" for s, v in zip(SECTORS, b2["h_rms"])) + ".")
 
-    # checks. Order-parameter alignment: the latent is isotropic, so the check is on the best direction
-    # (multiple correlation); per-axis |r| are reported alongside.
+    # checks. Order-parameter alignment: the latent axes carry no meaning of their own, so the check is on the best
+    # direction (multiple correlation); per-axis |r| are reported alongside.
     informative = [r for r in results if r["rate"] >= 0.1]
     best = max(informative, key=lambda r: min(r["R_m"], r["R_ms"]), default=None)
     rep.check("latent encodes m and m_s", best is not None and min(best["R_m"], best["R_ms"]) > 0.9,

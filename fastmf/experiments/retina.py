@@ -145,7 +145,7 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
         from ..exact.capacity import capacity_report
         try:  # 8 x 8 Gauss-Hermite nodes per encoder Gaussian keep I_q(X;Z) within the work limit
             cap = capacity_report(X, vae.fields, 2, lambda x: vae.encode(np.asarray(x).astype(np.int8)),
-                                  check=False, n_quad_encoder=8)
+                                  check=False, n_quad_encoder=8, prior=vae.prior_mixture())
         except ValueError as exc:  # too many distinct patterns for the exact encoder information
             rep.text(f"Capacity report skipped: {exc}")
     if cap is not None:
