@@ -9,7 +9,9 @@ __all__ = ["add_generate_parser", "add_train_parser", "generate", "train"]
 
 
 def add_train_parser(sub):
-    """Add ``train`` to the subcommands ``sub``; the defaults are :class:`fastmf.vae.VAE`'s (docs/priors.rst)."""
+    """Add ``train`` to the subcommands ``sub``; the defaults are :class:`fastmf.vae.VAE`'s and
+    :data:`fastmf.vae.TRAIN_DEFAULTS` (the mean-field decoder, 100 epochs), measured in docs/priors.rst."""
+    from .vae import TRAIN_DEFAULTS
     from .vae.priors import DEFAULT_COMPONENTS, PRIORS
 
     p = sub.add_parser("train", help="train a VAE on a sample file (from simulate or your own .npz with 'spins')")
@@ -18,16 +20,19 @@ def add_train_parser(sub):
     p.add_argument("--beta", type=nonnegative_float, default=1.0, help="weight of the rate (beta-VAE)")
     p.add_argument("--decoder", choices=("bernoulli", "categorical", "gaussian", "nematic", "beta2"),
                    default="bernoulli")
-    p.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z (no hidden layers)")
+    p.add_argument("--mean-field", action="store_true", help="decoder outputs affine in z, no hidden layers (the "
+                   "default)")
+    p.add_argument("--nonlinear-decoder", action="store_true", help="decoder with hidden layers mirroring --hidden "
+                   "(tanh) instead of the mean-field decoder")
     p.add_argument("--encoder", choices=("mlp", "conv"), default="mlp", help="conv: lattice data (n, L, M)")
     p.add_argument("--axes", type=path, help="(D, 3) .npy unit axes of the nematic decoder")
-    p.add_argument("--hidden", type=widths, default=(256,), help="hidden widths, e.g. 256,256 (',': none, "
-                   "with --mean-field only)")
+    p.add_argument("--hidden", type=widths, default=(256,), help="encoder hidden widths, e.g. 256,256 (',': a "
+                   "linear encoder; mirrored by the decoder with --nonlinear-decoder)")
     p.add_argument("--prior", choices=PRIORS[1:] + PRIORS[:1], default="mog",
                    help="latent prior: a learned mixture of Gaussians (default), the VampPrior, or N(0, I)")
     p.add_argument("--n-components", type=positive_int,
                    help=f"components of a learned prior (default {DEFAULT_COMPONENTS['mog']})")
-    p.add_argument("--epochs", type=positive_int, default=50)
+    p.add_argument("--epochs", type=positive_int, default=TRAIN_DEFAULTS["epochs"])
     p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--lr", type=positive_float, default=2e-3)
     p.add_argument("--lr-schedule", choices=("cosine", "constant"), default="cosine",
@@ -57,18 +62,21 @@ def add_generate_parser(sub):
 def train(args):
     """``fastmf train``: fit a VAE on a sample file and save it (a checkpoint makes it resumable)."""
     from .io.samples import load_samples
-    from .vae import VAE
+    from .vae import TRAIN_DEFAULTS, VAE
 
     inputs = (args.samples, args.axes)
     checks.distinct(args.checkpoint, args.out, "--checkpoint", "--out")
     checks.output_file(args.out, "--out", inputs=inputs + (args.checkpoint,))
     if args.checkpoint is not None:
         checks.output_file(args.checkpoint, "--checkpoint", inputs=inputs)
+    if args.mean_field and args.nonlinear_decoder:
+        raise ValueError("--mean-field and --nonlinear-decoder exclude each other")
     if args.prior == "normal" and args.n_components not in (None, 1):
         raise ValueError(f"--n-components {args.n_components} needs a learned prior (--prior mog or vamp)")
     samples = load_samples(args.samples)
     axes = load_npy(args.axes, "axes") if args.axes is not None else samples.extra.get("axes")
-    vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=args.mean_field,
+    mean_field = not args.nonlinear_decoder and TRAIN_DEFAULTS["mean_field"]
+    vae = VAE(latent_dim=args.latent_dim, hidden=args.hidden, decoder=args.decoder, mean_field=mean_field,
               encoder=args.encoder, beta=args.beta, axes=axes, dtype=args.dtype, lr=args.lr,
               lr_schedule=args.lr_schedule, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
               kl_warmup=args.kl_warmup, prior=args.prior, n_components=args.n_components, seed=args.seed,

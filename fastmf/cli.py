@@ -7,7 +7,7 @@
     fastmf exact ising2d|curie-weiss|hopfield|potts|sk|ea [model parameters as in simulate] --T 2.0
                  [--json] [--profile contiguous|half|none] [--method auto|enumerate|count] [--max-states N]
     fastmf train SAMPLES.npz --latent-dim 2 [--beta 1] [--decoder bernoulli|categorical|gaussian|nematic|beta2]
-                 [--hidden 256,256] [--prior mog|vamp|normal] [--n-components 32] [--epochs 50]
+                 [--hidden 256,256] [--nonlinear-decoder] [--prior mog|vamp|normal] [--n-components 32] [--epochs 100]
                  [--batch-size 128] [--lr 2e-3] [--lr-schedule cosine|constant] --seed 0 --out MODEL.npz
     fastmf generate MODEL.npz --n-samples 1000 [--from-data SAMPLES.npz] --seed 0 --out FILE.npz
     fastmf decode MODEL.npz --kind curie-weiss|hopfield|maier-saupe|generic [--n-patterns P] [--data S.npz] --out DIR

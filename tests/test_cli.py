@@ -319,7 +319,8 @@ def test_decode_curie_weiss_with_posterior_draws(tmp_path, capsys):
     data, model = tmp_path / "cw.npz", tmp_path / "vae.npz"
     assert main(["simulate", "curie-weiss", "--N", "64", "--T", "0.8", "--h", "0.02", "--n-samples", "6000",
                  "--seed", "1", "--out", str(data), "--no-progress"]) == 0
-    assert main(["train", str(data), "--latent-dim", "1", "--hidden", "32", "--epochs", "20", "--seed", "0",
+    # fastmf train's defaults (the mean-field decoder, 100 epochs): 20 epochs read beta J 0.82 with that decoder
+    assert main(["train", str(data), "--latent-dim", "1", "--hidden", "32", "--seed", "0",
                  "--out", str(model), "--no-progress"]) == 0
     assert main(["decode", str(model), "--kind", "curie-weiss", "--data", str(data), "--out", str(tmp_path / "d")]) == 0
     decoded = json.loads((tmp_path / "d" / "decoded.json").read_text())

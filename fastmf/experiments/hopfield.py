@@ -2,8 +2,8 @@
 that reproduce the data.
 
 Equilibrium samples of a Hopfield model with P random patterns below the retrieval transition (the exact latent
-sampler, so every basin and both signs appear) train a VAE with P latent dimensions, a Bernoulli decoder and the
-default settings of ``fastmf train`` (a learned mixture prior, docs/priors.rst). Its decoder fields live in the
+sampler, so every basin and both signs appear) train a VAE with P latent dimensions and the default settings of
+``fastmf train`` (a learned mixture prior and the mean-field Bernoulli decoder, docs/priors.rst). Its decoder fields live in the
 P-dimensional span of the patterns (docs/theory.rst), so the read-off (``fastmf.decode.readoff.hopfield_readoff``)
 recovers the patterns up to order and sign. The generated samples are compared with a fresh, independent
 equilibrium set of the same size: the energy Kolmogorov-Smirnov statistic, the total variation of the basin
@@ -20,7 +20,7 @@ from ..decode import readoff
 from ..models.meanfield import Hopfield
 from ..sampling.meanfield import simulate_meanfield
 from ..stats.two_sample import basin_weights, compare_two_samples, ks_statistic, total_variation
-from ..vae import VAE
+from ..vae import TRAIN_DEFAULTS, VAE
 from .report import Report, pyplot
 
 __all__ = ["run", "SETTINGS", "generated_sample_checks"]
@@ -67,7 +67,7 @@ def run(out, quick=False, seed=0, printer=print):
     samples = simulate_meanfield(model, T, n_samples, seed=seed + 1, progress=False)
     fresh = simulate_meanfield(model, T, n_samples, seed=seed + 3, progress=False).spins
     t1 = time.perf_counter()
-    vae = VAE(latent_dim=P, dtype="float32", seed=seed, progress=False).fit(samples.spins)
+    vae = VAE(latent_dim=P, dtype="float32", seed=seed, progress=False, **TRAIN_DEFAULTS).fit(samples.spins)
     t2 = time.perf_counter()
     found = readoff.hopfield_readoff(vae, P, seed=seed, true_patterns=model.patterns)
     generated = vae.sample(n_samples, seed=seed + 2)
@@ -82,7 +82,8 @@ def run(out, quick=False, seed=0, printer=print):
         ("sites N, patterns P, temperature T", f"{N}, {P}, {T}"),
         ("samples (exact latent sampler)", f"{n_samples} training, {n_samples} fresh "
                                            f"({samples.metadata.get('sampler')}), {n_samples} generated"),
-        ("VAE", f"latent {P}, hidden {vae.hidden}, {vae.epochs} epochs, {vae.prior} prior ({vae.n_components} "
+        ("VAE", f"latent {P}, encoder hidden {vae.hidden}, decoder hidden {vae.decoder_hidden or 'none (mean-field)'}, "
+                f"{vae.epochs} epochs, {vae.prior} prior ({vae.n_components} "
                 f"components), final rate {last['rate']:.3f} +- {last.get('rate_se', 0):.3f}, "
                 f"distortion {last['distortion']:.3f}"),
         ("pattern overlaps |xi_hat . xi| / N", ", ".join(f"{o:.3f}" for o in overlaps)),

@@ -4,6 +4,6 @@
 :mod:`.optim`; data formats: :mod:`.data`; convolutional encoder: :mod:`.conv`; memory estimates checked before
 allocating: :mod:`.sizes`; reading saved models and training checkpoints with full checks: :mod:`.files`.
 """
-from .model import VAE, load_vae
+from .model import TRAIN_DEFAULTS, VAE, load_vae
 
-__all__ = ["VAE", "load_vae"]
+__all__ = ["TRAIN_DEFAULTS", "VAE", "load_vae"]

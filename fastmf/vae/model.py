@@ -24,7 +24,12 @@ from . import priors as _priors
 from . import sizes as _sizes
 from .optim import OPTIMIZERS
 
-__all__ = ["VAE", "load_vae"]
+__all__ = ["VAE", "TRAIN_DEFAULTS", "load_vae"]
+
+#: ``fastmf train``'s defaults where they differ from ``VAE()``'s, measured in docs/priors.rst: the mean-field
+#: decoder (logits affine in z, the form of the Hubbard-Stratonovich decoder of a mean-field model) and 100 epochs.
+#: Used by the command line and by the experiments that say they train with fastmf train's defaults.
+TRAIN_DEFAULTS = {"mean_field": True, "epochs": 100}
 
 #: The settings saved with a model and compared when a training checkpoint is resumed.
 HYPER = ("latent_dim", "hidden", "decoder_hidden", "decoder", "encoder", "conv_channels", "beta", "n_states",
