@@ -237,7 +237,8 @@ class VAE:
         for epoch in range(start, self.epochs):
             beta = self.beta * min(1.0, (epoch + 1) / self.kl_warmup) if self.kl_warmup else self.beta
             order = train[rng.permutation(len(train))]
-            lr = self.lr if self.lr_schedule == "constant" else self.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+            lr = self.lr if self.lr_schedule == "constant" else \
+                self.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
             sums = {"rate": 0.0, "distortion": 0.0, "rate_sq": 0.0}
             for s in range(0, len(order), self.batch_size):
                 idx = order[s:s + self.batch_size]
@@ -261,7 +262,8 @@ class VAE:
                     "last completed epoch" + (f" (also in {checkpoint})" if checkpoint else "") + ". Try a smaller lr.")
             record = {"epoch": epoch, "beta": beta, "rate": sums["rate"] / len(order),
                       "distortion": sums["distortion"] / len(order)}
-            if self.prior != "normal":  # the Monte Carlo error of the epoch's rate (one draw per sample)
+            if self.prior != "normal":  # the standard error of the epoch's mean rate: one draw per sample, so the
+                # spread over the samples holds the Monte Carlo noise of the estimate as well as the data's
                 var = max(sums["rate_sq"] / len(order) - record["rate"] ** 2, 0.0)
                 record["rate_se"] = math.sqrt(var / len(order))
             if n_val:
