@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.interpolate import PchipInterpolator
+from references import inverse_cdf_map
 from scipy.special import logsumexp, ndtri
 from scipy.stats import norm
 
@@ -298,20 +298,6 @@ def test_generic_density_fit_over_a_learned_prior_curie_weiss():
     assert np.abs(wrong.couplings / (bJ / N) - 1).max() > 0.05 and np.abs(wrong.fields - bh).max() > 0.05
 
 
-def _inverse_cdf_map(log_density, lo, hi, n_grid=8001):
-    """phi(z) = F^{-1}(Phi(z)) pushing N(0, 1) to the 1-D density exp(log_density) on [lo, hi]."""
-    phi = np.linspace(lo, hi, n_grid)
-    ld = log_density(phi)
-    dens = np.exp(ld - ld.max())
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))])
-    cdf, sf = cum / cum[-1], 1.0 - cum / cum[-1]
-    ok = (cdf > 1e-300) & (sf > 1e-300)
-    zg = np.where(cdf < 0.5, ndtri(np.clip(cdf, 1e-300, 1.0)), -ndtri(np.clip(sf, 1e-300, 1.0)))[ok]
-    inc = np.concatenate([[True], np.diff(zg) > 1e-12])
-    f = PchipInterpolator(zg[inc], phi[ok][inc])
-    return lambda z: f(np.clip(z, zg[inc][0], zg[inc][-1]))
-
-
 def test_generic_density_fit_over_a_learned_prior_two_patterns():
     """Generalized Hopfield with real patterns on two site blocks (p(phi) factorizes): the decoder maps the
     product-of-mixtures prior to N(0, I) coordinate-wise, rotates (N(0, I) is invariant) and applies each block's
@@ -324,7 +310,7 @@ def test_generic_density_fit_over_a_learned_prior_two_patterns():
     def logd(phi, mu):
         a = h[block == mu][None, :] + phi[:, None] * xi[block == mu][None, :]
         return -N * phi ** 2 / 2 + np.logaddexp(a, -a).sum(axis=1)
-    maps = [_inverse_cdf_map(lambda p, mu=mu: logd(p, mu), -3.0, 3.0) for mu in range(P)]
+    maps = [inverse_cdf_map(lambda p, mu=mu: logd(p, mu), -3.0, 3.0) for mu in range(P)]
     R = np.linalg.qr(rng.standard_normal((P, P)))[0]
     model = PriorModel(None, [MIX_A, MIX_B])
 

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.interpolate import PchipInterpolator
+from references import inverse_cdf_map
 from scipy.special import ndtri
 
 from fastmf.decode import (curie_weiss_readoff, field_samples, generic_readoff, hopfield_readoff,
@@ -22,22 +22,6 @@ from fastmf.exact.decoder import curie_weiss_decoder
 def _log2cosh(x):
     a = np.abs(x)
     return a + np.log1p(np.exp(-2.0 * a))
-
-
-def _inverse_cdf_map(log_density, lo, hi, n_grid=8001):
-    """phi(z) = F^{-1}(Phi(z)) pushing N(0, 1) to the 1-D density exp(log_density) on [lo, hi]."""
-    phi = np.linspace(lo, hi, n_grid)
-    ld = log_density(phi)
-    dens = np.exp(ld - ld.max())
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))])
-    cdf, sf = cum / cum[-1], 1.0 - cum / cum[-1]
-    ok = (cdf > 1e-300) & (sf > 1e-300)
-    zg = np.where(cdf < 0.5, ndtri(np.clip(cdf, 1e-300, 1.0)), -ndtri(np.clip(sf, 1e-300, 1.0)))[ok]
-    ph = phi[ok]
-    inc = np.concatenate([[True], np.diff(zg) > 1e-12])
-    f = PchipInterpolator(zg[inc], ph[inc])
-    a, b = zg[inc][0], zg[inc][-1]
-    return lambda z: f(np.clip(z, a, b))
 
 
 def _gen_hopfield_block(h, xi, block):
@@ -275,7 +259,7 @@ def test_generic_density_fit_generalized_hopfield(P):
     xi = 0.6 + 0.5 * rng.random(N)  # site i belongs to pattern block[i]
     h = 0.3 * rng.standard_normal(N)
     logd = _gen_hopfield_block(h, xi, block)
-    maps = [_inverse_cdf_map(lambda p, mu=mu: logd(p, mu), -3.0, 3.0) for mu in range(P)]
+    maps = [inverse_cdf_map(lambda p, mu=mu: logd(p, mu), -3.0, 3.0) for mu in range(P)]
     R = np.linalg.qr(rng.standard_normal((P, P)))[0]
 
     def dec(z):
