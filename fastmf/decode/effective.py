@@ -110,25 +110,40 @@ class GeneralizedHopfield:
         narrower than w's peaks, of width ~ 1/sqrt(N)). Cheap enough for 10^6 bins of hundreds of neurons.
         The result depends on the seed alone.
         """
-        P, N = self.patterns.shape
-        if P > 2:
-            raise ValueError(f"latent sampling integrates over P <= 2 latent dimensions, this model has P = {P}")
+        N = self.N
         n_samples = int(n_samples)
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-        n_grid = (2001 if P == 1 else 401) if n_grid is None else int(n_grid)
-        reach = np.abs(self.patterns).mean(axis=1).max() + 10.0 / math.sqrt(N)   # |phi*| <= mean |xi|
-        axis, grid = _grid(reach, n_grid, P)
+        width, grid = self._latent_grid(n_grid)
         w = _log_partition(self.fields, self.patterns, grid)[1]
         rng = np.random.default_rng(seed)
         out = np.empty((n_samples, N), np.int8)
         for a in range(0, n_samples, int(chunk)):
             b = min(a + int(chunk), n_samples)
-            phi = grid[:, rng.choice(w.size, size=b - a, p=w)] + (axis[1] - axis[0]) * (rng.random((P, b - a)) - 0.5)
+            phi = grid[:, rng.choice(w.size, size=b - a, p=w)] + width * (rng.random((len(grid), b - a)) - 0.5)
             field = self.fields + phi.T @ self.patterns                          # (b - a, N)
             up = rng.random((b - a, N)) * (1.0 + np.exp(-2.0 * field)) < 1.0     # P(+1) = 1 / (1 + e^{-2 field})
             out[a:b] = np.where(up, 1, -1)
         return out
+
+    def _latent_grid(self, n_grid):
+        """(cell width, product grid (P, n_grid**P)) of the Hubbard-Stratonovich integral."""
+        P, N = self.patterns.shape
+        if P > 2:
+            raise ValueError(f"the latent integral is done on a grid for P <= 2 patterns, this model has P = {P}")
+        n_grid = (2001 if P == 1 else 401) if n_grid is None else int(n_grid)
+        if n_grid < 3:
+            raise ValueError(f"n_grid must be >= 3, got {n_grid}")
+        reach = np.abs(self.patterns).mean(axis=1).max() + 10.0 / math.sqrt(N)   # |phi*| <= mean |xi|
+        axis, grid = _grid(reach, n_grid, P)
+        return axis[1] - axis[0], grid
+
+    def latent_density(self, n_grid=None):
+        """The Hubbard-Stratonovich latent density on a grid, P <= 2: points (G, P) and probabilities (G,),
+        ``w(phi) ~ exp(-N |phi|^2 / 2) prod_i 2 cosh(h_i + xi_i . phi)`` (``n_grid`` points per dimension,
+        default 2001 for P = 1 and 401 for P = 2, cells much narrower than w's peaks of width ~ 1/sqrt(N))."""
+        grid = self._latent_grid(n_grid)[1]
+        return grid.T.copy(), _log_partition(self.fields, self.patterns, grid)[1]
 
     def save(self, path):
         """One ``.npz`` (atomic): ``fields``, ``patterns`` and a JSON description."""
