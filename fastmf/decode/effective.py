@@ -145,6 +145,18 @@ class GeneralizedHopfield:
         grid = self._latent_grid(n_grid)[1]
         return grid.T.copy(), _log_partition(self.fields, self.patterns, grid)[1]
 
+    def log_partition(self, n_grid=None):
+        """``ln Z`` by the Hubbard-Stratonovich integral on a grid (P <= 2),
+        ``Z = (N / 2 pi)^(P/2) int dphi exp(-N |phi|^2 / 2) prod_i 2 cosh(h_i + xi_i . phi)``."""
+        width, grid = self._latent_grid(n_grid)
+        P = len(self.patterns)
+        return float(_log_partition(self.fields, self.patterns, grid)[0] + P * math.log(width) +
+                     0.5 * P * math.log(self.N / (2.0 * math.pi)))
+
+    def log_prob(self, configs, n_grid=None):
+        """Exact ``ln P(s)`` (up to the grid of :meth:`log_partition`) of configurations (n, N) of +-1."""
+        return -self.energy(configs) - self.log_partition(n_grid)
+
     def save(self, path):
         """One ``.npz`` (atomic): ``fields``, ``patterns`` and a JSON description."""
         meta = {"model": "generalized-hopfield", "energy": "-sum h s - (1/2N) sum_mu (xi^mu . s)^2, beta = 1"}

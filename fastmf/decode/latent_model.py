@@ -13,7 +13,6 @@ import dataclasses
 import json
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .._version import __version__
 from ..io.files import check_memory
@@ -25,7 +24,8 @@ __all__ = ["LatentMeanField", "as_spins"]
 
 _FORMAT = "fastmf.LatentMeanField"
 _FORMULA = "p(s) = sum_k w_k prod_i exp(a_ki s_i) / (2 cosh a_ki), a_k = h + Xi^T z_k, s = +-1 (spike = +1)"
-_ROWS = 8192  # configurations per block of the (rows, K) log-likelihood table
+_ROWS = 8192  # configurations per block of the (rows, K) log-likelihood table ...
+_TABLE = 1 << 21  # ... and at most about this many entries in it (16 MiB)
 
 
 def as_spins(configs, N=None, what="configs"):
@@ -127,17 +127,19 @@ class LatentMeanField:
         """
         idx = np.arange(self.N) if sites is None else _sites(sites, self.N)
         s = as_spins(configs, idx.size)
-        check_memory(8 * min(len(s), _ROWS) * (self.n_atoms + idx.size), "the latent model's log-probabilities")
+        rows = max(1, min(_ROWS, _TABLE // self.n_atoms))                    # many atoms: fewer rows per block
+        check_memory(8 * min(len(s), rows) * (self.n_atoms + idx.size), "the latent model's log-probabilities")
         out = np.empty(len(s))
-        for a in range(0, len(s), _ROWS):
-            out[a:a + _ROWS] = logsumexp(self._log_components(s[a:a + _ROWS], idx), axis=1)
+        for a in range(0, len(s), rows):
+            out[a:a + rows] = _logsumexp_rows(self._log_components(s[a:a + rows], idx))
         return out
 
     def posterior(self, configs):
         """``p(k | s)``, the atoms' posterior probabilities given configurations (n, N): (n, K)."""
         s = as_spins(configs, self.N)
+        check_memory(24 * len(s) * self.n_atoms, "the latent model's posterior probabilities")
         lc = self._log_components(s, np.arange(self.N))
-        return np.exp(lc - logsumexp(lc, axis=1, keepdims=True))
+        return np.exp(lc - _logsumexp_rows(lc.copy())[:, None])
 
     def log_likelihood(self, configs):
         """Mean exact log-likelihood per configuration (nats)."""
@@ -223,6 +225,14 @@ class LatentMeanField:
             return cls(*(arrays[k] for k in names))
         except ValueError as exc:
             raise ValueError(f"{str(path)!r} is not a valid latent mean-field model: {exc}") from None
+
+
+def _logsumexp_rows(x):
+    """``logsumexp(x, axis=1)`` of a finite table, overwriting x (scipy's is ~20x slower on wide tables)."""
+    top = x.max(axis=1)
+    x -= top[:, None]
+    np.exp(x, out=x)
+    return top + np.log(x.sum(axis=1))
 
 
 def _sites(sites, N):

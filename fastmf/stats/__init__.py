@@ -11,14 +11,14 @@ comparison with an exact log-probability table is added by :func:`fastmf.decode.
 from .compare import (EnergyComparison, ExactComparison, SpinStatistics, StatComparison, ValidationReport,
                       as_configs, check_q, compare_samples, energy_comparison, exact_comparison, spin_statistics,
                       summarize_agreement)
-from .mcmc import (MIN_LENGTH, RELIABLE_LENGTH, autocorrelation, blocking_error, chi_square_from_samples,
+from .mcmc import (MIN_LENGTH, RELIABLE_LENGTH, autocorrelation, batch_means, blocking_error, chi_square_from_samples,
                    chi_square_test, integrated_autocorr_time, mean_and_error, samples_vs_exact_z)
 from .moments import MAX_ALL_TRIPLES_N, activity_counts, triple_indices, triple_products
 from .population import PopulationStatistics, compare_statistics, population_statistics
 
 __all__ = ["MAX_ALL_TRIPLES_N", "MIN_LENGTH", "RELIABLE_LENGTH", "EnergyComparison", "ExactComparison",
            "PopulationStatistics", "SpinStatistics", "StatComparison", "ValidationReport", "activity_counts",
-           "as_configs", "autocorrelation", "blocking_error", "check_q", "chi_square_from_samples",
+           "as_configs", "autocorrelation", "batch_means", "blocking_error", "check_q", "chi_square_from_samples",
            "chi_square_test", "compare_samples", "compare_statistics", "energy_comparison", "exact_comparison",
            "integrated_autocorr_time", "mean_and_error", "population_statistics", "samples_vs_exact_z",
            "spin_statistics", "summarize_agreement", "triple_indices", "triple_products"]

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from scipy import stats as _sps
 
-__all__ = ["autocorrelation", "integrated_autocorr_time", "mean_and_error", "blocking_error",
+__all__ = ["autocorrelation", "integrated_autocorr_time", "mean_and_error", "batch_means", "blocking_error",
            "chi_square_test", "chi_square_from_samples", "samples_vs_exact_z"]
 
 #: Shortest series accepted by :func:`integrated_autocorr_time` and :func:`blocking_error`.
@@ -104,6 +104,24 @@ def mean_and_error(x, c=5.0):
     tau = integrated_autocorr_time(a, c=c, warn_short=True)
     var = float(np.var(a, ddof=1))
     return float(a.mean()), math.sqrt(2.0 * tau * var / a.size), tau
+
+
+def batch_means(x, n_batches=20):
+    """Mean of a series and its standard error from ``n_batches`` contiguous batches (the batches fixed in
+    advance: ``k n // n_batches``), which includes the autocorrelation when batches are longer than it.
+
+    Returns
+    -------
+    (mean, stderr) : tuple of float
+    """
+    a = np.asarray(x, dtype=np.float64).ravel()
+    n_batches = int(n_batches)
+    if not 2 <= n_batches <= a.size or not np.isfinite(a).all():
+        raise ValueError(f"batch means need a finite series of at least n_batches = {n_batches} >= 2 values, got "
+                         f"{a.size}")
+    edges = np.arange(n_batches + 1) * a.size // n_batches
+    means = np.add.reduceat(a, edges[:-1]) / np.diff(edges)
+    return float(a.mean()), float(np.std(means, ddof=1) / math.sqrt(n_batches))
 
 
 def blocking_error(x, alpha=0.01, full_output=False):

@@ -193,5 +193,6 @@ def compare_statistics(data, model, *, min_count=20):
         z = np.where(se > 0, (model.pk[K] - data.pk[K]) / se, np.where(model.pk[K] == data.pk[K], 0.0, np.inf))
     out["pk"] = {"k_max": k_max, "min_count": int(min_count), "z": z.tolist(),
                  "within_1se": int(np.sum(np.abs(z) <= 1)), "within_2se": int(np.sum(np.abs(z) <= 2)),
+                 "within_3se": int(np.sum(np.abs(z) <= 3)),
                  "n_k": int(K.size), "max_abs_z": float(np.abs(z).max()) if K.size else math.nan}
     return out
