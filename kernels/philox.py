@@ -42,7 +42,7 @@ import numpy as np
 __all__ = [
     "PHILOX_M0", "PHILOX_M1", "PHILOX_W0", "PHILOX_W1",
     "STREAM_INIT", "STREAM_CHECKERBOARD", "STREAM_SEQUENTIAL", "STREAM_WOLFF", "STREAM_MULTISPIN",
-    "STREAM_MEANFIELD", "STREAM_TEMPERING", "STREAM_LATENT", "STREAM_ROTATION",
+    "STREAM_MEANFIELD", "STREAM_TEMPERING", "STREAM_LATENT", "STREAM_ROTATION", "STREAM_KPAIRWISE",
     "philox4x32", "philox_word", "uniform_from_u32", "uniform_open_from_u32", "bounded_from_u32",
     "philox4x32_array", "check_seed", "cuda_device_functions",
 ]
@@ -62,6 +62,7 @@ STREAM_MEANFIELD = 6   # single-site updates of fully connected / graph models
 STREAM_TEMPERING = 7   # replica-exchange decisions of parallel tempering
 STREAM_LATENT = 8      # latent (Hubbard-Stratonovich) samplers
 STREAM_ROTATION = 9    # continuous (Maier-Saupe) rotation moves
+STREAM_KPAIRWISE = 10  # heat-bath sweeps and annealed importance sampling of K-pairwise max-ent models
 
 _U32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
