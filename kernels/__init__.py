@@ -14,7 +14,8 @@ the backends share in ``<family>_logic.py`` (compiled by each backend with its o
 * ``maier_saupe``: ``maier_saupe_logic``, ``maier_saupe_cpu``, ``maier_saupe_cuda``;
 * ``vae`` (decoder likelihoods): ``vae_logic``, ``vae_cpu``, ``vae_cuda``;
 * CPU only: ``multispin_cpu``, ``wolff_cpu``, ``tempering_cpu``, ``enumerate_cpu`` and ``lattice_enum_cpu``
-  (exact enumeration), ``info_cpu`` (information measures), ``latent_cpu`` (latent samplers);
+  (exact enumeration), ``info_cpu`` (information measures), ``latent_cpu`` (latent samplers), ``kpairwise_cpu``
+  (heat-bath sweeps of the K-pairwise maximum-entropy model and its annealing path);
 * shared: ``philox`` (random numbers, CPU and CUDA) and ``validation``
   (:func:`~fastmf.kernels.validation.check_real`, :func:`~fastmf.kernels.validation.check_int`, used by the
   whole of fastmf).

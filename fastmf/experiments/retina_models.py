@@ -1,0 +1,157 @@
+"""The models of ``fastmf reproduce retina``, fitted on the training bins, and their held-out log-likelihoods.
+
+Every model is fitted on the same training part of the raster (the maximum-entropy learners on a stated random
+subsample of it when it is long): the VAE, the latent mean-field models read off its decoder and refined by exact
+maximum likelihood (the number of directions chosen on a validation part of the training blocks), the generalized
+Hopfield model (the quadratic case), the pairwise and K-pairwise maximum-entropy models and the independent model.
+"""
+import math
+
+import numpy as np
+
+from ..decode import readoff
+from ..decode.effective import GeneralizedHopfield, fit_generalized_hopfield
+from ..decode.latent_fit import fit_latent_model, select_n_directions
+from ..decode.latent_model import LatentMeanField
+from ..neural.kpairwise import KPairwiseMaxEnt, fit_kpairwise_maxent
+from ..neural.log_partition import held_out_log_likelihood
+from ..neural.maxent import fit_pairwise_maxent
+from ..stats import batch_means
+from ..vae import VAE
+
+__all__ = ["EPOCH_BINS", "EXACT_SAMPLE_N", "VALIDATION_FRACTION", "as_latent", "fit_latent_models",
+           "fit_maxent_models", "generalized_hopfield", "held_out_log_likelihoods", "independent_log_prob",
+           "latent_samples", "maxent_samples", "subsample", "train_vae"]
+
+#: the VAE's epochs are for up to this many training bins; longer data get proportionally fewer (at least 2)
+EPOCH_BINS = 100_000
+#: share of the training blocks held back to choose the number of latent directions (then refitted on all)
+VALIDATION_FRACTION = 0.125
+#: contiguous batches of the held-out bins behind every log-likelihood error bar
+N_BATCHES = 20
+
+
+def subsample(X, n_max, seed):
+    """At most ``n_max`` rows of X drawn without replacement (kept in time order), keyed by ``seed``."""
+    if len(X) <= n_max:
+        return X
+    return X[np.sort(np.random.default_rng(seed).choice(len(X), int(n_max), replace=False))]
+
+
+def train_vae(X, cfg, seed, progress):
+    """The VAE (latent dimension ``cfg.max_directions``, the largest number of read-off directions)."""
+    epochs = max(2, round(cfg.epochs * min(1.0, EPOCH_BINS / X.shape[0])))
+    vae = VAE(latent_dim=cfg.max_directions, hidden=cfg.hidden, epochs=epochs, dtype="float32", seed=seed,
+              progress=progress).fit(X)
+    return vae, epochs
+
+
+def fit_latent_models(fit_part, valid, X, vae, cfg, seed):
+    """Choose the number of directions on the validation part ``valid`` of the training blocks (fitting on
+    ``fit_part``), then refit the chosen and the two-direction model on every training bin X (started from the
+    validation-stage fits).
+
+    Returns
+    -------
+    selection : dict
+        :func:`fastmf.decode.latent_fit.select_n_directions`'s result (every P, its validation log-likelihood).
+    models : dict
+        ``{P: (LatentMeanField, info)}`` for the chosen P and P = 2.
+    """
+    sel = select_n_directions(subsample(fit_part.to_spins(), cfg.select_bins, seed), valid.to_spins(),
+                              max_directions=cfg.max_directions, vae=vae, n_atoms=cfg.n_atoms, seed=seed)
+    models = {P: fit_latent_model(X, start=sel["fits"][P][0], seed=seed) for P in sorted({sel["chosen"], 2})}
+    return sel, models
+
+
+def generalized_hopfield(vae, X, seed):
+    """The quadratic case: the read-off's two directions, fields and scale by maximum likelihood."""
+    ro = readoff.generic_readoff(vae, n_patterns=2, seed=seed)
+    decoded = GeneralizedHopfield.from_readoff(ro)
+    gh, info = fit_generalized_hopfield(X, ro.patterns, decoded.fields, decoded.patterns)
+    iu = np.triu_indices(gh.N, 1)
+    info["decoder_coupling_scale"] = float(np.sum(decoded.couplings()[iu] * gh.couplings()[iu]) /
+                                           np.sum(gh.couplings()[iu] ** 2))
+    info["n_significant"] = ro.n_significant
+    info["singular_values"] = ro.singular_values[:6]
+    return gh, info
+
+
+def fit_maxent_models(X, cfg, seed, progress):
+    """Pairwise and K-pairwise maximum-entropy models on (a random subsample of) the training bins."""
+    Xs = subsample(X, cfg.maxent_bins, seed + 2)
+    pairwise, pw_info = fit_pairwise_maxent(Xs, seed=seed, progress=progress,
+                                            max_iter=None if X.shape[1] <= 16 else cfg.maxent_steps)
+    kpw, kp_info = fit_kpairwise_maxent(Xs, seed=seed, start=pairwise, progress=progress,
+                                        max_iter=None if X.shape[1] <= 16 else cfg.maxent_steps)
+    pw_info["n_bins_fitted"] = kp_info["n_bins_fitted"] = len(Xs)
+    return (pairwise, pw_info), (kpw, kp_info)
+
+
+def independent_log_prob(rates, X):
+    """``ln P(s)`` per bin of the independent model with spike probabilities ``rates`` (clipped to keep silent
+    neurons finite)."""
+    p = np.clip(np.asarray(rates, np.float64), 1e-6, 1 - 1e-6)
+    return np.where(X > 0, np.log(p), np.log1p(-p)).sum(axis=1)
+
+
+def _row(values, **extra):
+    mean, se = batch_means(values, min(N_BATCHES, len(values)))
+    return dict(mean=mean, se=se, **extra)
+
+
+def held_out_log_likelihoods(Xh, latent, gh, rates, vae, maxent, cfg, seed, progress):
+    """Held-out log-likelihood per bin (nats) of every model, with batch-means standard errors.
+
+    Exact for the latent models, the generalized Hopfield model (grid log Z) and the independent model; the
+    VAE's is its IWAE bound with ``cfg.iwae_k`` draws on a random subsample of ``cfg.iwae_bins`` held-out bins
+    (the latent models are evaluated on the same bins for a paired difference); the maximum-entropy models'
+    through an annealed-importance-sampling estimate of ln Z whose error is added to the batch-means error.
+    """
+    rows = np.sort(np.random.default_rng([seed, 7]).choice(len(Xh), min(len(Xh), cfg.iwae_bins), replace=False))
+    exact = {name: m.log_prob(Xh) for name, m in latent.items()}
+    exact["generalized Hopfield"] = gh.log_prob(Xh)
+    exact["independent"] = independent_log_prob(rates, Xh)
+    out = {name: _row(v, method="exact (grid ln Z)" if name == "generalized Hopfield" else "exact",
+                      on_vae_bins=float(np.mean(v[rows]))) for name, v in exact.items()}
+    iwae = vae.iwae(Xh[rows].astype(np.int8), k=cfg.iwae_k, seed=seed)
+    out["VAE"] = _row(iwae, method=f"IWAE bound, k = {cfg.iwae_k}, on {len(rows)} random held-out bins")
+    for name in latent:
+        out[name]["minus_vae"] = _row(exact[name][rows] - iwae, method="paired, the VAE's bins")
+    for name, model in maxent.items():
+        r = held_out_log_likelihood(model, Xh, n_batches=N_BATCHES, seed=seed, progress=progress)
+        out[name] = dict(mean=r["mean_log_likelihood"], se=r["stderr"], log_z=r["log_z"], log_z_se=r["log_z_stderr"],
+                         method="exact ln Z" if r["log_z_method"] == "exact" else
+                         f"AIS estimate of ln Z ({r['log_z']:.3f} +- {r['log_z_stderr']:.3f})")
+    for r in out.values():
+        r["bits_per_bin"] = r["mean"] / math.log(2.0)
+    return out
+
+
+#: largest N whose maximum-entropy models are sampled exactly from their enumerated table (else by MCMC)
+EXACT_SAMPLE_N = 16
+
+
+def maxent_samples(model, n, seed, progress):
+    """Samples of a pairwise or K-pairwise model, spike = True: i.i.d. from the exact table for N <= 16, else
+    the model's own Markov chains: parallel tempering for the pairwise model, and for the K-pairwise model 64
+    heat-bath chains started silent, 2000 sweeps of burn-in, then every 20th sweep (a fitted model that has not
+    converged can be bistable, with autocorrelation times that would make the automatic thinning run for
+    hours; the batch-means errors of its statistics still see the correlation that is left)."""
+    if model.N > EXACT_SAMPLE_N:
+        if isinstance(model, KPairwiseMaxEnt):
+            return model.sample(n, seed=seed, burn_in=2000, thin=20, progress=progress) > 0
+        return model.sample(n, seed=seed, progress=progress) > 0
+    lp = model.exact_log_probs()
+    states = np.random.default_rng([seed, 11]).choice(lp.size, size=n, p=np.exp(lp - np.logaddexp.reduce(lp)))
+    return (states[:, None] >> np.arange(model.N)) & 1 == 1     # bit i set: neuron i spikes
+
+
+def latent_samples(models, n, seed):
+    """Exact samples of latent mean-field models (``{name: LatentMeanField}``), spike = True."""
+    return {name: m.sample(n, seed=[seed, k]) > 0 for k, (name, m) in enumerate(models.items())}
+
+
+def as_latent(gh):
+    """A generalized Hopfield model as a (grid) latent mean-field model, for exact sampling."""
+    return LatentMeanField.from_generalized_hopfield(gh)
