@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 from scipy.special import logsumexp
 
+from ..exact.capacity import site_ranges
 from ..io.files import check_memory
 from ..kernels.validation import check_int
 from .common import as_generator, log2cosh
@@ -68,7 +69,7 @@ class InformationEstimate:
         lines = [f"{self.quantity} of a latent mean-field model, N = {self.N}, {self.n_samples} exact samples (nats)",
                  f"{'row':<14}{'|A|':>5}  {'A':<24}{'MI':>12}{'SE':>12}"]
         for label, a, mi, se in zip(self.labels, self.sites, self.mi, self.se):
-            ranges = _ranges(a) if a else "-"
+            ranges = site_ranges(a) if a else "-"
             ranges = ranges if len(ranges) <= 22 else ranges[:19] + "..."
             lines.append(f"{label:<14}{len(a) if a else '-':>5}  {ranges:<24}{mi:12.5f}{se:12.5f}")
         return "\n".join(lines)
@@ -294,16 +295,3 @@ def _parse_cuts(cuts, N, n_random, rng):
     if not out:
         raise ValueError("cuts is empty")
     return tuple(labels), tuple(out)
-
-
-def _ranges(sites):
-    """``(0, 1, 2, 5)`` -> ``"0-2,5"``."""
-    parts, start = [], None
-    for i, v in enumerate(sites):
-        if start is None:
-            start = v
-        if i + 1 == len(sites) or sites[i + 1] != v + 1:
-            parts.append(str(start) if v == start else f"{start}-{v}")
-            start = None
-    return ",".join(parts)
-

@@ -34,6 +34,7 @@ from .quadrature import (CHUNK, DEFAULT_MAX_WORK, DEFAULT_N_QUAD, LOG_2PI, MAX_N
 
 __all__ = [
     "CapacityReport",
+    "site_ranges",
     "Estimate",
     "capacity_report",
     "data_distribution",
@@ -262,7 +263,7 @@ def _check_cuts(cuts, N):
     return tuple(out)
 
 
-def _ranges(sites):
+def site_ranges(sites):
     """``(0, 1, 2, 5)`` -> ``"0-2,5"``."""
     parts, start = [], None
     for i, v in enumerate(sites):
@@ -370,7 +371,7 @@ class CapacityReport:
         allsites = tuple(range(self.N))
         for k, a in enumerate(self.cuts):
             b = tuple(i for i in allsites if i not in a)
-            label = f"{_ranges(a)}|{_ranges(b)}"
+            label = f"{site_ranges(a)}|{site_ranges(b)}"
             label = label if len(label) <= 23 else label[:20] + "..."
             flag = "R < I_data" if a in flagged else ""
             if self.dpi_holds is not None and not self.dpi_holds[k]:
