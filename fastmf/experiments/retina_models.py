@@ -133,15 +133,15 @@ EXACT_SAMPLE_N = 16
 
 
 def maxent_samples(model, n, seed, progress):
-    """Samples of a pairwise or K-pairwise model, spike = True: i.i.d. from the exact table for N <= 16, else
-    the model's own Markov chains: parallel tempering for the pairwise model, and for the K-pairwise model 64
-    heat-bath chains started silent, 2000 sweeps of burn-in, then every 20th sweep (a fitted model that has not
-    converged can be bistable, with autocorrelation times that would make the automatic thinning run for
-    hours; the batch-means errors of its statistics still see the correlation that is left)."""
+    """Samples of a pairwise or K-pairwise model, spike = True: i.i.d. from the exact table for N <= 16; above,
+    the same heat-bath chains for both (:meth:`KPairwiseMaxEnt.sample`, the pairwise model as V = 0): 64 chains
+    started silent, 2000 sweeps of burn-in, then every 20th sweep. A fitted model that has not converged can be
+    bistable, with autocorrelation times that made automatic thinning (or parallel tempering) run for hours at
+    N = 160; the batch-means errors of the statistics still see the correlation that is left."""
     if model.N > EXACT_SAMPLE_N:
-        if isinstance(model, KPairwiseMaxEnt):
-            return model.sample(n, seed=seed, burn_in=2000, thin=20, progress=progress) > 0
-        return model.sample(n, seed=seed, progress=progress) > 0
+        chains = model if isinstance(model, KPairwiseMaxEnt) else KPairwiseMaxEnt(model.h, model.J,
+                                                                                 np.zeros(model.N + 1))
+        return chains.sample(n, seed=seed, burn_in=2000, thin=20, progress=progress) > 0
     lp = model.exact_log_probs()
     states = np.random.default_rng([seed, 11]).choice(lp.size, size=n, p=np.exp(lp - np.logaddexp.reduce(lp)))
     return (states[:, None] >> np.arange(model.N)) & 1 == 1     # bit i set: neuron i spikes
