@@ -350,6 +350,87 @@ def test_mcmc_fit_is_deterministic(sampler):
     assert not np.array_equal(a.J, c.J)
 
 
+# ------------------------------------------------------------------------------ a bistable model, exactly
+def enum_states(N):
+    """All 2**N states (+-1), vectorised (bit i of row k set: s_i = +1)."""
+    k = np.arange(2 ** N)
+    return (((k[:, None] >> np.arange(N)) & 1) * 2 - 1).astype(float)
+
+
+def enum_features(h, J):
+    """Probabilities of all states and their features (s_i, s_i s_j for i < j), by enumeration."""
+    S = enum_states(len(h))
+    logw = 0.5 * np.einsum("ki,ij,kj->k", S, J, S) + S @ h
+    p = np.exp(logw - np.logaddexp.reduce(logw))
+    iu = np.triu_indices(len(h), 1)
+    return p, np.concatenate([S, S[:, iu[0]] * S[:, iu[1]]], axis=1)
+
+
+@pytest.fixture(scope="module")
+def bistable16():
+    """N = 16, couplings 0.12 +- 0.03 and fields -0.05 +- 0.1: by enumeration P(K) has a silent mode (80 % of the
+    mass at K <= 7), an active one (19 % at K >= 8, 10 % at K = 16) and 0.1 % at the minimum between them; 5000
+    exact draws (inverse CDF over the 65 536 states)."""
+    N = 16
+    rng = np.random.default_rng(0)
+    J = np.triu(0.12 + rng.normal(0.0, 0.03, (N, N)), 1)
+    J = J + J.T
+    h = -0.05 + rng.normal(0.0, 0.1, N)
+    p, _ = enum_features(h, J)
+    K = (enum_states(N) > 0).sum(axis=1)
+    assert 0.15 < p[K >= 8].sum() < 0.25 and p[K == 8].sum() < 0.002   # bistable, as described
+    return enum_states(N)[np.random.default_rng(1).choice(2 ** N, size=5000, p=p)]
+
+
+def fisher_distance(theta, ref, X):
+    """n (theta - ref)^T F (theta - ref) / P with F the exact Fisher information (covariance of the features) at
+    ``ref``: the squared distance in units of the maximum-likelihood estimate's own sampling error, per parameter."""
+    N = X.shape[1]
+    iu = np.triu_indices(N, 1)
+    p, F = enum_features(ref[0], ref[1])
+    Fc = F - p @ F
+    delta = np.concatenate([theta[0] - ref[0], (theta[1] - ref[1])[iu]])
+    return len(X) * ((Fc @ delta) ** 2 @ p) / delta.size
+
+
+def exact_moment_z(h, J, X):
+    """rms over means and pair moments of (exact model moment - data moment) / the data's standard error."""
+    p, F = enum_features(h, J)
+    data = moment_vector(X)
+    return float(np.sqrt(np.mean((p @ F - data) ** 2 / ((1 - data ** 2) / len(X)))))
+
+
+def test_mcmc_fit_converges_on_a_bistable_model(bistable16):
+    """The default learner (reweighted, tempering ladders) reaches rms_z <= 1 with a model sample at least as precise
+    as the data, and lands on the exact maximum-likelihood fit within the data's sampling error. Bounds: the
+    certified model sample has at most the data's variance, so the fitted model's moments are off by at most about
+    sqrt(2) data standard errors (rms), hence an exact rms z below 1.5 and a squared Fisher distance to the exact
+    fit below 3 per parameter (about 2 expected, chi2 with 136 degrees of freedom spreads it by ~0.25)."""
+    X = bistable16
+    model, info = fit_pairwise_maxent(X, method="mcmc", seed=0)
+    ml, ml_info = fit_pairwise_maxent(X, method="exact")
+    assert info["learner"] == "reweighted" and info["sampler"] == "tempering" and ml_info["converged"]
+    assert info["converged"] and info["rms_z"] <= 1.0 and info["model_to_data_variance"] <= 1.0
+    assert exact_moment_z(model.h, model.J, X) < 1.5
+    assert fisher_distance((model.h, model.J), (ml.h, ml.J), X) < 3.0
+    # power: the same checks reject the exact fit with its couplings 5 % too large (the balance of the two states
+    # moves), at the same sample size
+    assert exact_moment_z(ml.h, 1.05 * ml.J, X) > 1.5
+    assert fisher_distance((ml.h, 1.05 * ml.J), (ml.h, ml.J), X) > 3.0
+
+
+def test_mcmc_fit_does_not_depend_on_the_thread_count(bistable16):
+    numba = pytest.importorskip("numba")
+    kw = dict(method="mcmc", max_iter=3, n_chains=8, seed=5)
+    a, _ = fit_pairwise_maxent(bistable16[:1000], **kw)
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        b, _ = fit_pairwise_maxent(bistable16[:1000], **kw)
+    finally:
+        numba.set_num_threads(1)
+    assert np.array_equal(a.h, b.h) and np.array_equal(a.J, b.J)
+
+
 @pytest.mark.parametrize("data, kwargs, match", [
     (np.array([[0, 1, 2], [1, 0, 0]]), {}, "binary"),
     (np.array([[0, 1, -1], [1, 0, 0]]), {}, "mixed"),
@@ -359,6 +440,7 @@ def test_mcmc_fit_is_deterministic(sampler):
     (np.array([[1], [0], [1]]), {}, "at least 2 neurons"),
     (np.array([[1, 0], [0, 1]]), {"method": "newton"}, "method must be one of"),
     (np.array([[1, 0], [0, 1]]), {"sampler": "gibbs"}, "sampler must be"),
+    (np.array([[1, 0], [0, 1]]), {"learner": "newton"}, "learner must be one of"),
     (np.array([[1, 0], [0, 1]]), {"l2": -1.0}, ">= 0"),
     (np.array([[1, 0], [0, 0], [1, 0]]), {"l2": 0.0}, "no finite solution"),
     (np.zeros((3, 20)), {"method": "exact"}, "exceeds 18"),
