@@ -341,13 +341,97 @@ def test_learning_chains_on_a_bistable_model():
 @pytest.mark.parametrize("sampler", ["heatbath", "tempering"])
 def test_mcmc_fit_is_deterministic(sampler):
     X = PairwiseMaxEnt(*planted(20, seed=4, density=0.2)).sample(2000, seed=1, sampler="mcmc", thin=2)
-    kw = dict(method="mcmc", max_iter=4, n_chains=20, sampler=sampler)
+    kw = dict(method="mcmc", max_iter=4, n_chains=20, sampler=sampler, tol=1e-3)   # tol: all four steps run
     a, info = fit_pairwise_maxent(X, seed=3, **kw)
     b, _ = fit_pairwise_maxent(X, seed=3, progress=True, **kw)   # the progress bar draws nothing random
     c, _ = fit_pairwise_maxent(X, seed=4, **kw)
     assert info["iterations"] == 4 and len(info["history"]) == 4
     assert np.array_equal(a.h, b.h) and np.array_equal(a.J, b.J)
     assert not np.array_equal(a.J, c.J)
+
+
+# ------------------------------------------------------------------------------ a bistable model, exactly
+def enum_states(N):
+    """All 2**N states (+-1), vectorised (bit i of row k set: s_i = +1)."""
+    k = np.arange(2 ** N)
+    return (((k[:, None] >> np.arange(N)) & 1) * 2 - 1).astype(float)
+
+
+def enum_probs(h, J, S):
+    logw = 0.5 * np.einsum("ki,ij,kj->k", S, J, S) + S @ h
+    return np.exp(logw - np.logaddexp.reduce(logw))
+
+
+@pytest.fixture(scope="module")
+def bistable14():
+    """N = 14, couplings 0.14 +- 0.03 and fields -0.03 +- 0.1: by enumeration P(K) has a silent mode (81 % of the
+    mass at K <= 6), an active one (18.5 % at K >= 7, 11 % at K = 14) and 0.09 % at the minimum between them; 5000
+    exact draws (inverse CDF over the 16 384 states)."""
+    N = 14
+    rng = np.random.default_rng(0)
+    J = np.triu(0.14 + rng.normal(0.0, 0.03, (N, N)), 1)
+    J = J + J.T
+    h = -0.03 + rng.normal(0.0, 0.1, N)
+    S = enum_states(N)
+    p = enum_probs(h, J, S)
+    K = (S > 0).sum(axis=1)
+    assert 0.15 < p[K >= 7].sum() < 0.25 and p[K == 7].sum() < 0.002   # bistable, as described
+    return S[np.random.default_rng(1).choice(2 ** N, size=5000, p=p)], S
+
+
+def fisher_distance(theta, ref, X, S):
+    """n (theta - ref)^T F (theta - ref) / P with F the exact Fisher information at ``ref`` (the variance, over the
+    states, of the change of the log-weight): the squared distance in units of the maximum-likelihood estimate's
+    own sampling error, per parameter."""
+    p = enum_probs(ref[0], ref[1], S)
+    a = S @ (theta[0] - ref[0]) + 0.5 * np.einsum("ki,ij,kj->k", S, theta[1] - ref[1], S)
+    N = X.shape[1]
+    return len(X) * (p @ (a - p @ a) ** 2) / (N + N * (N - 1) // 2)
+
+
+def exact_moment_z(h, J, X, S):
+    """rms over means and pair moments of (exact model moment - data moment) / the data's standard error."""
+    p = enum_probs(h, J, S)
+    iu = np.triu_indices(X.shape[1], 1)
+    model = np.concatenate([p @ S, ((S.T * p) @ S)[iu]])
+    data = moment_vector(X)
+    return float(np.sqrt(np.mean((model - data) ** 2 / ((1 - data ** 2) / len(X)))))
+
+
+def test_mcmc_fit_converges_on_a_bistable_model(bistable14):
+    """The default learner (reweighted, tempering ladders) reaches rms_z <= 1 with a model sample at least as precise
+    as the data, and lands on the exact maximum-likelihood fit within the data's sampling error. Bounds: the
+    certified model sample has at most the data's variance, so the fitted model's moment errors have at most about
+    twice the data's variance: an exact rms z below 1.5 (sqrt 2 and a margin) and a squared Fisher distance to the
+    exact fit of at most 2 per parameter (n delta^T F delta ~ c chi2(105), c <= 2)."""
+    X, S = bistable14
+    model, info = fit_pairwise_maxent(X, method="mcmc", seed=0)
+    ml, ml_info = fit_pairwise_maxent(X, method="exact")
+    assert info["learner"] == "reweighted" and info["sampler"] == "tempering" and ml_info["max_abs_gradient"] < 1e-6
+    assert info["converged"] and info["rms_z"] <= 1.0 and info["model_to_data_variance"] <= 1.0
+    assert exact_moment_z(model.h, model.J, X, S) < 1.5
+    assert fisher_distance((model.h, model.J), (ml.h, ml.J), X, S) < 2.0
+    # power, at the same sample size: the moment check rejects the exact fit with couplings 5 % too large (the two
+    # states' balance moves); the Fisher distance, which spreads the allowed error over all 105 directions, needs
+    # 10 % (5 % gives 0.8: within the noise of a 5000-bin estimate)
+    assert exact_moment_z(ml.h, 1.05 * ml.J, X, S) > 1.5
+    assert fisher_distance((ml.h, 1.1 * ml.J), (ml.h, ml.J), X, S) > 2.0
+
+
+def test_mcmc_fit_does_not_depend_on_the_thread_count(bistable14):
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one thread available: nothing to compare")
+    kw = dict(method="mcmc", max_iter=2, n_chains=8, sweeps_per_iter=8, seed=5)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a, _ = fit_pairwise_maxent(bistable14[0][:1000], **kw)
+        numba.set_num_threads(2)
+        b, _ = fit_pairwise_maxent(bistable14[0][:1000], **kw)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(a.h, b.h) and np.array_equal(a.J, b.J)
 
 
 @pytest.mark.parametrize("data, kwargs, match", [
@@ -359,6 +443,7 @@ def test_mcmc_fit_is_deterministic(sampler):
     (np.array([[1], [0], [1]]), {}, "at least 2 neurons"),
     (np.array([[1, 0], [0, 1]]), {"method": "newton"}, "method must be one of"),
     (np.array([[1, 0], [0, 1]]), {"sampler": "gibbs"}, "sampler must be"),
+    (np.array([[1, 0], [0, 1]]), {"learner": "newton"}, "learner must be one of"),
     (np.array([[1, 0], [0, 1]]), {"l2": -1.0}, ">= 0"),
     (np.array([[1, 0], [0, 0], [1, 0]]), {"l2": 0.0}, "no finite solution"),
     (np.zeros((3, 20)), {"method": "exact"}, "exceeds 18"),

@@ -58,7 +58,7 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
 #: on; iwae_k, iwae_bins: the VAE's IWAE draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
                                   "max_directions n_atoms select_bins maxent_bins iwae_k iwae_bins mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 1000, 6, 32, 100_000, 20_000, 1000, 5000, 20_000, 8),
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 6, 32, 100_000, 20_000, 1000, 5000, 20_000, 8),
             True: Settings(15, (32,), 20_000, 500, 20_000, 100, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
 #: targets of the headline latent model (see the module docstring)
 TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20

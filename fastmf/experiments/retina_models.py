@@ -1,7 +1,7 @@
 """The models of ``fastmf reproduce retina``, fitted on the training bins, and their held-out log-likelihoods.
 
-Every model is fitted on the same training part of the raster (the maximum-entropy learners on a stated random
-subsample of it when it is long): the VAE, the latent mean-field models read off its decoder and refined by exact
+Every model is fitted on the same training part of the raster (the sampled maximum-entropy learners, N > 16, on a
+stated random subsample of it): the VAE, the latent mean-field models read off its decoder and refined by exact
 maximum likelihood (the number of directions chosen on a validation part of the training blocks), the generalized
 Hopfield model (the quadratic case), the pairwise and K-pairwise maximum-entropy models and the independent model.
 """
@@ -78,8 +78,10 @@ def generalized_hopfield(vae, X, seed):
 
 
 def fit_maxent_models(X, cfg, seed, progress):
-    """Pairwise and K-pairwise maximum-entropy models on (a random subsample of) the training bins."""
-    Xs = subsample(X, cfg.maxent_bins, seed + 2)
+    """Pairwise and K-pairwise maximum-entropy models on the training bins: all of them for the exact fits
+    (N <= 16), a random subsample of ``cfg.maxent_bins`` for the sampled ones, whose convergence criterion asks
+    for a model sample as precise as the data (its cost grows with the number of bins)."""
+    Xs = X if X.shape[1] <= 16 else subsample(X, cfg.maxent_bins, seed + 2)
     pairwise, pw_info = fit_pairwise_maxent(Xs, seed=seed, progress=progress,
                                             max_iter=None if X.shape[1] <= 16 else cfg.maxent_steps)
     kpw, kp_info = fit_kpairwise_maxent(Xs, seed=seed, start=pairwise, progress=progress,

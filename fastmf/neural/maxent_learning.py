@@ -1,14 +1,23 @@
 """Moment matching for the pairwise max-ent fits of :mod:`fastmf.neural.maxent`: the errors of a model's
-moments against the data's, and Boltzmann learning with persistent chains (heat-bath chains or
-parallel-tempering ladders of :mod:`fastmf.sampling.meanfield`) that estimate the model's moments.
+moments against the data's; persistent chains (heat-bath chains or parallel-tempering ladders of
+:mod:`fastmf.sampling.meanfield`) that sample the model being fitted; and two learners on them, reweighted
+maximum likelihood (:func:`reweighted_learning`, the default) and Boltzmann learning (:func:`boltzmann_learning`).
 """
 import sys
 
 import numpy as np
+import scipy.optimize
+import scipy.special
 
-__all__ = ["moment_errors", "chain_moments", "LearningChains", "boltzmann_learning"]
+__all__ = ["moment_errors", "chain_moments", "LearningChains", "boltzmann_learning", "reweighted_learning"]
 
 _MAX_SWEEPS = 5000
+#: reweighted learning: stored configurations per chain and step (at most), configurations one step reweights (at
+#: most; evenly thinned beyond), steps between stored configurations, and the trust region: the effective sample
+#: size of the reweighted sample at least _ESS_MIN of its size, the log-weight of the all-silent and all-firing
+#: configurations (relative to the sample's mean) changed by at most _PROBE_MAX per step
+_MAX_KEEP, _MAX_REWEIGHT, _THIN = 2560, 65536, {"heatbath": 10, "tempering": 2}
+_ESS_MIN, _PROBE_MAX, _RHO_MIN, _MAX_TRIES = 0.5, 2.0, 0.01, 6
 
 
 def moment_errors(d, mean, pairs, var_model=None):
@@ -135,6 +144,36 @@ class LearningChains:
         self.configs, self.step = state.tempering.arrays[0], state.tempering.step
         return out
 
+    def sample(self, h, J, n_keep, thin, burn_in=0):
+        """Run the chains on the model ``(h, J)``: ``burn_in`` steps, then ``n_keep`` configurations ``thin`` steps
+        apart (steps: heat-bath sweeps, or tempering steps of one sweep per temperature).
+
+        Returns
+        -------
+        ndarray of int8, shape (n_chains, n_keep, N)
+            The configurations at T = 1.
+        """
+        from ..io.files import check_memory
+        from ..models.meanfield import GraphSpinGlass
+        from ..sampling.meanfield import MeanFieldSampler, TemperingSampler
+        c, N = self.configs.shape[-2:]
+        check_memory(c * n_keep * N, f"{c} x {n_keep} stored configurations of {N} neurons")
+        model = GraphSpinGlass.from_dense(J, h, "pairwise-maxent", {"N": h.size})
+        if self.sampler == "heatbath":
+            run, state = MeanFieldSampler(model, 1.0, method="heatbath", backend="cpu"), self.state
+        else:
+            run = TemperingSampler(model, 1.0, n_temperatures=self.n_temperatures)
+            state = run.state_from_configs(self.configs, self.seed, step=self.step)
+        if burn_in:
+            run.run(state, burn_in)
+        out = np.empty((c, n_keep, N), np.int8)
+        for k in range(n_keep):
+            run.run(state, thin)
+            out[:, k] = state.spins
+        if self.sampler != "heatbath":
+            self.configs, self.step = state.tempering.arrays[0], state.tempering.step
+        return out
+
 
 def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress,
                        sampler, start_info=None):
@@ -191,7 +230,7 @@ def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_it
     var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
     lr, vel_g, vel_J = learning_rate, np.zeros(N), np.zeros((N, N))
     best = (np.inf, h, J)
-    history, converged = [], False
+    history, converged, halvings = [], False, 0
     bar = _progress(progress, max_iter)
     for it in range(1, max_iter + 1):
         cm, cC = chains.moments(h, J, sweeps)
@@ -208,9 +247,9 @@ def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_it
         converged = rms <= tol and errors["model_to_data_variance"] <= 1.0
         if converged or it == max_iter:  # the reported errors belong to the returned parameters
             break
-        if rms > 3 * best[0] + tol:  # diverging: back to the best parameters with half the step
-            _, h, J = best
-            lr, vel_g, vel_J = lr / 2, np.zeros(N), np.zeros((N, N))
+        if rms > 3 * best[0] + tol and halvings < 6:  # diverging: back to the best parameters, half the step
+            _, h, J = best  # (at most six times: chains trapped in a wrong state keep the errors high at any step)
+            lr, vel_g, vel_J, halvings = lr / 2, np.zeros(N), np.zeros((N, N)), halvings + 1
             continue
         if rms < best[0]:
             best = (rms, h, J)
@@ -227,6 +266,165 @@ def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_it
     bar.close()
     info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
                 final_learning_rate=lr, **(start_info or {}), **errors)
+    return h, J, info
+
+
+# ---------------------------------------------------------------------------------------- reweighted learning
+def _sample_moments(cfg, block=8):
+    """Means and pair moments of the stored configurations ``cfg`` (c, L, N), and the sampling variance of the means
+    (N,) and pair moments ``i < j`` from the spread between the c independent chains (autocorrelation included)."""
+    c, L, N = cfg.shape
+    iu = np.triu_indices(N, 1)
+    cm = cfg.mean(axis=1, dtype=np.float64)
+    s1, s2 = np.zeros((N, N)), np.zeros((N, N))
+    for b in range(0, c, block):
+        x = cfg[b:b + block].astype(np.float64)
+        pairs = np.matmul(x.transpose(0, 2, 1), x) / L
+        s1 += pairs.sum(axis=0)
+        s2 += (pairs ** 2).sum(axis=0)
+    C = s1 / c
+    var_pairs = np.maximum(s2 / c - C ** 2, 0.0)[iu] * c / (c - 1)
+    return cm.mean(axis=0), C, np.concatenate([cm.var(axis=0, ddof=1), var_pairs]) / c
+
+
+def _feature_scale(d):
+    """Standard deviation of each centred feature ``(s_i - mu_i)``, ``(s_i - mu_i)(s_j - mu_j)`` (i < j) in the
+    data, floored at ``1/sqrt(n)``: the learner's coordinates are the parameters times these."""
+    w, y = d.counts / d.n, d.patterns - d.means
+    cov = (y.T * w) @ y
+    y2 = y * y
+    iu = np.triu_indices(d.means.size, 1)
+    var = np.concatenate([np.diag(cov), ((y2.T * w) @ y2 - cov ** 2)[iu]])
+    return np.sqrt(np.maximum(var, 1.0 / d.n)), cov
+
+
+def _reweighted_step(y, counts, d, cov_data, h, J, l2, scale, rho, probes):
+    """One proximal step of importance-reweighted maximum likelihood on distinct model configurations ``y``
+    (centred, with ``counts``): minimise over ``x`` (the change of the centred parameters times ``scale``)
+
+    ``ln sum_t c_t e^{a_t(x)} - x . <f>_data / scale + l2/2 |theta + delta|^2 + rho/2 |x|^2``,
+
+    ``a_t`` the change of configuration t's log-weight, i.e. the negative log-likelihood with ``ln Z`` estimated by
+    reweighting the sample. Returns the changes of the fields and couplings, the effective sample size of the
+    reweighted sample (a fraction of its size), the largest change of a probe's log-weight relative to the sample
+    mean, and the L-BFGS iterations."""
+    mu, N = d.means, d.means.size
+    iu = np.triu_indices(N, 1)
+    logc, M = np.log(counts), counts.sum()
+
+    def unpack(x):
+        delta = x / scale
+        D = np.zeros((N, N))
+        D[iu] = delta[N:]
+        return delta[:N], D + D.T
+
+    def logits(z, dg, D):
+        return z @ dg + 0.5 * np.einsum("ti,ti->t", z @ D, z)
+
+    def objective(x):
+        dg, D = unpack(x)
+        a = logits(y, dg, D) + logc
+        lse = scipy.special.logsumexp(a)
+        w = np.exp(a - lse)
+        Jn, hn = J + D, h + dg - D @ mu
+        f = (lse - np.log(M) - np.sum(D[iu] * cov_data[iu]) + 0.5 * rho * x @ x
+             + 0.5 * l2 * (hn @ hn + np.sum(Jn[iu] ** 2)))
+        grad_J = (y.T * w) @ y - cov_data + l2 * (Jn - np.outer(hn, mu) - np.outer(mu, hn))
+        return f, np.concatenate([w @ y + l2 * hn, grad_J[iu]]) / scale + rho * x
+
+    # gradient tolerance: a tenth of the data's standard error on every moment
+    res = scipy.optimize.minimize(objective, np.zeros(scale.size), jac=True, method="L-BFGS-B",
+                                  options=dict(maxiter=200, gtol=0.1 / np.sqrt(d.n), ftol=0.0, maxcor=20))
+    dg, D = unpack(res.x)
+    a = logits(y, dg, D)
+    ess = float(np.exp(2 * scipy.special.logsumexp(a + logc) - scipy.special.logsumexp(2 * a + logc)) / M)
+    probe = float(np.abs(logits(probes, dg, D) - counts @ a / M).max())
+    return dg, D, ess, probe, int(res.nit)
+
+
+def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progress, sampler, start_info=None):
+    """Maximum likelihood by importance reweighting of persistent chains, one proximal L-BFGS step per sample.
+
+    Each step samples the current model (``keep`` configurations per chain, :meth:`LearningChains.sample`),
+    measures the moment errors, and minimises the negative log-likelihood with ``ln Z(theta + delta) - ln Z(theta)``
+    estimated by reweighting that sample, plus a proximal term ``rho/2 |x|^2`` (``x``: the change of the centred
+    parameters of :func:`boltzmann_learning`, each times its feature's standard deviation in the data). L-BFGS takes
+    the curvature of the reweighted sample, so the stiff collective direction of a bistable model (the one that
+    moves weight between a silent and an active state) gets a Newton-sized step instead of an oscillation. Trust
+    region: ``rho`` is multiplied by 4 until the reweighted sample keeps an effective size of half its size and
+    the log-weights of the all-silent and all-firing configurations (which the sample may not contain, but which a
+    small coherent change of many couplings makes dominant) move by at most 2 relative to the sample mean; it is
+    halved after an easy step. A step whose errors exceed three times the best since the sample last grew is
+    undone (``rho`` times 16). The sample grows (times ``model variance / data variance / 0.5``, 2 to 4, up to
+    2560 configurations per chain) when ``rms_z <= 2 tol``.
+
+    Parameters
+    ----------
+    d, h, J, l2, max_iter, tol, seed, n_chains, progress, sampler, start_info :
+        As for :func:`boltzmann_learning`.
+    keep : int
+        Stored configurations per chain in the first step (2 tempering steps or 10 heat-bath sweeps apart).
+
+    Returns
+    -------
+    h, J : ndarray
+    info : dict
+        As for :func:`boltzmann_learning`, with ``learner = "reweighted"`` and, per step in ``history``, ``rho``,
+        the effective sample size ``ess`` and ``lbfgs_iterations``.
+    """
+    N, mu = d.means.size, d.means
+    iu = np.triu_indices(N, 1)
+    chains = LearningChains(sampler, d.patterns, d.counts / d.n, n_chains, seed)
+    scale, cov_data = _feature_scale(d)
+    var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2]), 1.0 / d.n) / d.n
+    probes = np.stack([-np.ones(N), np.ones(N)]) - mu
+    thin, rho, best = _THIN[sampler], 1.0, (np.inf, h, J)
+    history, converged = [], False
+    bar = _progress(progress, max_iter)
+    for it in range(1, max_iter + 1):
+        cfg = chains.sample(h, J, keep, thin, burn_in=max(thin, keep * thin // 4))
+        m, C, var_model = _sample_moments(cfg)
+        errors = dict(moment_errors(d, m, C, var_model), n_model_samples=n_chains * keep,
+                      model_to_data_variance=float(np.median(var_model / var_data)))
+        rms, ratio = errors["rms_z"], errors["model_to_data_variance"]
+        record = dict(iteration=it, keep=keep, rho=rho, rms_z=rms, max_z=errors["max_z"], model_to_data_variance=ratio)
+        history.append(record)
+        bar.set_postfix(rms_z=f"{rms:.3g}", keep=keep)
+        bar.update(1)
+        converged = rms <= tol and ratio <= 1.0
+        if converged or it == max_iter:
+            break
+        if rms > 3 * best[0] + tol:     # the step made things much worse: undo it, with a tighter trust region
+            _, h, J = best
+            rho *= 16
+            record["undone"] = True
+            continue
+        if rms < best[0]:
+            best = (rms, h, J)
+        every = -(-cfg.shape[1] * n_chains // _MAX_REWEIGHT)    # ceil: at most _MAX_REWEIGHT configurations
+        stored = cfg[:, ::every].reshape(-1, N)
+        rows, counts = np.unique(np.packbits(stored > 0, axis=1), axis=0, return_counts=True)
+        y = np.unpackbits(rows, axis=1, count=N).astype(np.float64) * 2 - 1 - mu
+        for tries in range(1, _MAX_TRIES + 1):
+            dg, D, ess, probe, nit = _reweighted_step(y, counts.astype(np.float64), d, cov_data, h, J, l2, scale, rho,
+                                                      probes)
+            if ess >= _ESS_MIN and probe <= _PROBE_MAX:
+                break
+            if tries == _MAX_TRIES:   # still too far: shrink the last step into the trust region
+                shrink = min(1.0, _PROBE_MAX / probe, np.sqrt(np.log(1 / _ESS_MIN) / max(np.log(1 / ess), 1e-12)))
+                dg, D = dg * shrink, D * shrink
+            else:
+                rho *= 4
+        J, h = J + D, h + dg - D @ mu     # the step was taken in the centred fields g = h + J mu
+        record.update(ess=ess, probe=probe, lbfgs_iterations=nit, tries=tries)
+        if tries == 1:
+            rho = max(rho / 4, _RHO_MIN)
+        if rms <= 2 * tol and ratio > 0.5 and keep < _MAX_KEEP:   # at the noise of this sample: a larger one
+            keep = int(min(_MAX_KEEP, np.ceil(keep * min(4.0, max(2.0, ratio / 0.5)))))
+            best = (np.inf, h, J)    # rms_z at a larger sample is not comparable with the best so far
+    bar.close()
+    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
+                learner="reweighted", final_rho=rho, **(start_info or {}), **errors)
     return h, J, info
 
 
