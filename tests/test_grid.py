@@ -220,23 +220,20 @@ HUGE = 'task = "simulate"\n[grid]\nT = [{T}]\nN = [{N}]\nseed = [{seed}]\n'.form
 
 
 def test_a_billion_point_grid_is_refused_at_once(tmp_path, capsys):
-    """1000 x 1000 x 1000 points: refused in well under a second with the grid's size in the message, without
-    making a single task (little memory), nothing submitted, nothing written; the CLI exits 2 in one line."""
+    """1000 x 1000 x 1000 points: refused with the grid's size in the message, without making a single task
+    (little memory), nothing submitted, nothing written; the CLI exits 2 in one line."""
     cfg = tmp_path / "huge.toml"
     cfg.write_text(HUGE)
     out = tmp_path / "out"
     tracemalloc.start()
-    t0 = time.perf_counter()
     with pytest.raises(ValueError, match="1,000,000,000 tasks .*above the limit of 100,000") as info:
         run_grid(cfg, out, client=NoSubmit(), printer=quiet)
-    seconds = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert seconds < 1.0 and peak < 20e6, (seconds, peak)
+    # no task was made: a billion of them would take hundreds of GB (its time: benchmarks/bench_limits.py)
+    assert peak < 20e6, peak
     assert "max_tasks" in str(info.value) and "FASTMF_MAX_GRID_TASKS" in str(info.value)
-    t0 = time.perf_counter()
     assert main(["grid", str(cfg), "--out", str(out)]) == 2
-    assert time.perf_counter() - t0 < 1.0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "1,000,000,000 tasks" in err[0]
     assert contents(tmp_path) == ["huge.toml"]

@@ -38,12 +38,14 @@ def test_ais_matches_enumeration_and_rejects_j_five_percent_off(name):
 
 
 def test_ais_depends_on_seed_not_threads():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one Numba thread available: nothing to compare")
     h, J, V = _models()["kpairwise"]
     model = KPairwiseMaxEnt(h, J, V)
     old = numba.get_num_threads()
     try:
         runs = []
-        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+        for threads in (1, 2):
             numba.set_num_threads(threads)
             runs.append(log_partition_ais(model, n_chains=70, n_steps=1200, seed=5))
     finally:
