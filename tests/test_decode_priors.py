@@ -126,11 +126,30 @@ def test_latent_prior_is_the_models_mixture(vae1):
     np.testing.assert_array_equal(prior.sample(50, np.random.default_rng(3)),
                                   vae.sample_latents(50, np.random.default_rng(3)))
     assert prior.support_1d(5.0) == pytest.approx((-2.2 - 5 * 0.35, 1.3 + 5 * 0.6))
-    # the same mixture without a model: component-then-Gaussian draws, right moments (5 standard errors)
-    free = LatentPrior(prior.log_weights, prior.means, prior.logvars)
-    d = free.sample(200_000, np.random.default_rng(4))[:, 0]
+
+
+@pytest.fixture(scope="module")
+def free_prior_draws(vae1):
+    """200 000 draws of the VAE's mixture prior rebuilt without the model (component, then Gaussian)."""
+    prior = latent_prior(vae1[0], 1)
+    return LatentPrior(prior.log_weights, prior.means, prior.logvars).sample(200_000, np.random.default_rng(4))[:, 0]
+
+
+def _draw_mean_z(d, weights):
+    """z of the draws' mean against the mean of MIX with component weights ``weights`` (MIX's standard error)."""
     var = MIX.w @ (MIX.m ** 2 + MIX.s ** 2) - (MIX.w @ MIX.m) ** 2
-    assert abs(d.mean() - MIX.w @ MIX.m) < 5 * math.sqrt(var / len(d))
+    return (d.mean() - np.asarray(weights) @ MIX.m) / math.sqrt(var / len(d))
+
+
+def test_mixture_prior_draws_have_the_right_mean(free_prior_draws):
+    """The same mixture without a model: component-then-Gaussian draws, right mean (5 standard errors)."""
+    assert abs(_draw_mean_z(free_prior_draws, MIX.w)) < 5
+
+
+def test_power_mixture_draw_check_rejects_a_5_percent_weight_error(free_prior_draws):
+    """The same draws against the mean of the mixture with its first weight 5 % larger (0.25 -> 0.2625): measured
+    z = 11.8."""
+    assert abs(_draw_mean_z(free_prior_draws, [0.2625, 0.7375])) > 5
 
 
 def test_standard_and_symmetric_priors():
@@ -280,6 +299,14 @@ def test_hopfield_and_generic_on_a_vae_with_a_known_prior(vae2):
     assert np.abs(gen_wrong.mean_fields - G.mean(axis=0) / 2).max() > 20 * se.max() / 2
 
 
+def _cw_field_moments(model):
+    """Mean and standard deviation of the decoder field g(z) under MIX (hand quadrature on a fine grid)."""
+    z = np.linspace(-6.0, 7.0, 200_001)
+    p = np.exp(MIX.logpdf(z))
+    g = model.fields(z[:, None])[:, 0]
+    return (p @ g) / p.sum(), math.sqrt((p @ g ** 2) / p.sum() - ((p @ g) / p.sum()) ** 2)
+
+
 def test_generic_density_fit_over_a_learned_prior_curie_weiss():
     """The density fit uses the prior's log density: exact couplings and fields (measured 2e-6); with N(0, 1)
     (measured: couplings 13 % off, fields 0.21). mean_fields over non-antithetic prior draws: E g / 2 under the
@@ -289,11 +316,11 @@ def test_generic_density_fit_over_a_learned_prior_curie_weiss():
     r = generic_readoff(model, n_fit=2000)
     assert r.n_significant == 1
     assert np.allclose(r.couplings, bJ / N, rtol=1e-4) and np.allclose(r.fields, bh, atol=1e-4)
-    z = np.linspace(-6.0, 7.0, 200_001)
-    p = np.exp(MIX.logpdf(z))
-    g = model.fields(z[:, None])[:, 0]
-    mean, sd = (p @ g) / p.sum(), math.sqrt((p @ g ** 2) / p.sum() - ((p @ g) / p.sum()) ** 2)
+    mean, sd = _cw_field_moments(model)
     assert np.all(np.abs(r.mean_fields - mean / 2) < 4 * sd / 2 / math.sqrt(4000))
+    # power: the same check against E g / 2 of the model with beta J 5 % larger (same beta h): measured 13 SE
+    assert not np.all(np.abs(r.mean_fields - _cw_field_moments(_cw_model(N, 1.05 * bJ, bh / (1.05 * bJ)))[0] / 2)
+                      < 4 * sd / 2 / math.sqrt(4000))
     wrong = generic_readoff(model.fields, latent_dim=1, n_fit=2000)
     assert np.abs(wrong.couplings / (bJ / N) - 1).max() > 0.05 and np.abs(wrong.fields - bh).max() > 0.05
 

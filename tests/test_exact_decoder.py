@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from references import all_configurations, table_max_bipartition_mi, table_mutual_information
 from scipy.integrate import dblquad, quad
-from scipy.special import expit, logsumexp
+from scipy.special import expit, log_expit, logsumexp
 
-from fastmf.exact import info
 from fastmf.exact.decoder import (DEFAULT_N_QUAD, ModelTable, curie_weiss_decoder,
                                   generative_mutual_information, linear_decoder, log_prob_table,
                                   quadrature_rule)
@@ -15,8 +15,8 @@ from fastmf.exact.decoder import (DEFAULT_N_QUAD, ModelTable, curie_weiss_decode
 # ---- naive references: direct integration, one state at a time --------------------------------------
 
 def _x01(N):
-    """All states as {0,1} rows in index order (site 0 least significant), built independently of info."""
-    return np.array([[(n >> i) & 1 for i in range(N)] for n in range(2 ** N)], dtype=float)
+    """All states as {0,1} rows in index order (site 0 least significant): references.all_configurations."""
+    return ((all_configurations(N) + 1) // 2).astype(float)
 
 
 def naive_lik(decoder, x, z):
@@ -37,6 +37,23 @@ def naive_log_prob_2d(decoder, N, idx, L=9.0):
         return math.exp(-0.5 * (z1 * z1 + z2 * z2)) / (2 * math.pi) * naive_lik(decoder, x, [z1, z2])
     return np.array([math.log(dblquad(f, -L, L, -L, L, args=(x,), epsabs=0, epsrel=1e-11)[0])
                      for x in _x01(N)[idx]])
+
+
+def grid_log_prob(decoder, N, d, L=9.0, n=181):
+    """log p(x) of every state on a dense tensor trapezoid grid over [-L, L]**d (N(0, I) weight), by direct sums.
+    The integrand is analytic in a strip about the real axis, so the rule converges geometrically (measured
+    against L = 10, n = 301: equal to 2e-15 for the decoders used here); not fastmf's nodes or weights."""
+    g = np.linspace(-L, L, n)
+    Z = np.stack(np.meshgrid(*(g,) * d, indexing="ij"), axis=-1).reshape(-1, d)
+    G = np.asarray(decoder(Z), float)                                     # (grid, N) logits
+    X = _x01(N)
+    lp = logsumexp(X @ log_expit(G).T + (1 - X) @ log_expit(-G).T - 0.5 * np.sum(Z * Z, axis=1), axis=1)
+    return lp - logsumexp(lp)
+
+
+def naive_kl(log_p, log_q):
+    """KL(p || q) = sum_x p(x) (log p(x) - log q(x)) of two normalised log tables."""
+    return float(np.sum(np.exp(log_p) * (log_p - log_q)))
 
 
 def naive_entropy(p):
@@ -148,7 +165,7 @@ def test_z_independent_decoder_gives_independent_sites(d):
     assert np.max(np.abs(t.log_p - exact)) < 1e-12
     for k in range(1, N):
         assert abs(t.mutual_information(range(k))) < 1e-12
-    assert abs(info.max_bipartition_mi(t.log_p)[0]) < 1e-12
+    assert abs(table_max_bipartition_mi(np.exp(t.log_p), N)) < 1e-12
     if d <= 3:
         assert abs(t.mutual_information_xz().value) < 1e-12
     else:
@@ -169,14 +186,32 @@ def test_inequality_chain_and_kl_on_random_decoders():
         ixz = t.mutual_information_xz().value
         assert 0 <= ixz <= t.entropy() + 1e-12
         # every bipartition, not just the half-line cuts: I_model(A;B) <= I_model(X;Z)
-        assert info.max_bipartition_mi(t.log_p)[0] <= ixz + 1e-10
-        for k in range(1, N):
-            assert 0 <= t.mutual_information(range(k)) + 1e-12
+        p = np.exp(t.log_p)
+        assert table_max_bipartition_mi(p, N) <= ixz + 1e-10
+        for k in range(1, N):  # the table's MI is the textbook sum over its states (rounding: 1e-12)
+            assert t.mutual_information(range(k)) == pytest.approx(table_mutual_information(p, N, range(k)),
+                                                                   abs=1e-12)
         assert abs(t.kl_from(t.log_p)) < 1e-12
         tables.append(t)
     for a, b in zip(tables[:-2], tables[2:]):  # same N two apart
-        if a.N == b.N:
-            assert b.kl_from(a.log_p) > 0
+        if a.N == b.N:  # KL(a || b) is the textbook sum over the states of the two tables, not the reverse one
+            assert b.kl_from(a.log_p) == pytest.approx(naive_kl(a.log_p, b.log_p), abs=1e-12)
+            assert abs(naive_kl(a.log_p, b.log_p) - naive_kl(b.log_p, a.log_p)) > 0.1
+
+
+def test_kl_between_unrelated_decoders_equals_the_exact_value():
+    """KL(p_a || p_b) of unrelated linear decoders (d = 1 against d = 2, same N) from tables converged to 1e-9 in
+    log p (trapezoid, tol) against the textbook KL of independent dense-grid tables (grid_log_prob). Measured
+    agreement 1e-15; bound 1e-8 (the tables' tolerance twice, plus margin). Measured KL(a || b) = 1.860 (N = 6)
+    and 2.599 (N = 7), the reverse KL 2.058 and 2.840: a swapped or mis-normalised KL fails."""
+    decs = [(N, d, dec) for k, (N, d, dec) in enumerate(_random_decoders()) if k % 2 == 0]  # the linear ones
+    for (N, d1, dec1), (N2, d2, dec2) in zip(decs[::2], decs[1::2]):
+        assert N == N2 and (d1, d2) == (1, 2)
+        a = log_prob_table(dec1, N, d1, tol=1e-9, rule="trapezoid")
+        b = log_prob_table(dec2, N, d2, tol=1e-9, rule="trapezoid")
+        exact = naive_kl(grid_log_prob(dec1, N, d1), grid_log_prob(dec2, N, d2))
+        assert exact > 1.0  # unrelated decoders: far apart
+        assert b.kl_from(a.log_p) == pytest.approx(exact, abs=1e-8)
 
 
 def test_quadrature_table_matches_info_convention():
@@ -184,7 +219,7 @@ def test_quadrature_table_matches_info_convention():
     N = 3
     t = log_prob_table(lambda z: np.tile([5.0, -5.0, -5.0], (len(z), 1)), N, 1)
     assert int(np.argmax(t.log_p)) == 1
-    assert np.array_equal(info.states(N)[1], [1, -1, -1])
+    assert np.array_equal(all_configurations(N)[1], [1, -1, -1])
 
 
 # ---- importance sampling -----------------------------------------------------------------------------
@@ -195,38 +230,72 @@ def _z0_decoder(N, seed):
     return (lambda z: inner(np.asarray(z)[:, :1])), inner
 
 
-def test_importance_sampling_agrees_within_error_bars():
+@pytest.fixture(scope="module")
+def importance_runs():
+    """20 importance-sampling tables (2000 prior draws each) of a d = 4 decoder that reads z[0] only."""
     N = 6
     dec4, dec1 = _z0_decoder(N, 7)
-    exact = naive_log_prob_1d(dec1, N)
-    zs = []
-    for seed in range(20):
-        t = log_prob_table(dec4, N, 4, n_samples=2000, seed=seed)
+    return N, dec1, [log_prob_table(dec4, N, 4, n_samples=2000, seed=seed) for seed in range(20)]
+
+
+def _importance_check(runs, exact):
+    """(max |z|, mean z**2) of the tables' log p against ``exact`` in units of their standard errors."""
+    zs = np.array([(t.log_p - exact) / t.stderr for t in runs])
+    return np.max(np.abs(zs)), np.mean(zs ** 2)
+
+
+def test_importance_sampling_agrees_within_error_bars(importance_runs):
+    N, dec1, runs = importance_runs
+    for t in runs:
         assert t.method == "importance" and t.n_samples == 2000
         assert abs(logsumexp(t.log_p)) < 1e-12  # shared prior samples: the table sums to 1
-        zs.append((t.log_p - exact) / t.stderr)
-    zs = np.array(zs)
-    assert np.max(np.abs(zs)) < 5.0
-    assert 0.4 < np.mean(zs ** 2) < 2.0  # honest error bars: z-scores of unit variance
+    zmax, z2 = _importance_check(runs, naive_log_prob_1d(dec1, N))
+    assert zmax < 5.0  # 5 sigma over 20 x 64 z-scores: false alarm ~ 7e-4
+    assert 0.4 < z2 < 2.0  # honest error bars: z-scores of unit variance
 
 
-def test_importance_with_gaussian_proposals():
+def test_power_importance_check_rejects_a_5_percent_wider_latent(importance_runs):
+    """The same tables against the exact 1-D model with z ~ N(0, 1.05**2) (latent temperature 5 % off): both
+    parts of the check fail (measured max |z| = 5.6, mean z**2 = 2.85)."""
+    N, dec1, runs = importance_runs
+    zmax, z2 = _importance_check(runs, naive_log_prob_1d(lambda z: dec1(1.05 * np.asarray(z)), N))
+    assert zmax > 5.0 and z2 > 2.0
+
+
+@pytest.fixture(scope="module")
+def proposal_runs():
+    """Importance-sampling tables (12 000 draws) of a d = 4 decoder that reads z[0] only, with per-state Gaussian
+    proposals (as arrays and as an encoder-like callable, same seed) and with one shared Gaussian proposal."""
     N = 5
     dec4, dec1 = _z0_decoder(N, 8)
-    exact = naive_log_prob_1d(dec1, N)
 
     def enc(x):  # an encoder-like proposal: mean depends on x through z[0]
         mu = np.zeros((len(x), 4))
         mu[:, 0] = 0.3 * x.mean(axis=1)
         return mu, np.full((len(x), 4), 0.2)
 
-    mu, lv = enc(info.states(N).astype(float))
-    runs = [log_prob_table(dec4, N, 4, n_samples=3000, seed=1, proposal=(mu, lv)),
-            log_prob_table(dec4, N, 4, n_samples=3000, seed=1, proposal=enc),
-            log_prob_table(dec4, N, 4, n_samples=3000, seed=2, proposal=(np.full(4, 0.1), np.full(4, 0.3)))]
+    mu, lv = enc(all_configurations(N).astype(float))
+    runs = [log_prob_table(dec4, N, 4, n_samples=12_000, seed=1, proposal=(mu, lv)),
+            log_prob_table(dec4, N, 4, n_samples=12_000, seed=1, proposal=enc),
+            log_prob_table(dec4, N, 4, n_samples=12_000, seed=2, proposal=(np.full(4, 0.1), np.full(4, 0.3)))]
+    return N, dec1, runs
+
+
+def test_importance_with_gaussian_proposals(proposal_runs):
+    N, dec1, runs = proposal_runs
+    exact = naive_log_prob_1d(dec1, N)
     for t in runs:
-        assert np.max(np.abs(t.log_p - exact) / t.stderr) < 5.0
+        assert np.max(np.abs(t.log_p - exact) / t.stderr) < 5.0  # 5 sigma over 32 states: false alarm 2e-5
     assert np.array_equal(runs[0].log_p, runs[1].log_p)  # same seed, same proposal
+
+
+def test_power_proposal_check_rejects_a_5_percent_wider_latent(proposal_runs):
+    """Each run against the exact 1-D model with z ~ N(0, 1.05**2) (latent temperature 5 % off): measured max |z|
+    = 6.0, 6.0, 6.7 (12 000 draws; at 3000, 4.0 and 3.3 would not show it)."""
+    N, dec1, runs = proposal_runs
+    wrong = naive_log_prob_1d(lambda z: dec1(1.05 * np.asarray(z)), N)
+    for t in runs:
+        assert np.max(np.abs(t.log_p - wrong) / t.stderr) > 5.0
 
 
 def test_importance_is_reproducible_with_seed():

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from references import all_configurations
 from scipy.integrate import quad
 from scipy.special import expit, logsumexp
 
@@ -23,8 +24,8 @@ PRIOR_1D = (np.log(W1), M1[:, None], np.log(V1)[:, None])
 # ---- naive references ---------------------------------------------------------------------------------
 
 def _x01(N):
-    """All states as {0,1} rows in index order (site 0 least significant), built independently of info."""
-    return np.array([[(n >> i) & 1 for i in range(N)] for n in range(2 ** N)], dtype=float)
+    """All states as {0,1} rows in index order (site 0 least significant): references.all_configurations."""
+    return ((all_configurations(N) + 1) // 2).astype(float)
 
 
 def _naive_mixture_pdf(z, w, m, v):
