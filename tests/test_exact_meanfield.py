@@ -1,8 +1,9 @@
-"""Exact mean-field results by counting (fastmf.exact.meanfield) against brute-force enumeration."""
-import itertools
-
+"""Exact mean-field results by counting (fastmf.exact.meanfield) against brute-force enumeration (every state
+from tests/references.py, energies written out here), and the counting references of tests/references.py
+against the same enumeration."""
 import numpy as np
 import pytest
+from references import all_configurations, all_potts_configurations, curie_weiss_counting, potts_mf_counting
 from scipy.optimize import brentq
 from scipy.special import logsumexp
 
@@ -11,10 +12,6 @@ from fastmf.exact.meanfield import (curie_weiss_exact, hopfield_exact, potts_com
 
 
 # ---- brute force over all 2**N (q**N) states --------------------------------------------------------
-
-def _all_spins(N):
-    return np.array(list(itertools.product([-1, 1], repeat=N)), dtype=np.int64)
-
 
 def _dist(values, logw):
     """Distinct values (rows) and their probabilities."""
@@ -32,7 +29,7 @@ def _energy_dist(E, logw):
 
 def _hopfield_brute(xi, beta, J, h):
     N = xi.shape[1]
-    s = _all_spins(N)
+    s = all_configurations(N)
     ov = s @ xi.T.astype(np.int64)
     E = -(J / (2 * N)) * np.sum(ov.astype(float) ** 2, axis=1) - h * s.sum(axis=1)
     return ov, s.sum(axis=1), E, -beta * E
@@ -43,7 +40,7 @@ def _hopfield_brute(xi, beta, J, h):
 @pytest.mark.parametrize("N,beta,J,h", [(1, 0.7, 1.0, 0.3), (9, 1.4, 1.0, 0.2), (14, 0.6, -1.3, -0.4),
                                         (14, 2.5, 1.0, 0.0), (12, 0.0, 1.0, 0.5)])
 def test_curie_weiss_equals_brute_force(N, beta, J, h):
-    s = _all_spins(N)
+    s = all_configurations(N)
     M = s.sum(axis=1)
     E = -(J / (2 * N)) * M.astype(float) ** 2 - h * M
     logw = -beta * E
@@ -121,7 +118,7 @@ def test_hopfield_rejects_bad_patterns(bad, match):
 
 @pytest.mark.parametrize("N,q,beta,J,h", [(8, 3, 1.3, 1.0, 0.25), (10, 3, 3.0, 1.0, 0.0), (6, 4, 2.0, 0.8, -0.3)])
 def test_potts_equals_brute_force(N, q, beta, J, h):
-    st = np.array(list(itertools.product(range(q), repeat=N)))
+    st = all_potts_configurations(N, q)
     occ = np.stack([(st == k).sum(axis=1) for k in range(q)], axis=1)
     E = -(J / (2 * N)) * np.sum(occ.astype(float) ** 2, axis=1) - h * occ[:, 0]
     logw = -beta * E
@@ -155,3 +152,36 @@ def test_potts_compositions_and_limits():
         potts_mf_exact(10, 1, 1.0)
     with pytest.raises(ValueError, match="finite"):
         curie_weiss_exact(10, float("nan"))
+
+
+# ---- the counting references used by the sampler tests (tests/references.py) ----------------------------
+
+@pytest.mark.parametrize("N,q,beta,J,h", [(8, 3, 1.3, 1.0, 0.25), (6, 4, 2.0, 0.8, -0.3),
+                                         (9, 2, 1.1, 1.2, 0.1)])
+def test_potts_counting_reference_equals_enumeration(N, q, beta, J, h):
+    st = all_potts_configurations(N, q)
+    occ = np.stack([(st == k).sum(axis=1) for k in range(q)], axis=1)
+    E = -(J / (2 * N)) * np.sum(occ.astype(float) ** 2, axis=1) - h * occ[:, 0]
+    logw = -beta * E
+    ref = potts_mf_counting(N, q, beta, J, h)
+    assert ref["log_z"] == pytest.approx(logsumexp(logw), rel=1e-12)
+    u0, p0 = _dist(occ[:, 0], logw)
+    np.testing.assert_allclose(ref["n0_probs"][u0], p0, rtol=1e-10)
+    umax, pmax = _dist(occ.max(axis=1), logw)
+    np.testing.assert_allclose(ref["max_probs"][umax], pmax, rtol=1e-10)
+    assert ref["max_probs"].sum() == pytest.approx(1.0)
+    ue, pe = _energy_dist(E, logw)
+    np.testing.assert_allclose(ref["energies"], ue, rtol=1e-12)
+    np.testing.assert_allclose(ref["energy_probs"], pe, rtol=1e-10)
+
+
+@pytest.mark.parametrize("N,beta,J,h", [(1, 0.7, 1.0, 0.3), (11, 1.4, 1.0, 0.2), (12, 0.6, -1.3, -0.4)])
+def test_curie_weiss_counting_reference_equals_enumeration(N, beta, J, h):
+    M = all_configurations(N).sum(axis=1)
+    E = -(J / (2 * N)) * M.astype(float) ** 2 - h * M
+    logw = -beta * E
+    support, probs, mean_energy = curie_weiss_counting(N, beta, J, h)
+    uv, p = _dist(M, logw)
+    np.testing.assert_array_equal(support, uv)
+    np.testing.assert_allclose(probs, p, rtol=1e-10)
+    assert mean_energy == pytest.approx(np.sum(np.exp(logw - logsumexp(logw)) * E), rel=1e-10)

@@ -1,5 +1,9 @@
 """Mean-field and graph kernels (CPU): naive pure-Python references bit for bit, maintained order parameters,
-exact enumeration, detailed balance of the update rules, thread-count independence and argument checks."""
+exact enumeration, detailed balance of the update rules, thread-count independence and argument checks.
+
+The exact laws (enumeration, stationary distributions) come from tests/references.py: plain loops over every
+state with the energy written out there, nothing from fastmf. Every chi-square has a power companion on the
+same samples (the law at beta 5 % higher, or the fields 5 % larger, must be rejected at the same level)."""
 import itertools
 import math
 
@@ -9,6 +13,7 @@ import pytest
 from fastmf.kernels import meanfield_cpu as mc
 from fastmf.kernels import meanfield_logic as ml
 from fastmf.kernels.philox import STREAM_MEANFIELD
+from references import glass_boltzmann, lowrank_boltzmann, potts_mf_boltzmann
 from test_philox import naive_philox4x32
 
 from fastmf import stats
@@ -294,71 +299,89 @@ def test_result_independent_of_thread_count():
 
 # ------------------------------------------------------------------------------------------ exact enumeration
 
-def all_spins(N):
-    return np.array(list(itertools.product([-1, 1], repeat=N)), np.int8)
+ALPHA = 1e-4  # the seeds are fixed, so a pass is deterministic; the level guards against a lucky seed
+
+
+def state_index(spins):
+    """Row of references.all_configurations holding each +-1 configuration (bit i set where s_i = +1)."""
+    return ((np.asarray(spins) > 0).astype(np.int64) << np.arange(np.shape(spins)[1])).sum(axis=1)
+
+
+def potts_index(states, q):
+    """Row of references.all_potts_configurations holding each state vector (digit i in base q = s_i)."""
+    return (np.asarray(states, np.int64) * q ** np.arange(np.shape(states)[1])).sum(axis=1)
 
 
 def chi2_p(values, exact_values, exact_probs):
     """p-value of a chi-square test of sampled ``values`` (rows) against the exact distribution."""
     keys, inverse = np.unique(np.round(exact_values, 9), axis=0, return_inverse=True)
     probs = np.bincount(inverse.ravel(), weights=exact_probs, minlength=len(keys))
-    idx = [np.flatnonzero((np.abs(keys - v) < 1e-7).all(axis=-1) if keys.ndim > 1 else np.abs(keys - v) < 1e-7)
-           for v in np.round(values, 9)]
-    assert all(len(i) == 1 for i in idx), "sampled a value that no state has"
-    counts = np.bincount([i[0] for i in idx], minlength=len(keys))
+    merged, where = np.unique(np.concatenate([keys, np.round(values, 9)]), axis=0, return_inverse=True)
+    assert len(merged) == len(keys), "sampled a value that no state has"
+    counts = np.bincount(where.ravel()[len(keys):], minlength=len(keys))
     return stats.chi_square_test(counts, probs)[2]
 
 
-def boltzmann(energies, beta):
-    w = np.exp(-beta * (energies - energies.min()))
-    return w / w.sum()
-
-
+# 8000 independent chains, 60 sweeps each, one sample per chain. Sample size: with 4000 chains some cases
+# missed beta 5 % off (power 0.6-0.9 in multinomial draws from the exact law); with 8000 every companion's
+# power is >= 0.99 at ALPHA.
 @pytest.mark.parametrize("P, N, J, h, beta, heatbath", [(2, 12, 1.0, 0.15, 1.4, False), (2, 12, 1.0, 0.0, 1.4, True),
                                                         (2, 11, 1.0, 0.1, 1.2, True),
                                                         (1, 12, 1.0, 0.3, 0.9, False), (1, 12, 1.0, 0.3, 0.9, True)])
 def test_lowrank_exact_distribution(P, N, J, h, beta, heatbath):
     patterns = np.ones((1, N), np.int8) if P == 1 else pm1((P, N), 11)
-    states = all_spins(N)
-    ov = mc.compute_overlaps(states, patterns)
-    energies = mc.lowrank_energy(ov, states.sum(axis=1), N, J, h)
-    probs = boltzmann(energies, beta)
-    s = pm1((4000, N), 5)
+    _, ov, energies, probs = lowrank_boltzmann(patterns, beta, J, h)
+    wrong = lowrank_boltzmann(patterns, 1.05 * beta, J, h)[3]
+    s = pm1((8000, N), 5)
     o = mc.compute_overlaps(s, patterns)
     mc.lowrank_sweep(s, patterns, o, beta, J, h, seed=21, n_sweeps=60, heatbath=heatbath)
-    e = mc.lowrank_energy(o, s.sum(axis=1), N, J, h)
-    assert chi2_p(e, energies, probs) > 1e-4
-    assert chi2_p(o.astype(float), ov.astype(float), probs) > 1e-4
+    e = energies[state_index(s)]
+    assert chi2_p(e, energies, probs) > ALPHA
+    assert chi2_p(o.astype(float), ov.astype(float), probs) > ALPHA  # the overlaps the kernel maintained
+    # power: the same samples against the law at beta 5 % higher
+    assert chi2_p(e, energies, wrong) < ALPHA
+    assert chi2_p(o.astype(float), ov.astype(float), wrong) < ALPHA
 
 
 @pytest.mark.parametrize("heatbath", [False, True])
 def test_potts_mf_exact_distribution(heatbath):
+    """As above (8000 chains: power 0.6-0.9 at 4000, 1.0 at 8000)."""
     q, N, J, h, beta = 3, 8, 1.0, 0.2, 2.0
-    states = np.array(list(itertools.product(range(q), repeat=N)), np.uint8)
-    cn = mc.compute_counts(states, q)
-    energies = mc.potts_mf_energy(cn, N, J, h)
-    probs = boltzmann(energies, beta)
-    st = np.random.default_rng(2).integers(0, q, size=(4000, N)).astype(np.uint8)
+    _, cn, energies, probs = potts_mf_boltzmann(N, q, beta, J, h)
+    wrong = potts_mf_boltzmann(N, q, 1.05 * beta, J, h)[3]
+    st = np.random.default_rng(2).integers(0, q, size=(8000, N)).astype(np.uint8)
     c = mc.compute_counts(st, q)
     mc.potts_mf_sweep(st, c, q, beta, J, h, seed=5, n_sweeps=60, heatbath=heatbath)
-    assert chi2_p(mc.potts_mf_energy(c, N, J, h), energies, probs) > 1e-4
-    assert chi2_p(c.astype(float), cn.astype(float), probs) > 1e-4
+    e = energies[potts_index(st, q)]
+    assert chi2_p(e, energies, probs) > ALPHA
+    assert chi2_p(c.astype(float), cn.astype(float), probs) > ALPHA  # the counts the kernel maintained
+    # power: the same samples against the law at beta 5 % higher
+    assert chi2_p(e, energies, wrong) < ALPHA
+    assert chi2_p(c.astype(float), cn.astype(float), wrong) < ALPHA
 
 
 @pytest.mark.parametrize("heatbath", [False, True])
 def test_sk_exact_distribution(heatbath):
-    N, beta = 10, 1.0
+    """SK at beta = 1.5 with fields 0.5 and 16000 chains: there the energy law rejects beta 5 % off and the
+    magnetization law rejects fields 5 % off with power >= 0.99 (multinomial draws from the exact law; at
+    beta = 1, h = 0.1 and 4000 chains the power was below 0.3 for both)."""
+    N, beta = 10, 1.5
     dense = sk_couplings(N, 7)
-    fields = np.full(N, 0.1)
+    fields = np.full(N, 0.5)
     indptr, indices, weights = dense_to_csr(dense)
-    states = all_spins(N)
-    energies = mc.glass_energy(states, mc.compute_local_fields(states, indptr, indices, weights), fields)
-    probs = boltzmann(energies, beta)
-    s = pm1((4000, N), 9)
+    configs, energies, probs = glass_boltzmann(dense, fields, beta)
+    wrong_beta = glass_boltzmann(dense, fields, 1.05 * beta)[2]
+    wrong_field = glass_boltzmann(dense, 1.05 * fields, beta)[2]
+    s = pm1((16000, N), 9)
     lf = mc.compute_local_fields(s, indptr, indices, weights)
     mc.glass_sweep(s, indptr, indices, weights, fields, lf, beta, seed=3, n_sweeps=60, heatbath=heatbath)
-    assert chi2_p(mc.glass_energy(s, lf, fields), energies, probs) > 1e-4
-    assert chi2_p(s.sum(axis=1).astype(float), states.sum(axis=1).astype(float), probs) > 1e-4
+    e = energies[state_index(s)]
+    M, M_all = s.sum(axis=1).astype(float), configs.sum(axis=1).astype(float)
+    assert chi2_p(e, energies, probs) > ALPHA
+    assert chi2_p(M, M_all, probs) > ALPHA
+    # power: the same samples against beta 5 % higher (energy) and fields 5 % larger (magnetization)
+    assert chi2_p(e, energies, wrong_beta) < ALPHA
+    assert chi2_p(M, M_all, wrong_field) < ALPHA
 
 
 # ------------------------------------------------------------------------------------------ detailed balance
@@ -385,9 +408,7 @@ def check_balance(site_matrices, pi):
 
 def lowrank_site_matrices(patterns, beta, J, h, heatbath):
     P, N = patterns.shape
-    states = all_spins(N)
-    ov = mc.compute_overlaps(states, patterns)
-    pi = boltzmann(mc.lowrank_energy(ov, states.sum(axis=1), N, J, h), beta)
+    states, ov, _, pi = lowrank_boltzmann(patterns, beta, J, h)  # pi: the reference's Boltzmann law
     table = ml.lowrank_flip_table(beta, J, h, P, N, heatbath).astype(np.float64) / TWO32
     index = {tuple(s): k for k, s in enumerate(states)}
     mats = []
@@ -424,9 +445,7 @@ def test_sequential_metropolis_without_field_is_not_ergodic():
 @pytest.mark.parametrize("heatbath", [False, True])
 def test_potts_mf_detailed_balance_from_tables(heatbath):
     q, N, beta, J, h = 3, 4, 1.7, 1.0, 0.4
-    states = np.array(list(itertools.product(range(q), repeat=N)), np.uint8)
-    cn = mc.compute_counts(states, q)
-    pi = boltzmann(mc.potts_mf_energy(cn, N, J, h), beta)
+    states, cn, _, pi = potts_mf_boltzmann(N, q, beta, J, h)  # pi: the reference's Boltzmann law
     table = ml.potts_mf_metropolis_table(beta, J, h, N).astype(np.float64) / TWO32
     weights = ml.potts_mf_heatbath_weights(beta, J, h, N)
     index = {tuple(s): k for k, s in enumerate(states)}
