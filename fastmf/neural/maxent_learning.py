@@ -1,7 +1,7 @@
 """Moment matching for the pairwise max-ent fits of :mod:`fastmf.neural.maxent`: the errors of a model's
 moments against the data's; persistent chains (heat-bath chains or parallel-tempering ladders of
 :mod:`fastmf.sampling.meanfield`) that sample the model being fitted; and two learners on them, reweighted
-maximum likelihood (:func:`reweighted_learning`, the default) and Boltzmann learning (:func:`boltzmann_learning`).
+maximum likelihood (:func:`reweighted_learning`) and Boltzmann learning (:func:`boltzmann_learning`, the default).
 """
 import sys
 
