@@ -441,7 +441,7 @@ def glass_boltzmann(couplings, fields, beta):
     return configs, np.array(energies), boltzmann_probabilities(energies, beta)
 
 
-# ---- periodic L x M lattices and their samplers' acceptance (issue 19: lattice helper) ----------------------
+# ---- periodic L x M lattices and their samplers' acceptance (issue 19: lattice helper) -------------------
 
 __all__ += ["lattice_ising_energy", "lattice_ising_boltzmann", "lattice_distribution",
             "metropolis_threshold"]
@@ -451,8 +451,8 @@ def lattice_ising_energy(s, L, M, j_right, j_down, h):
     """``E = -sum_<ij> J_ij s_i s_j - h sum_i s_i`` of one periodic L x M configuration by plain loops.
 
     ``s`` is a flat sequence of ``L M`` spins, site ``(r, c)`` at ``r M + c``; ``j_right[r][c]`` couples
-    ``(r, c)-(r, c+1 mod M)`` and ``j_down[r][c]`` couples ``(r, c)-(r+1 mod L, c)`` (2 L M bonds: for a side of
-    2 a pair of sites is joined twice).
+    ``(r, c)-(r, c+1 mod M)`` and ``j_down[r][c]`` couples ``(r, c)-(r+1 mod L, c)`` (2 L M bonds: for a
+    side of 2 a pair of sites is joined twice).
     """
     e = 0.0
     for r in range(L):
@@ -471,8 +471,12 @@ def lattice_ising_boltzmann(L, M, beta, J=1.0, h=0.0, j_right=None, j_down=None)
     order (site ``(r, c)`` at column ``r M + c``), energies from :func:`lattice_ising_energy`, all by plain
     loops; uniform couplings ``J`` unless ``j_right`` / ``j_down`` (L x M nested sequences) are given.
     """
-    jr = [[float(J)] * M for _ in range(L)] if j_right is None else [[float(x) for x in row] for row in j_right]
-    jd = [[float(J)] * M for _ in range(L)] if j_down is None else [[float(x) for x in row] for row in j_down]
+    def grid(given):
+        if given is None:
+            return [[float(J)] * M for _ in range(L)]
+        return [[float(x) for x in row] for row in given]
+
+    jr, jd = grid(j_right), grid(j_down)
     configs = all_configurations(L * M)
     energies = [lattice_ising_energy(s, L, M, jr, jd, float(h)) for s in configs.tolist()]
     log_w = [-beta * e for e in energies]
@@ -483,7 +487,7 @@ def lattice_ising_boltzmann(L, M, beta, J=1.0, h=0.0, j_right=None, j_down=None)
 
 
 def lattice_distribution(values, probs):
-    """``{value: summed probability}`` of a per-configuration observable (values used as dict keys as given)."""
+    """``{value: summed probability}`` of a per-configuration observable (the values are the dict keys)."""
     out = {}
     for v, p in zip(values, probs):
         out[v] = out.get(v, 0.0) + float(p)

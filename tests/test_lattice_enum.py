@@ -1,4 +1,5 @@
-"""Exact enumeration of small Ising and Potts lattices against itertools brute force."""
+"""Exact enumeration of small Ising and Potts lattices against brute force: plain loops over every Ising state
+(tests/references.py) and itertools over every Potts state."""
 import itertools
 import math
 import time
@@ -8,34 +9,20 @@ import numpy as np
 import pytest
 
 from fastmf.exact.crosscheck import enumerate_ising, enumerate_potts
+from references import lattice_distribution, lattice_ising_boltzmann
 
 
 def naive_ising(L, M, beta, jr, jd, h):
-    """Brute force: ln Z, dicts {E: p}, {sum s: p}, {staggered sum: p}, and <E>, Var(E)."""
-    logw, es, ms, ss = [], [], [], []
-    for st in itertools.product((1, -1), repeat=L * M):
-        s = [st[r * M:(r + 1) * M] for r in range(L)]
-        e = 0.0
-        for r in range(L):
-            for c in range(M):
-                e -= jr[r][c] * s[r][c] * s[r][(c + 1) % M]
-                e -= jd[r][c] * s[r][c] * s[(r + 1) % L][c]
-                e -= h * s[r][c]
-        logw.append(-beta * e)
-        es.append(e)
-        ms.append(sum(st))
-        ss.append(sum((-1) ** (r + c) * s[r][c] for r in range(L) for c in range(M)))
-    a = max(logw)
-    w = [math.exp(x - a) for x in logw]
-    z = sum(w)
-    pe, pm, ps = defaultdict(float), defaultdict(float), defaultdict(float)
-    for wi, e, m, sm in zip(w, es, ms, ss):
-        pe[round(e, 8)] += wi / z
-        pm[m] += wi / z
-        ps[sm] += wi / z
-    e_mean = sum(wi * e for wi, e in zip(w, es)) / z
-    e_var = sum(wi * (e - e_mean) ** 2 for wi, e in zip(w, es)) / z
-    return a + math.log(z), pe, pm, ps, e_mean, e_var
+    """Brute force (tests/references.py, plain loops over every state): ln Z, dicts {E: p}, {sum s: p},
+    {staggered sum: p}, and <E>, Var(E)."""
+    configs, energies, probs, log_z = lattice_ising_boltzmann(L, M, beta, h=h, j_right=jr, j_down=jd)
+    sign = [(-1) ** (i // M + i % M) for i in range(L * M)]
+    pe = lattice_distribution([round(float(e), 8) for e in energies], probs)
+    pm = lattice_distribution([sum(s) for s in configs.tolist()], probs)
+    ps = lattice_distribution([sum(a * b for a, b in zip(sign, s)) for s in configs.tolist()], probs)
+    e_mean = sum(float(p) * float(e) for p, e in zip(probs, energies))
+    e_var = sum(float(p) * (float(e) - e_mean) ** 2 for p, e in zip(probs, energies))
+    return log_z, pe, pm, ps, e_mean, e_var
 
 
 def naive_potts(L, M, q, beta, J, h):

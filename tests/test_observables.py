@@ -1,11 +1,9 @@
-"""Lattice observables against naive loops and exact enumeration."""
-import itertools
-
+"""Lattice observables against naive loops and a plain-loop enumeration of every state (references.py)."""
 import numpy as np
 import pytest
 
 from fastmf.models import observables as obs
-from fastmf.exact.crosscheck import enumerate_ising
+from references import lattice_ising_boltzmann
 
 
 def naive_ising_energy(s, jr, jd, h):
@@ -82,25 +80,70 @@ def test_ground_states():
     assert obs.potts_energy(np.zeros((2, 3), np.uint8), J=2.0, h=1.0) == -2.0 * 12 - 6.0
 
 
-def test_exact_averages_over_all_states_3x3():
-    """Observables on the list of all 512 states, Boltzmann-weighted, equal the enumeration."""
-    L = M = 3
-    beta, J, h = 0.45, 0.9, 0.15
-    states = np.array(list(itertools.product((-1, 1), repeat=9)), dtype=np.int8).reshape(-1, L, M)
-    e = obs.ising_energy(states, J=J, h=h)
-    w = np.exp(-beta * (e - e.min()))
+L3, BETA3, J3, H3 = 3, 0.45, 0.9, 0.15
+N_RESAMPLE = 200_000
+
+
+@pytest.fixture(scope="module")
+def states_3x3():
+    """Every 3 x 3 state (references.all_configurations), its energy and magnetization by the functions under
+    test, and the reference: Boltzmann probabilities and ln Z by plain loops (tests/references.py)."""
+    configs, e_ref, p_ref, log_z = lattice_ising_boltzmann(L3, L3, BETA3, J=J3, h=H3)
+    states = configs.astype(np.int8).reshape(-1, L3, L3)
+    return states, obs.ising_energy(states, J=J3, h=H3), obs.magnetization(states), e_ref, p_ref, log_z
+
+
+def test_exact_averages_over_all_states_3x3(states_3x3):
+    """Observables on the list of all 512 states, Boltzmann-weighted, equal the plain-loop reference."""
+    states, e, m, e_ref, p_ref, log_z = states_3x3
+    np.testing.assert_allclose(e, e_ref, rtol=0, atol=1e-12)     # 27 terms of size <= 1: summation order
+    w = np.exp(-BETA3 * (e - e.min()))
     p = w / w.sum()
-    ex = enumerate_ising(L, M, beta, J=J, h=h)
-    assert np.log(w.sum()) - beta * e.min() == pytest.approx(ex.log_z, rel=1e-12)
-    assert np.sum(p * e) == pytest.approx(ex.mean_energy, rel=1e-12)
-    m = obs.magnetization(states)
-    assert np.sum(p * m) == pytest.approx(ex.mean_magnetization, rel=1e-12)
-    assert np.sum(p * np.abs(obs.staggered_magnetization(states))) == pytest.approx(ex.mean_abs_staggered, rel=1e-12)
-    # specific heat / susceptibility: exact population variance of a resampled ensemble
-    rng = np.random.default_rng(7)
-    idx = rng.choice(len(p), size=200_000, p=p)
-    assert obs.specific_heat(e[idx], 1 / beta, 9) == pytest.approx(ex.specific_heat, rel=0.02)
-    assert obs.susceptibility(m[idx], 1 / beta, 9) == pytest.approx(ex.susceptibility, rel=0.02)
+    assert np.log(w.sum()) - BETA3 * e.min() == pytest.approx(log_z, rel=1e-12)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-12)
+    sign = np.array([(-1) ** (i // L3 + i % L3) for i in range(L3 * L3)])
+    stag_ref = np.abs(states.reshape(len(states), -1) @ sign) / (L3 * L3)
+    assert np.sum(p * m) == pytest.approx(float(np.sum(p_ref * states.reshape(len(states), -1).mean(axis=1))),
+                                          rel=1e-12)
+    assert np.sum(p * np.abs(obs.staggered_magnetization(states))) == pytest.approx(
+        float(np.sum(p_ref * stag_ref)), rel=1e-12)
+
+
+def _resampled_fluctuation_z(states_3x3, beta_samples):
+    """The specific-heat and susceptibility check: draw N_RESAMPLE independent states from the Boltzmann
+    distribution at ``beta_samples`` (plain-loop reference), estimate C and chi at the nominal temperature
+    with the functions under test, and return their z-scores against the exact C and chi at BETA3.
+
+    Each estimate is ``scale * var(x)`` of independent draws, so its standard error is the textbook
+    ``scale * sqrt((m4 - m2**2) / n)`` from the sample's own central moments (iid: no autocorrelation)."""
+    states, e, m, e_ref, p_ref, _ = states_3x3
+    n_sites = L3 * L3
+    mag_ref = states.reshape(len(states), -1).sum(axis=1) / n_sites
+    exact_c = BETA3 ** 2 * float(np.sum(p_ref * (e_ref - np.sum(p_ref * e_ref)) ** 2)) / n_sites
+    exact_chi = BETA3 * n_sites * float(np.sum(p_ref * (mag_ref - np.sum(p_ref * mag_ref)) ** 2))
+    p_draw = lattice_ising_boltzmann(L3, L3, beta_samples, J=J3, h=H3)[2]
+    idx = np.random.default_rng(7).choice(len(p_draw), size=N_RESAMPLE, p=p_draw)
+    z = {}
+    for name, x, estimate, exact, scale in (
+            ("C", e[idx], obs.specific_heat(e[idx], 1 / BETA3, n_sites), exact_c, BETA3 ** 2 / n_sites),
+            ("chi", m[idx], obs.susceptibility(m[idx], 1 / BETA3, n_sites), exact_chi, BETA3 * n_sites)):
+        d = x - x.mean()
+        se = scale * np.sqrt((np.mean(d ** 4) - np.mean(d ** 2) ** 2) / len(x))
+        z[name] = (estimate - exact) / se
+    return z
+
+
+def test_specific_heat_and_susceptibility_of_exact_samples(states_3x3):
+    """Resampled exact states give C and chi within 4 standard errors (a normal |z| > 4 has p = 6e-5)."""
+    z = _resampled_fluctuation_z(states_3x3, BETA3)
+    assert all(abs(v) <= 4.0 for v in z.values()), z
+
+
+def test_specific_heat_and_susceptibility_check_has_power(states_3x3):
+    """Power companion: states drawn at a temperature 5 % too high (beta / 1.05) fail the same check, on C and
+    on chi. (5 % colder moves chi too little to see at this n: z = 2.5.)"""
+    z = _resampled_fluctuation_z(states_3x3, BETA3 / 1.05)
+    assert all(abs(v) > 4.0 for v in z.values()), z
 
 
 def test_specific_heat_susceptibility_formulas():

@@ -163,16 +163,52 @@ def test_samples_are_the_chain_states_the_metadata_describes(model, T, method, o
     np.testing.assert_array_equal(ss.spins, rebuild_from_metadata(ss, model))
 
 
-def test_thinned_samples_of_one_chain_are_nearly_independent():
-    """tau_int of each chain's sample series (energy and |m|) is near 1/2, far below 1.5."""
-    ss = simulate_lattice(LatticeModel(L=8), 2.6, 1600, seed=9, n_replicas=4, backend="cpu")
+# Thinning keeps every ceil(3 tau_int_max)-th state, so consecutive samples of one chain should have
+# autocorrelation about exp(-3) = 0.05 in the slowest observable (the magnetization, tau_int ~ 9 sweeps here)
+# and tau_int = 1/2 + sum_k exp(-3 k) = 0.552 along the samples.
+TAU_THINNED = 0.5 + math.exp(-3) / (1 - math.exp(-3))
+
+
+def _thinned_tau_bound(n):
+    """TAU_THINNED + 4 standard errors of a tau_int estimate from ``n`` samples, when the claim holds:
+    Sokal's var(tau) = 2 (2 W + 1) tau**2 / n with the window W = 3 that c = 5 gives at tau = 0.55."""
+    return TAU_THINNED + 4 * TAU_THINNED * math.sqrt(2 * (2 * 3 + 1) / n)
+
+
+def _thinned_taus(ss):
+    """tau_int along the samples of energy, |m| and m, the 4 chains as independent columns."""
+    chains = [ss["replica"] == r for r in range(ss.metadata["n_replicas"])]
+    return {name: integrated_autocorr_time(np.stack([x[c] for c in chains], axis=1))
+            for name, x in (("energy", ss["energy"]), ("|m|", np.abs(ss["magnetization"])),
+                            ("m", ss["magnetization"]))}
+
+
+def _thinned_8x8(thin=None):
+    return simulate_lattice(LatticeModel(L=8), 2.6, 1600, seed=9, n_replicas=4, backend="cpu", thin=thin)
+
+
+@pytest.fixture(scope="module")
+def thinned_8x8():
+    return _thinned_8x8()
+
+
+def test_thinned_samples_of_one_chain_are_nearly_independent(thinned_8x8):
+    """tau_int along each chain's samples (energy, |m| and m) is TAU_THINNED within 4 standard errors (1600
+    samples in 4 chains: bound 0.76; independent samples would give 0.5)."""
+    ss = thinned_8x8
     md = ss.metadata
-    assert md["tau_int_energy_of_samples"] is not None and md["tau_int_energy_of_samples"] < 1.5
     for r in range(4):
-        chain = ss["replica"] == r
-        assert chain.sum() == 400
-        assert integrated_autocorr_time(ss["energy"][chain]) < 1.5
-        assert integrated_autocorr_time(np.abs(ss["magnetization"][chain])) < 1.5
+        assert (ss["replica"] == r).sum() == 400
+    taus = _thinned_taus(ss)
+    assert md["tau_int_energy_of_samples"] == pytest.approx(taus["energy"], rel=1e-12)
+    assert max(taus.values()) < _thinned_tau_bound(len(ss)), taus
+
+
+def test_thinned_tau_check_has_power(thinned_8x8):
+    """Power companion: the same chains thinned every tau_int_max instead of every 3 tau_int_max (expected
+    tau_int along the samples ~1.1) fail the same bound."""
+    taus = _thinned_taus(_thinned_8x8(thin=math.ceil(thinned_8x8.metadata["tau_int_max"])))
+    assert max(taus.values()) >= _thinned_tau_bound(1600), taus
 
 
 def _lag1_within_chains(x, replica, n_rep):
@@ -183,19 +219,40 @@ def _lag1_within_chains(x, replica, n_rep):
     return float(np.mean((a - mu) * (b - mu)) / var)
 
 
-def test_consecutive_samples_have_autocorrelation_about_exp_minus_3():
+# exp(-3) = 0.05; with ~1570 within-chain pairs the standard error of the lag-1 estimate is ~0.025, so 0.15
+# leaves 4 standard errors.
+LAG1_BOUND = 0.15
+
+
+def _lag1_of_samples(ss):
+    """Lag-1 autocorrelation within chains of energy, |m| and m."""
+    R, rep, m = ss.metadata["n_replicas"], ss["replica"], ss["magnetization"]
+    return {name: _lag1_within_chains(x, rep, R) for name, x in (("energy", ss["energy"]), ("|m|", np.abs(m)),
+                                                                   ("m", m))}
+
+
+@pytest.fixture(scope="module")
+def lag1_runs():
+    return {(method, seed): simulate_lattice(LatticeModel(L=8), 2.6, 1600, seed=seed, method=method,
+                                             backend="cpu")
+            for method in ("metropolis", "heatbath") for seed in (1, 2, 3, 4, 5, 6)}
+
+
+def test_consecutive_samples_have_autocorrelation_about_exp_minus_3(lag1_runs):
     """Module docstring: "consecutive samples of one chain have autocorrelation about exp(-3) or less", for
-    every tracked observable. exp(-3) = 0.05; with ~1570 within-chain pairs the standard error of the lag-1
-    estimate is ~0.025, so 0.15 leaves 4 standard errors."""
-    worst = {}
-    for method in ("metropolis", "heatbath"):
-        for seed in (1, 2, 3, 4, 5, 6):
-            ss = simulate_lattice(LatticeModel(L=8), 2.6, 1600, seed=seed, method=method, backend="cpu")
-            R, rep, m = ss.metadata["n_replicas"], ss["replica"], ss["magnetization"]
-            for name, x in (("energy", ss["energy"]), ("|m|", np.abs(m)), ("m", m)):
-                worst[(method, seed, name)] = _lag1_within_chains(x, rep, R)
-    bad = {k: round(v, 3) for k, v in worst.items() if v >= 0.15}
-    assert not bad, f"lag-1 autocorrelation of thinned samples >= 0.15: {bad}"
+    every tracked observable, below LAG1_BOUND."""
+    worst = {(method, seed, name): v for (method, seed), ss in lag1_runs.items()
+             for name, v in _lag1_of_samples(ss).items()}
+    bad = {k: round(v, 3) for k, v in worst.items() if v >= LAG1_BOUND}
+    assert not bad, f"lag-1 autocorrelation of thinned samples >= {LAG1_BOUND}: {bad}"
+
+
+def test_lag1_check_has_power(lag1_runs):
+    """Power companion: one of those runs thinned every 1.5 tau_int_max instead of 3 (half the recorded thin;
+    expected lag-1 exp(-1.5) = 0.22 in m) fails the same check."""
+    thin = lag1_runs[("metropolis", 1)].metadata["thin"] // 2
+    ss = simulate_lattice(LatticeModel(L=8), 2.6, 1600, seed=1, method="metropolis", backend="cpu", thin=thin)
+    assert max(_lag1_of_samples(ss).values()) >= LAG1_BOUND
 
 
 # ---------------------------------------------------------------------------------------------------------
