@@ -1,6 +1,7 @@
 """asv benchmarks of refusals and of one exact profile that must stay fast (moved here from the tests, which do
 not time anything): a billion-point parameter grid refused before a single task exists, a sample set above the
-memory limit refused before allocating, and the exact Curie-Weiss cut-MI profile at N = 2000.
+memory limit refused before allocating, the exact Curie-Weiss cut-MI profile at N = 2000 and the 4 x 4 lattice
+enumerations.
 """
 import os
 import pathlib
@@ -66,3 +67,19 @@ class CurieWeissCutProfile:
     def time_cut_profile_n2000(self, beta_j):
         from fastmf.exact.symmetric import curie_weiss_info
         curie_weiss_info(2000, beta_j).cut_profile()
+
+
+class LatticeEnumeration4x4:
+    timeout = 60
+
+    def setup(self):
+        from fastmf.exact.crosscheck import enumerate_ising, enumerate_potts
+        self.ising, self.potts = enumerate_ising, enumerate_potts
+        enumerate_ising(4, 4, 0.3, h=0.1)     # compiled outside the timing
+        enumerate_potts(4, 4, 2, 0.5)
+
+    def time_ising_4x4(self):
+        self.ising(4, 4, 0.3, h=0.1)
+
+    def time_potts_q2_4x4(self):
+        self.potts(4, 4, 2, 0.5)
