@@ -99,14 +99,22 @@ def _check_outputs(out, N):
     return summary, model
 
 
-def test_retina_on_planted_latent_data(tmp_path, capsys):
-    """Exact samples of a planted N = 12 latent model (non-Gaussian latent density): the chosen model has the
-    planted two directions, its held-out likelihood is the truth's within error, and it meets the targets."""
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory):
+    """The quick retina run on 20 000 exact samples of a planted N = 12 latent model (non-Gaussian density)."""
     planted = _planted()
     x = planted.sample(20000, seed=1)
+    tmp_path = tmp_path_factory.mktemp("planted")
     np.save(tmp_path / "spikes.npy", (x > 0).astype(np.uint8))
     out = tmp_path / "out"
     rc = main(["reproduce", "retina", "--quick", "--data", str(tmp_path / "spikes.npy"), "--out", str(out)])
+    return rc, out, planted, x
+
+
+def test_retina_on_planted_latent_data(planted_run):
+    """The chosen model has the planted two directions, its held-out likelihood is the truth's within error, and
+    it meets every target but the correlation RMS against the pairwise model's (next test)."""
+    rc, out, planted, x = planted_run
     summary, model = _check_outputs(out, 12)
     assert summary["n_train"] + summary["n_held_out"] == 20000
     assert summary["chosen_directions"] == 2
@@ -123,6 +131,13 @@ def test_retina_on_planted_latent_data(tmp_path, capsys):
     checks = summary["checks"]
     assert all(c["passed"] for name, c in checks.items() if not name.startswith("pairwise correlations"))
     assert rc == (0 if summary["passed"] else 1)
+
+
+@pytest.mark.xfail(strict=True, reason="measured on the quick run (seed 0): r = 0.996 and RMS 0.0160 against the "
+                   "pairwise model's 0.0151 (the pairwise model fits these 12 neurons' correlations as well)")
+def test_retina_planted_correlation_target(planted_run):
+    summary = json.loads((planted_run[1] / "summary.json").read_text())
+    assert summary["checks"][f"pairwise correlations ({summary['headline']})"]["passed"]
 
 
 def test_retina_bad_input(tmp_path, capsys):
@@ -162,8 +177,9 @@ def test_retina_on_spikes15(spikes15_run):
     assert summary["comparison"]["independent"]["pk"]["max_abs_z"] > 5  # the P(K) check has power here
 
 
-@pytest.mark.xfail(strict=True, reason="measured on the quick run: r = 0.7996 and RMS 0.0188 against the pairwise "
-                   "model's 0.0182 (the two-direction latent model is at the pairwise model's level, not below)")
+@pytest.mark.xfail(strict=True, reason="measured on the quick run (seed 0): P = 2 chosen, r = 0.774 and RMS 0.0200 "
+                   "against the pairwise model's 0.0168 (the full run chooses P = 5: r = 0.856, RMS 0.0159 against "
+                   "0.0147)")
 def test_retina_spikes15_correlation_target(spikes15_run):
     summary = json.loads((spikes15_run[1] / "summary.json").read_text())
     assert summary["checks"][f"pairwise correlations ({summary['headline']})"]["passed"]
