@@ -12,14 +12,13 @@ import scipy.stats
 
 from fastmf.neural import SpikeRaster
 from fastmf.neural.maxent import PairwiseMaxEnt, fit_pairwise_maxent
+from references import all_configurations
 
 SALAMANDER = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "salamander160_h.npy"
 
 
 # ------------------------------------------------------------------------------------ naive references
-def naive_states(N):
-    """All 2**N states, row k with s_i = +1 where bit i of k is set (the documented index convention)."""
-    return np.array([[1 if (k >> i) & 1 else -1 for i in range(N)] for k in range(2 ** N)])
+naive_states = all_configurations   # row k: s_i = +1 where bit i of k is set (the documented index convention)
 
 
 def naive_log_weight(h, J, s):
@@ -351,12 +350,6 @@ def test_mcmc_fit_is_deterministic(sampler):
 
 
 # ------------------------------------------------------------------------------ a bistable model, exactly
-def enum_states(N):
-    """All 2**N states (+-1), vectorised (bit i of row k set: s_i = +1)."""
-    k = np.arange(2 ** N)
-    return (((k[:, None] >> np.arange(N)) & 1) * 2 - 1).astype(float)
-
-
 def enum_probs(h, J, S):
     logw = 0.5 * np.einsum("ki,ij,kj->k", S, J, S) + S @ h
     return np.exp(logw - np.logaddexp.reduce(logw))
@@ -372,7 +365,7 @@ def bistable14():
     J = np.triu(0.14 + rng.normal(0.0, 0.03, (N, N)), 1)
     J = J + J.T
     h = -0.03 + rng.normal(0.0, 0.1, N)
-    S = enum_states(N)
+    S = all_configurations(N).astype(float)
     p = enum_probs(h, J, S)
     K = (S > 0).sum(axis=1)
     assert 0.15 < p[K >= 7].sum() < 0.25 and p[K == 7].sum() < 0.002   # bistable, as described
