@@ -72,9 +72,9 @@ def latent_mixture_posterior(fields, directions, atoms, weights):
     return joint / joint.sum(axis=1, keepdims=True)
 
 
-def generalized_hopfield_probabilities(fields, patterns):
-    """Boltzmann distribution ``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (sum_i xi_mu,i s_i)**2)`` over every
-    configuration (:func:`all_configurations` order), straight from the energy formula by plain loops."""
+def generalized_hopfield_log_weights(fields, patterns):
+    """``sum_i h_i s_i + (1/2N) sum_mu (sum_i xi_mu,i s_i)**2`` of every configuration (:func:`all_configurations`
+    order), by plain loops: minus the energy of fastmf.decode.effective.GeneralizedHopfield (beta = 1)."""
     h = [float(x) for x in fields]
     xi = [[float(x) for x in row] for row in patterns]
     N = len(h)
@@ -85,6 +85,13 @@ def generalized_hopfield_probabilities(fields, patterns):
             m = sum(row[i] * s[i] for i in range(N))
             e += m * m / (2.0 * N)
         log_w.append(e)
+    return log_w
+
+
+def generalized_hopfield_probabilities(fields, patterns):
+    """Boltzmann distribution ``P(s) ~ exp(sum_i h_i s_i + (1/2N) sum_mu (sum_i xi_mu,i s_i)**2)`` over every
+    configuration (:func:`all_configurations` order), straight from the energy formula by plain loops."""
+    log_w = generalized_hopfield_log_weights(fields, patterns)
     top = max(log_w)
     w = [math.exp(x - top) for x in log_w]
     total = sum(w)
@@ -220,16 +227,7 @@ def table_max_bipartition_mi(probs, N):
 def generalized_hopfield_log_partition(fields, patterns):
     """``ln Z``, ``Z = sum_s exp(sum_i h_i s_i + (1/2N) sum_mu (sum_i xi_mu,i s_i)**2)`` over every +-1
     configuration, by plain loops (the energy of fastmf.decode.effective.GeneralizedHopfield, beta = 1)."""
-    h = [float(x) for x in fields]
-    xi = [[float(x) for x in row] for row in patterns]
-    N = len(h)
-    log_w = []
-    for s in all_configurations(N).tolist():
-        e = sum(h[i] * s[i] for i in range(N))
-        for row in xi:
-            m = sum(row[i] * s[i] for i in range(N))
-            e += m * m / (2.0 * N)
-        log_w.append(e)
+    log_w = generalized_hopfield_log_weights(fields, patterns)
     top = max(log_w)
     return top + math.log(sum(math.exp(x - top) for x in log_w))
 

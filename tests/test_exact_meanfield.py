@@ -116,12 +116,17 @@ def test_hopfield_rejects_bad_patterns(bad, match):
 
 # ---- mean-field Potts --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("N,q,beta,J,h", [(8, 3, 1.3, 1.0, 0.25), (10, 3, 3.0, 1.0, 0.0), (6, 4, 2.0, 0.8, -0.3)])
-def test_potts_equals_brute_force(N, q, beta, J, h):
+def _potts_brute_force(N, q, beta, J, h):
+    """Occupations, energies and log-weights of every one of the q**N states, from the energy formula."""
     st = all_potts_configurations(N, q)
     occ = np.stack([(st == k).sum(axis=1) for k in range(q)], axis=1)
     E = -(J / (2 * N)) * np.sum(occ.astype(float) ** 2, axis=1) - h * occ[:, 0]
-    logw = -beta * E
+    return occ, E, -beta * E
+
+
+@pytest.mark.parametrize("N,q,beta,J,h", [(8, 3, 1.3, 1.0, 0.25), (10, 3, 3.0, 1.0, 0.0), (6, 4, 2.0, 0.8, -0.3)])
+def test_potts_equals_brute_force(N, q, beta, J, h):
+    occ, E, logw = _potts_brute_force(N, q, beta, J, h)
     ex = potts_mf_exact(N, q, beta, J, h)
     assert ex.log_z == pytest.approx(logsumexp(logw), rel=1e-12)
     u0, p0 = _dist(occ[:, 0], logw)
@@ -159,10 +164,7 @@ def test_potts_compositions_and_limits():
 @pytest.mark.parametrize("N,q,beta,J,h", [(8, 3, 1.3, 1.0, 0.25), (6, 4, 2.0, 0.8, -0.3),
                                          (9, 2, 1.1, 1.2, 0.1)])
 def test_potts_counting_reference_equals_enumeration(N, q, beta, J, h):
-    st = all_potts_configurations(N, q)
-    occ = np.stack([(st == k).sum(axis=1) for k in range(q)], axis=1)
-    E = -(J / (2 * N)) * np.sum(occ.astype(float) ** 2, axis=1) - h * occ[:, 0]
-    logw = -beta * E
+    occ, E, logw = _potts_brute_force(N, q, beta, J, h)
     ref = potts_mf_counting(N, q, beta, J, h)
     assert ref["log_z"] == pytest.approx(logsumexp(logw), rel=1e-12)
     u0, p0 = _dist(occ[:, 0], logw)
