@@ -459,3 +459,16 @@ def test_salamander_model_firing_probability():
     # samples gave 0.079-0.091 (the population count is heavy-tailed), so +-0.015 is about 3.5 times that
     # spread. It still tells equilibrium from a chain trapped in the metastable all-firing state (about 0.87).
     assert abs(rate - 0.088) < 0.015, rate
+
+
+def test_mcmc_largest_sample_bounds_the_cost_of_a_step(bistable14):
+    """``max_sweeps_per_iter`` caps the sample the reweighted learner grows to at its noise floor (a loose tol
+    makes it grow at once); the default lets it grow (the companion: the cap is what stops it)."""
+    X, _ = bistable14
+    kw = dict(method="mcmc", seed=0, learner="reweighted", sampler="tempering", max_iter=4, tol=50.0, n_chains=8)
+    _, capped = fit_pairwise_maxent(X, max_sweeps_per_iter=40, **kw)
+    _, grown = fit_pairwise_maxent(X, **kw)
+    assert max(r["keep"] for r in capped["history"]) == 40
+    assert max(r["keep"] for r in grown["history"]) > 40
+    with pytest.raises(ValueError, match="max_sweeps_per_iter"):
+        fit_pairwise_maxent(X, max_sweeps_per_iter=10, **kw)     # below the first sample (40)

@@ -183,3 +183,32 @@ def test_retina_on_spikes15(spikes15_run):
 def test_retina_spikes15_correlation_target(spikes15_run):
     summary = json.loads((spikes15_run[1] / "summary.json").read_text())
     assert summary["checks"][f"pairwise correlations ({summary['headline']})"]["passed"]
+
+
+def _bistable_pairwise(N=20):
+    """A ferromagnetic pairwise model with a silent and an active state separated by a high barrier (J N = 6):
+    single-site chains do not cross between them in the sweeps below."""
+    J = np.full((N, N), 0.3)
+    np.fill_diagonal(J, 0.0)
+    return PairwiseMaxEnt(np.full(N, -0.1), J)    # the silent state favoured
+
+
+def _mean_rate_z(samples, data):
+    """z of the samples' mean firing rate against the data's (binomial errors of both)."""
+    p, q = samples.mean(), (data > 0).mean()
+    return (p - q) / np.sqrt(p * (1 - p) / samples.size + q * (1 - q) / data.size + 1e-12)
+
+
+def test_retina_maxent_samples_start_in_the_data_basin():
+    from fastmf.experiments.retina_models import maxent_samples
+    model = _bistable_pairwise()
+    # data from the active state (chains started there): what a fitted retinal model is fitted to
+    data = KPairwiseMaxEnt(model.h, model.J, np.zeros(model.N + 1)).sample(
+        2000, seed=3, burn_in=200, thin=5, init=np.ones((8, model.N), np.int8))
+    assert (data > 0).mean() > 0.8      # the active state
+    z = _mean_rate_z(maxent_samples(model, 2000, 5, False, data), data)
+    # bound 4: the samples' rate agrees with the data's within sampling error (autocorrelation is small here)
+    assert abs(z) < 4
+    # power: the same chains started silent (the old default) stay in the other state
+    silent = -np.ones_like(data)
+    assert abs(_mean_rate_z(maxent_samples(model, 2000, 5, False, silent), data)) > 4

@@ -52,14 +52,17 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
 
 #: the settings of the full and the quick run. epochs: for up to 10^5 training bins (longer data get
 #: proportionally fewer, at least 2); n_model: samples per model; salamander_bins: samples drawn for
-#: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; max_directions: the
+#: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; maxent_keep: the
+#: largest sample per tempering ladder and step of the pairwise learner (its cost per step); max_directions: the
 #: largest P tried (and the VAE's latent dimension); n_atoms: atoms of the latent density; select_bins: fitting
 #: bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
 #: on; iwae_k, iwae_bins: the VAE's IWAE draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
-                                  "max_directions n_atoms select_bins maxent_bins iwae_k iwae_bins mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 6, 32, 100_000, 20_000, 1000, 5000, 20_000, 8),
-            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
+                                  "maxent_keep max_directions n_atoms select_bins maxent_bins iwae_k iwae_bins "
+                                  "mi_samples n_cuts")
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 6, 32, 100_000, 20_000, 1000, 5000,
+                            20_000, 8),
+            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
 #: targets of the headline latent model (see the module docstring)
 TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20
 
@@ -182,8 +185,8 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
     samples.update(rm.latent_samples({k: v for k, v in latent.items() if k != head}, cfg.n_model, seed + 1))
     samples["generalized Hopfield"] = rm.as_latent(gh).sample(cfg.n_model, seed=[seed, 3]) > 0
     samples["VAE"] = vae.sample(cfg.n_model, seed=seed + 3) > 0
-    samples["pairwise"] = rm.maxent_samples(pairwise, cfg.n_model, seed + 2, progress)
-    samples["K-pairwise"] = rm.maxent_samples(kpw, cfg.n_model, seed + 5, progress)
+    samples["pairwise"] = rm.maxent_samples(pairwise, cfg.n_model, seed + 2, progress, X)
+    samples["K-pairwise"] = rm.maxent_samples(kpw, cfg.n_model, seed + 5, progress, X)
     samples["independent"] = np.random.default_rng(seed + 4).random((cfg.n_model, rates.size)) < rates
     t_models = time.perf_counter()
 
@@ -247,7 +250,8 @@ def _selection_table(rep, sel, fits, P):
 def _maxent_text(rep, pw_info, kp_info):
     rows = []
     for name, info in (("pairwise", pw_info), ("K-pairwise", kp_info)):
-        rows.append((name, info.get("method"), info.get("n_bins_fitted"), info.get("iterations"),
+        how = info.get("method") + (f" ({info['learner']}, {info['sampler']})" if "learner" in info else "")
+        rows.append((name, how, info.get("n_bins_fitted"), info.get("iterations"),
                      "yes" if info.get("converged") else "NO", info.get("rms_z", float("nan")),
                      info.get("max_z", float("nan")), info.get("max_abs_error_means", float("nan")),
                      info.get("max_abs_error_pairs", float("nan")), info.get("max_abs_error_pk", float("nan"))))

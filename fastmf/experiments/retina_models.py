@@ -80,12 +80,17 @@ def generalized_hopfield(vae, X, seed):
 def fit_maxent_models(X, cfg, seed, progress):
     """Pairwise and K-pairwise maximum-entropy models on the training bins: all of them for the exact fits
     (N <= 16), a random subsample of ``cfg.maxent_bins`` for the sampled ones, whose convergence criterion asks
-    for a model sample as precise as the data (its cost grows with the number of bins)."""
-    Xs = X if X.shape[1] <= 16 else subsample(X, cfg.maxent_bins, seed + 2)
-    pairwise, pw_info = fit_pairwise_maxent(Xs, seed=seed, progress=progress,
-                                            max_iter=None if X.shape[1] <= 16 else cfg.maxent_steps)
+    for a model sample as precise as the data (its cost grows with the number of bins). Above N = 16 the pairwise
+    model is learned by reweighted maximum likelihood on parallel-tempering ladders (Boltzmann learning
+    oscillates on the bistable fits of retinal data), for at most ``cfg.maxent_steps`` steps each, its sample per
+    ladder bounded by ``cfg.maxent_keep`` configurations (the cost of a step)."""
+    exact = X.shape[1] <= 16
+    Xs = X if exact else subsample(X, cfg.maxent_bins, seed + 2)
+    sampled = {} if exact else dict(max_iter=cfg.maxent_steps, learner="reweighted", sampler="tempering",
+                                    max_sweeps_per_iter=cfg.maxent_keep)
+    pairwise, pw_info = fit_pairwise_maxent(Xs, seed=seed, progress=progress, **sampled)
     kpw, kp_info = fit_kpairwise_maxent(Xs, seed=seed, start=pairwise, progress=progress,
-                                        max_iter=None if X.shape[1] <= 16 else cfg.maxent_steps)
+                                        max_iter=None if exact else cfg.maxent_steps)
     pw_info["n_bins_fitted"] = kp_info["n_bins_fitted"] = len(Xs)
     return (pairwise, pw_info), (kpw, kp_info)
 
@@ -134,16 +139,19 @@ def held_out_log_likelihoods(Xh, latent, gh, rates, vae, maxent, cfg, seed, prog
 EXACT_SAMPLE_N = 16
 
 
-def maxent_samples(model, n, seed, progress):
+def maxent_samples(model, n, seed, progress, starts):
     """Samples of a pairwise or K-pairwise model, spike = True: i.i.d. from the exact table for N <= 16; above,
     the same heat-bath chains for both (:meth:`KPairwiseMaxEnt.sample`, the pairwise model as V = 0): 64 chains
-    started silent, 2000 sweeps of burn-in, then every 20th sweep. A fitted model that has not converged can be
-    bistable, with autocorrelation times that made automatic thinning (or parallel tempering) run for hours at
-    N = 160; the batch-means errors of the statistics still see the correlation that is left."""
+    started on training bins ``starts`` (+-1, drawn with the seed, so in the data's basin: a bistable fit started
+    silent or at random stays in the wrong state), 2000 sweeps of burn-in, then every 20th sweep. A fitted model
+    that has not converged can be bistable, with autocorrelation times that made automatic thinning (or parallel
+    tempering) run for hours at N = 160; the batch-means errors of the statistics still see the correlation that
+    is left."""
     if model.N > EXACT_SAMPLE_N:
         chains = model if isinstance(model, KPairwiseMaxEnt) else KPairwiseMaxEnt(model.h, model.J,
                                                                                  np.zeros(model.N + 1))
-        return chains.sample(n, seed=seed, burn_in=2000, thin=20, progress=progress) > 0
+        init = starts[np.random.default_rng([seed, 13]).choice(len(starts), size=min(64, n))]
+        return chains.sample(n, seed=seed, burn_in=2000, thin=20, init=init, progress=progress) > 0
     lp = model.exact_log_probs()
     states = np.random.default_rng([seed, 11]).choice(lp.size, size=n, p=np.exp(lp - np.logaddexp.reduce(lp)))
     return (states[:, None] >> np.arange(model.N)) & 1 == 1     # bit i set: neuron i spikes

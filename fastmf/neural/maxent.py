@@ -49,6 +49,7 @@ _DEFAULT_TOL = {"exact": 1e-9, "pseudolikelihood": 1e-6, "mcmc": 1.0}
 _DEFAULT_MAX_ITER = {"exact": 2000, "pseudolikelihood": 1000, "mcmc": 2000, "reweighted": 300}
 #: first sample of "mcmc" per chain: sweeps ("gradient"), stored configurations ("reweighted")
 _DEFAULT_FIRST_SAMPLE = {"gradient": 10, "reweighted": 40}
+_LARGEST_SAMPLE = {"gradient": 5000, "reweighted": 2560}     # and the largest (at least the first)
 #: the pseudolikelihood start of "mcmc": iterations, and a budget of distinct patterns x N^2 (the cost of one of
 #: its steps; 4e8 is ~0.3 s): 20 000 patterns up to N = 141, 4 400 at N = 300
 _PL_START_ITER, _PL_START_WORK = 200, 4e8
@@ -306,7 +307,8 @@ def _fit_pseudolikelihood(d, l2, max_iter, tol):
 
 
 # ---------------------------------------------------------------------------------------------- mcmc
-def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress, sampler, learner):
+def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress, sampler, learner,
+              largest):
     """Learning (:mod:`fastmf.neural.maxent_learning`) from the pseudolikelihood fit of (a subsample of) the data.
 
     The start is penalised with ``max(l2, P / (100 n))``, P the number of parameters and n of bins: where P is
@@ -322,15 +324,15 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_ra
     start = {"pseudolikelihood_iterations": pl_info["iterations"], "start_l2": l2_start}
     if learner == "gradient":
         return boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate,
-                                  progress, sampler, start_info=dict(start, learner="gradient"))
+                                  progress, sampler, start_info=dict(start, learner="gradient"), max_sweeps=largest)
     return reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, progress, sampler,
-                               start_info=start)
+                               start_info=start, max_keep=largest)
 
 
 # ---------------------------------------------------------------------------------------------- public
 def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None, seed=0, n_chains=100,
-                        sweeps_per_iter=None, learning_rate=0.3, sampler="heatbath", learner="gradient",
-                        progress=False):
+                        sweeps_per_iter=None, max_sweeps_per_iter=None, learning_rate=0.3, sampler="heatbath",
+                        learner="gradient", progress=False):
     """Fit ``P(s) ~ exp(1/2 s^T J s + h^T s)`` to binary data by (L2-regularised) maximum likelihood.
 
     Parameters
@@ -360,6 +362,10 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
         "mcmc": the first sample per chain: stored configurations for "reweighted" (default 40; 2 tempering steps
         or 10 sweeps apart; the sample grows, up to 2560, as the errors reach its noise), sweeps for "gradient"
         (default 10; doubled, up to 5000, at the noise).
+    max_sweeps_per_iter : int, optional
+        "mcmc": the largest sample per chain and step (defaults 2560 stored configurations, "reweighted", and 5000
+        sweeps, "gradient"). It bounds the cost of a step; a smaller one can leave the fit short of ``tol``
+        (``converged = False``) when the data need a model sample that large to be matched at their precision.
     learning_rate : float
         "mcmc", ``learner="gradient"``: step size (halved, at most six times, if the errors blow up).
     sampler : {"heatbath", "tempering"}
@@ -415,9 +421,12 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
             m, C, _ = _exact_moments(h, J, all_spins(N))
             info.update(moment_errors(d, m, C))
     else:
-        first = _DEFAULT_FIRST_SAMPLE[learner] if sweeps_per_iter is None else sweeps_per_iter
-        h, J, info = _fit_mcmc(d, l2, max_iter, tol, seed, check_int("n_chains", n_chains, 2),
-                               check_int("sweeps_per_iter", first, 1),
-                               check_real("learning_rate", learning_rate, positive=True), progress, sampler, learner)
+        first = check_int("sweeps_per_iter", _DEFAULT_FIRST_SAMPLE[learner] if sweeps_per_iter is None
+                          else sweeps_per_iter, 1)
+        largest = check_int("max_sweeps_per_iter", max(first, _LARGEST_SAMPLE[learner]) if max_sweeps_per_iter
+                            is None else max_sweeps_per_iter, first)
+        h, J, info = _fit_mcmc(d, l2, max_iter, tol, seed, check_int("n_chains", n_chains, 2), first,
+                               check_real("learning_rate", learning_rate, positive=True), progress, sampler, learner,
+                               largest)
     info = dict(method=method, n_bins=d.n, N=N, l2=l2, seed=seed, **info)
     return PairwiseMaxEnt(h, J), info

@@ -15,8 +15,10 @@ _MAX_SWEEPS = 5000
 #: reweighted learning: stored configurations per chain and step (at most), configurations one step reweights (at
 #: most; evenly thinned beyond), steps between stored configurations, and the trust region: the effective sample
 #: size of the reweighted sample at least _ESS_MIN of its size, the log-weight of the all-silent and all-firing
-#: configurations (relative to the sample's mean) changed by at most _PROBE_MAX per step
-_MAX_KEEP, _MAX_REWEIGHT, _THIN = 2560, 65536, {"heatbath": 10, "tempering": 2}
+#: configurations (relative to the sample's mean) changed by at most _PROBE_MAX per step. 16384 reweighted
+#: configurations: stored ones 2 tempering steps apart are correlated, and at N = 160 a larger set made the L-BFGS
+#: steps cost ~4x more (45 s instead of ~10 s per step) for no faster descent.
+_MAX_KEEP, _MAX_REWEIGHT, _THIN = 2560, 16384, {"heatbath": 10, "tempering": 2}
 _ESS_MIN, _PROBE_MAX, _RHO_MIN, _MAX_TRIES = 0.5, 2.0, 0.01, 6
 
 
@@ -176,7 +178,7 @@ class LearningChains:
 
 
 def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress,
-                       sampler, start_info=None):
+                       sampler, start_info=None, max_sweeps=_MAX_SWEEPS):
     """Boltzmann learning of a pairwise max-ent model in centred coordinates.
 
     ``P ~ exp(1/2 (s - mu)^T J (s - mu) + g^T (s - mu))``, ``mu`` the data means (``h = g - J mu``). For sparse
@@ -209,6 +211,8 @@ def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_it
         The chains (see :class:`LearningChains`).
     start_info : dict, optional
         Entries about the starting point, copied into ``info``.
+    max_sweeps : int
+        The most sweeps per step (the doubling stops there).
 
     Returns
     -------
@@ -254,7 +258,7 @@ def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_it
         if rms < best[0]:
             best = (rms, h, J)
         if rms <= 2 * tol and errors["model_to_data_variance"] > 0.5:  # at the noise floor of this sample
-            sweeps = min(2 * sweeps, _MAX_SWEEPS)
+            sweeps = min(2 * sweeps, max_sweeps)
             best = (np.inf, h, J)   # rms_z at a larger sample is not comparable with the best so far
         cov_model = C - np.outer(m, mu) - np.outer(mu, m) + np.outer(mu, mu)
         grad_J = cov_data - cov_model - l2 * (J - np.outer(h, mu) - np.outer(mu, h))  # penalty on (h, J)
@@ -342,7 +346,8 @@ def _reweighted_step(y, counts, d, cov_data, h, J, l2, scale, rho, probes):
     return dg, D, ess, probe, int(res.nit)
 
 
-def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progress, sampler, start_info=None):
+def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progress, sampler, start_info=None,
+                        max_keep=_MAX_KEEP):
     """Maximum likelihood by importance reweighting of persistent chains, one proximal L-BFGS step per sample.
 
     Each step samples the current model (``keep`` configurations per chain, :meth:`LearningChains.sample`),
@@ -356,7 +361,7 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
     small coherent change of many couplings makes dominant) move by at most 2 relative to the sample mean; it is
     halved after an easy step. A step whose errors exceed three times the best since the sample last grew is
     undone (``rho`` times 16). The sample grows (times ``model variance / data variance / 0.5``, 2 to 4, up to
-    2560 configurations per chain) when ``rms_z <= 2 tol``.
+    ``max_keep`` configurations per chain) when ``rms_z <= 2 tol``.
 
     Parameters
     ----------
@@ -364,6 +369,8 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
         As for :func:`boltzmann_learning`.
     keep : int
         Stored configurations per chain in the first step (2 tempering steps or 10 heat-bath sweeps apart).
+    max_keep : int
+        The most stored configurations per chain and step (default 2560): it bounds the cost of a step.
 
     Returns
     -------
@@ -419,8 +426,8 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
         record.update(ess=ess, probe=probe, lbfgs_iterations=nit, tries=tries)
         if tries == 1:
             rho = max(rho / 4, _RHO_MIN)
-        if rms <= 2 * tol and ratio > 0.5 and keep < _MAX_KEEP:   # at the noise of this sample: a larger one
-            keep = int(min(_MAX_KEEP, np.ceil(keep * min(4.0, max(2.0, ratio / 0.5)))))
+        if rms <= 2 * tol and ratio > 0.5 and keep < max_keep:   # at the noise of this sample: a larger one
+            keep = int(min(max_keep, np.ceil(keep * min(4.0, max(2.0, ratio / 0.5)))))
             best = (np.inf, h, J)    # rms_z at a larger sample is not comparable with the best so far
     bar.close()
     info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
