@@ -184,6 +184,9 @@ def test_bistable_data_terminates_and_reports():
     model, info = fit_kpairwise_maxent(x.astype(np.uint8), method="mcmc", max_iter=15, seed=2, n_chains=20)
     assert info["iterations"] == 15 and not info["converged"] and "bistable" in info["note"]
     assert len(info["history"]) == 15 and np.isfinite(model.V).all()
+    # an unconverged fit returns its best step, with that step's errors (the last one if none was better)
+    rms = [r["rms_z"] for r in info["history"]]
+    assert info["rms_z"] == min(rms) and rms[info["returned_step"] - 1] == min(rms)
 
 
 def test_fit_argument_errors():

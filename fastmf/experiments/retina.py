@@ -53,16 +53,16 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
 #: the settings of the full and the quick run. epochs: for up to 10^5 training bins (longer data get
 #: proportionally fewer, at least 2); n_model: samples per model; salamander_bins: samples drawn for
 #: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; maxent_keep: the
-#: largest sample per tempering ladder and step of the pairwise learner (its cost per step); max_directions: the
-#: largest P tried (and the VAE's latent dimension); n_atoms: atoms of the latent density; select_bins: fitting
-#: bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
+#: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps the most sweeps per
+#: step of the K-pairwise one (their cost per step); max_directions: the largest P tried (and the VAE's latent
+#: dimension); n_atoms: atoms of the latent density; select_bins: fitting bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
 #: on; iwae_k, iwae_bins: the VAE's IWAE draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
-                                  "maxent_keep max_directions n_atoms select_bins maxent_bins iwae_k iwae_bins "
-                                  "mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 6, 32, 100_000, 20_000, 1000, 5000,
+                                  "maxent_keep kpairwise_sweeps max_directions n_atoms select_bins maxent_bins "
+                                  "iwae_k iwae_bins mi_samples n_cuts")
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 1280, 6, 32, 100_000, 20_000, 1000, 5000,
                             20_000, 8),
-            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
+            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 160, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
 #: targets of the headline latent model (see the module docstring)
 TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20
 

@@ -280,7 +280,7 @@ def _measure(spins, model_args, sweep, n_sweeps, seed):
     return 2 * x - 1, pairs, hist / n_sweeps
 
 
-def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, lr=0.3, lr_v=0.5):
+def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, max_sweeps, lr=0.3, lr_v=0.5):
     """Boltzmann learning: momentum steps on ``(g, J)`` in the centred coordinates of
     :func:`~fastmf.neural.maxent_learning.boltzmann_learning` (``h = g - J mu``) and a step on ``V`` preconditioned
     by ``1 / max(P_data(K), P_model(K), MIN_K_COUNT / n)`` (``V[K] += log(P_data / P_model)`` to first order: the
@@ -296,6 +296,7 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, lr=0.3, lr_v
     tested = np.concatenate([np.ones(N + iu[0].size, bool), d.k_counts >= MIN_K_COUNT])
     tested[N + iu[0].size] = False                                    # K = 0 is implied by K >= 1
     vel_g, vel_J, best, stalled, diverging, lr0 = np.zeros(N), np.zeros((N, N)), (np.inf, h, J, V), 0, 0, lr
+    kept = (np.inf,)            # the step with the smallest rms_z of all: returned if learning ends worse
     floor = MIN_K_COUNT / d.n
     history, converged = [], False
     bar = _progress(progress, max_iter, "kpairwise mcmc")
@@ -315,6 +316,8 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, lr=0.3, lr_v
         bar.set_postfix(rms_z=f"{rms:.3g}", sweeps=sweeps)
         bar.update(1)
         converged = rms <= tol and ratio <= 1.0
+        if rms < kept[0]:
+            kept = (rms, h, J, V, errors, it)
         if converged or it == max_iter:
             break
         diverging = diverging + 1 if rms > 3 * best[0] + tol else 0
@@ -325,9 +328,9 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, lr=0.3, lr_v
         stalled = stalled + 1 if rms >= best[0] else 0
         if rms < best[0]:
             best = (rms, h, J, V)
-        if sweeps < _MAX_SWEEPS and ((rms <= 2 * tol and ratio > 0.5) or (ratio > 1 and stalled >= _PATIENCE)):
+        if sweeps < max_sweeps and ((rms <= 2 * tol and ratio > 0.5) or (ratio > 1 and stalled >= _PATIENCE)):
             # at the noise floor of this sample, or stuck with a sample noisier than the data: measure longer
-            sweeps, best, stalled = min(2 * sweeps, _MAX_SWEEPS), (np.inf, h, J, V), 0
+            sweeps, best, stalled = min(2 * sweeps, max_sweeps), (np.inf, h, J, V), 0
         cov_model = C - np.outer(m, mu) - np.outer(mu, m) + np.outer(mu, mu)
         grad_J = cov_data - cov_model - l2 * (J - np.outer(h, mu) - np.outer(mu, h))
         np.fill_diagonal(grad_J, 0.0)
@@ -337,7 +340,11 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, lr=0.3, lr_v
         J, V = J + vel_J, V + step_v - step_v[0]
         h = h + vel_g - vel_J @ mu
     bar.close()
-    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, **errors)
+    returned = it
+    if not converged and kept[0] < rms:   # ended worse than an earlier step (a bistable fit can run away)
+        _, h, J, V, errors, returned = kept
+    info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, returned_step=returned,
+                **errors)
     if not converged and ratio > 1:
         info["note"] = (f"not converged with the chains disagreeing beyond the data's sampling error at "
                         f"{sweeps} sweeps per step (model_to_data_variance = {ratio:.3g}): the model is likely "
@@ -352,7 +359,7 @@ def _progress(enabled, total, desc):
 
 # ---------------------------------------------------------------------------------------------- public
 def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None, seed=0, n_chains=100, start=None,
-                         progress=False):
+                         max_sweeps_per_iter=_MAX_SWEEPS, progress=False):
     """Fit ``P(s) ~ exp(1/2 s^T J s + h^T s + V[K])`` to binary data by L2-regularised maximum likelihood.
 
     Parameters
@@ -378,7 +385,10 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
         Seed of the chains ("mcmc") and of the pairwise start: the result depends on the arguments alone.
     n_chains : int
         "mcmc": persistent chains (>= 2); the sweeps per step start at 10 and double at the noise floor (up to
-        5000).
+        ``max_sweeps_per_iter``).
+    max_sweeps_per_iter : int
+        "mcmc": the most sweeps per learning step (>= 10, default 5000): it bounds the cost of a step; a smaller
+        one can leave the fit short of ``tol``.
     start : PairwiseMaxEnt, optional
         Starting ``(h, J)`` (with ``V = 0``); default :func:`fit_pairwise_maxent` on the same data ("mcmc") or
         zeros ("exact").
@@ -394,7 +404,9 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
         (exact moments for "exact", sampled for "mcmc"); "mcmc" adds ``history`` (one record per step),
         ``n_chains`` and ``start`` (how the pairwise start was obtained). A bistable model (a silent and an active
         state) can leave single-site chains unable to balance the two states: learning then stops at ``max_iter``
-        with ``converged = False``, and ``note`` says so when the chains disagree beyond the data's error.
+        with ``converged = False``, and ``note`` says so when the chains disagree beyond the data's error. An
+        unconverged "mcmc" fit returns the parameters of its step with the smallest ``rms_z`` (``returned_step``,
+        with that step's moment errors) when learning ended worse than that.
     """
     if method not in KPAIRWISE_METHODS:
         raise ValueError(f"method must be one of {', '.join(KPAIRWISE_METHODS)}, got {method!r}")
@@ -427,7 +439,8 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
             start_info = {k: sinfo[k] for k in ("method", "converged", "iterations", "rms_z") if k in sinfo}
         else:
             start_info = {"method": "given"}
-        h, J, V, info = _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, start.h.copy(), start.J.copy(), progress)
+        h, J, V, info = _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, start.h.copy(), start.J.copy(), progress,
+                                  check_int("max_sweeps_per_iter", max_sweeps_per_iter, 10))
         info["start"] = start_info
     info = dict(method=method, n_bins=d.n, N=N, l2=l2, seed=seed, **info)
     return KPairwiseMaxEnt(h, J, V), info
