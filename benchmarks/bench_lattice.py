@@ -1,4 +1,5 @@
-"""asv benchmarks of 2D Ising checkerboard Metropolis sweeps: fastmf kernels against the baselines.
+"""asv benchmarks of 2D Ising checkerboard Metropolis sweeps: fastmf kernels against the baselines (the competent
+Numba kernel of ``competent.py``, the naive Numba kernel and NumPy; see ``baselines.py``).
 
 Every implementation runs at T = 2.269 (beta = 0.4407), J = 1, h = 0 from a hot start, on an L x L lattice
 (the multi-spin path: one word plane of 64 replicas). Kernels are compiled in ``setup``.

@@ -7,7 +7,9 @@ These are plain arithmetic, so the loops vectorise (16 float32 lanes with AVX-51
 * :func:`exp32` for x <= 0: Cody-Waite reduction ``x = n ln 2 + r``, the Cephes ``expf`` polynomial, and
   ``2**n`` built from its bits (exact to about 1 float32 ulp; 0 below -87);
 * :func:`log1p_unit32` for 0 <= u <= 1: ``2 atanh(s)`` with ``s = u / (2 + u)`` <= 1/3, odd series to s**13
-  (relative error below 2e-8).
+  (relative error below 2e-8);
+* :func:`exp_nonpos`: ``exp`` of a non-positive float64 in the precision of the model (the mixture prior's
+  responsibilities).
 
 Tested against NumPy in ``tests/test_vae.py``; float64 kernels keep the library functions.
 """
@@ -19,7 +21,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp32", "log1p_unit32", "softplus_parts"]
+__all__ = ["exp32", "log1p_unit32", "softplus_parts", "exp_nonpos"]
 
 
 @intrinsic
@@ -84,3 +86,16 @@ def _softplus_parts(g):
         e = math.exp(-abs(g))
         return e, math.log1p(e)
     return impl64
+
+
+def exp_nonpos(x, like):
+    """``exp(x)`` for float64 ``x <= 0`` in the precision of ``like``'s type: for float32 through :func:`exp32` (the
+    loop vectorises), else through the math library."""
+    return math.exp(x)
+
+
+@overload(exp_nonpos, jit_options={"cache": True, "error_model": "numpy"})
+def _exp_nonpos(x, like):
+    if like == types.float32:
+        return lambda x, like: np.float64(exp32(np.float32(x)))
+    return lambda x, like: math.exp(x)

@@ -24,7 +24,7 @@ _logic = _ll.build(numba.njit, philox4x32)
 ising_site = _logic.ising_site
 neighbour_sum = _logic.neighbour_sum
 ising_group = _logic.ising_group
-ising_row = _logic.ising_row
+ising_rows = _logic.ising_rows
 quenched_site = _logic.quenched_site
 _select_word = _logic.select_word
 quenched_group = _logic.quenched_group
@@ -43,18 +43,22 @@ potts_heatbath_weights = _ll.potts_heatbath_weights
 # by its counter and sites of one colour do not interact.
 
 @numba.njit(parallel=True, cache=True)
-def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica, n_chunks):
-    n_rep, L, M = spins.shape
-    # Scratch for one row of draws per parallel chunk: allocated once per call, never per sweep.
-    bufs = np.empty((n_rep if by_replica else n_chunks, M // 2 + 8), np.uint32)
+def _ising_sweeps(s16, thresholds, ranks, seed, stream, sweep0, n_sweeps, by_replica, n_chunks):
+    """``s16``: the int8 lattice viewed as uint16 pairs (see :func:`ising_rows`)."""
+    n_rep, L, half = s16.shape
+    # Scratch rows (draws, row copy) per parallel chunk: allocated once per call, never per sweep. 64 unused
+    # bytes end every row, so that two threads never write to the same cache line.
+    n_scratch = n_rep if by_replica else n_chunks
+    draws = np.empty((n_scratch, half + 8 + 16), np.uint32)
+    ext = np.empty((n_scratch, half + 2 + 32), np.uint16)
     total = 0
     if by_replica:
         for r in prange(n_rep):
             acc = 0
             for t in range(n_sweeps):
                 for colour in range(2):
-                    for row in range(L):
-                        acc += ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep0 + t, bufs[r])
+                    acc += ising_rows(s16, r * L, (r + 1) * L, colour, thresholds, ranks, seed, stream,
+                                      sweep0 + t, draws[r], ext[r])
             total += acc
         return total
     n_rows = n_rep * L
@@ -62,9 +66,8 @@ def _ising_sweeps(spins, table, seed, stream, sweep0, n_sweeps, by_replica, n_ch
         for colour in range(2):
             acc = 0
             for c in prange(n_chunks):  # static chunks of (replica, row) pairs, one scratch row each
-                for idx in range(c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks):
-                    r = idx // L
-                    acc += ising_row(spins, r, idx - r * L, colour, L, M, table, seed, stream, sweep0 + t, bufs[c])
+                acc += ising_rows(s16, c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks, colour,
+                                  thresholds, ranks, seed, stream, sweep0 + t, draws[c], ext[c])
             total += acc
     return total
 
@@ -167,9 +170,9 @@ def checkerboard_sweep(spins, beta, J=1.0, h=0.0, *, seed, sweep=0, n_sweeps=1, 
     spins3 = validate_lattice(spins, np.int8, check_values=check_values)
     beta, seed, sweep, n_sweeps = check_sweep_args(beta, seed, sweep, n_sweeps)
     J, h = check_real("J", J), check_real("h", h)
-    table = ising_flip_table(beta, J, h, heatbath)
-    return int(_ising_sweeps(spins3, table, seed, STREAM_CHECKERBOARD, sweep, n_sweeps,
-                             by_replica(len(spins3)), n_chunks()))
+    thresholds, ranks = _ll.ising_rank_tables(ising_flip_table(beta, J, h, heatbath))
+    return int(_ising_sweeps(spins3.view(np.uint16), thresholds, ranks, seed, STREAM_CHECKERBOARD, sweep,
+                             n_sweeps, by_replica(len(spins3)), n_chunks()))
 
 
 def quenched_checkerboard_sweep(spins, beta, j_right, j_down, h=0.0, *, seed, sweep=0, n_sweeps=1,

@@ -18,6 +18,7 @@ Conventions
   Metropolis index ``3 * (n_old - n_new + 4) + (d_old - d_new + 1)`` with ``n`` the number of
   neighbours in a state and ``d = delta(state, 0)``.
 """
+import sys
 from types import SimpleNamespace
 
 import math
@@ -25,6 +26,7 @@ import math
 import numpy as np
 
 _ONE64 = np.uint64(1)
+_BIG_ENDIAN = int(sys.byteorder == "big")  # which byte of a uint16 pair is the even column
 
 
 def build(jit, philox4x32):
@@ -173,28 +175,82 @@ def build(jit, philox4x32):
             buf[4 * i + 3] = np.uint32(x3)
         return k0 & 3
 
+    # The CPU row update works on the lattice viewed as uint16 pairs (columns 2j, 2j+1): the sites of one
+    # colour are one byte of every pair of a row, so all loads are contiguous, and every value is cast back to
+    # 8 or 32 bits after each operation (Numba widens integer arithmetic to 64 bits): LLVM then holds 16 sites
+    # in one AVX-512 register. ``odd`` (the column parity) is a closure constant, so the shifts are constants
+    # too. The threshold is not looked up (that would be a vector gather): ``u < T[k]`` is decided by ranks,
+    # ``level(u) < rank[k]`` (see :func:`ising_rank_tables`).
+    def _half_row(odd):
+        sh = np.uint16(8 * (odd ^ _BIG_ENDIAN))  # the updated sites: low byte of a pair for even columns
+        osh = np.uint16(8) - sh                  # their row neighbours, of the other colour
+
+        @jit
+        def half_row(s16, r, row, ru, rd, half, draws, first, ext, thresholds, ranks):
+            """Update the sites of column parity ``odd`` in row ``row`` with ``draws[first + j]``. ``ext``
+            receives a copy of the row with its wrap-around pairs at both ends (reads from the copy, writes
+            to the lattice: no loop-carried dependence, no edge case in the loop). Returns the flip count."""
+            one = np.uint64(1)
+            ext[0] = s16[r, row, half - 1]
+            ext[half + 1] = s16[r, row, 0]
+            for i in range(half):
+                ext[np.uint64(i) + one] = s16[r, row, np.uint64(i)]
+            acc = np.int32(0)
+            for i in range(half):
+                j = np.uint64(i)
+                pair = ext[j + one]
+                left = ext[j] if odd == 0 else pair  # column 2j + odd - 1
+                right = pair if odd == 0 else ext[j + np.uint64(2)]  # column 2j + odd + 1
+                s = np.int8(pair >> sh)
+                # Sum of four +-1 bytes modulo 256, then sign-extended: exact since |sum| <= 4.
+                vertical = np.uint8(np.uint8(s16[r, ru, j] >> sh) + np.uint8(s16[r, rd, j] >> sh))
+                nsum = np.int32(np.int8(np.uint8(np.uint8(left >> osh) + np.uint8(right >> osh)) + vertical))
+                u = draws[np.uint64(first) + j]
+                level = np.int32(0)
+                for t in thresholds:
+                    level = np.int32(level + np.int32(u > t))
+                packed = ranks[1] if s > 0 else ranks[0]
+                # rank[k]: the 4-bit field e = (nsum + 4) / 2 of the packed ranks of spin s
+                rank = np.int32((packed >> (np.uint32(np.int32(2) * nsum + np.int32(8)) & np.uint32(31)))
+                                & np.uint32(15))
+                flip = level < rank
+                s16[r, row, j] = pair ^ np.uint16(np.uint16(0xFE if flip else 0) << sh)  # 0xFE ^ s = -s
+                acc = np.int32(acc + np.int32(flip))
+            return acc
+
+        return half_row
+
+    half_row_even = _half_row(0)
+    half_row_odd = _half_row(1)
+
     @jit
-    def ising_row(spins, r, row, colour, L, M, table, seed, stream, sweep, buf):
-        """Update the colour-``colour`` sites of one row with the draws of :func:`ising_group`; ``buf`` is
-        uint32 scratch of length ``M // 2 + 8``. The CPU kernels go row by row: draws first (vectorised), then
-        a branch-free update with the row neighbours found once."""
-        half = M // 2
-        first = fill_row_draws(buf, row, half, r, sweep, colour, seed, stream)
-        ru = up(row, L)
-        rd = down(row, L)
-        off = (row + colour) & 1
-        accepted = 0
-        for j in range(half):
-            col = 2 * j + off
-            cl = M - 1 if col == 0 else col - 1
-            cr = 0 if col == M - 1 else col + 1
-            s = spins[r, row, col]
-            nsum = (np.int64(spins[r, ru, col]) + np.int64(spins[r, rd, col]) + np.int64(spins[r, row, cl])
-                    + np.int64(spins[r, row, cr]))
-            flip = np.uint64(buf[first + j]) < table[ising_table_index(s, nsum)]
-            spins[r, row, col] = -s if flip else s
-            accepted += flip
-        return accepted
+    def ising_rows(s16, begin, end, colour, thresholds, ranks, seed, stream, sweep, draws, ext):
+        """Update the colour-``colour`` sites of rows ``begin .. end - 1`` of the flattened lattice (row
+        ``replica * L + row``) with the draws of :func:`ising_group` (same counters); returns the flip count.
+
+        ``s16`` is the int8 lattice viewed as uint16, shape ``(n_replicas, L, M // 2)``; ``thresholds`` and
+        ``ranks`` come from :func:`ising_rank_tables`; scratch: ``draws`` uint32 of length ``M // 2 + 8`` and
+        ``ext`` uint16 of length ``M // 2 + 2``. One call covers many rows: per-call costs (reference counts
+        of the array arguments) stay out of the row loop.
+        """
+        L = s16.shape[1]
+        half = s16.shape[2]
+        acc = 0
+        r = begin // L
+        row = begin - r * L
+        for _ in range(begin, end):
+            first = fill_row_draws(draws, row, half, r, sweep, colour, seed, stream)
+            ru = up(row, L)
+            rd = down(row, L)
+            if (row + colour) & 1:
+                acc += half_row_odd(s16, r, row, ru, rd, half, draws, first, ext, thresholds, ranks)
+            else:
+                acc += half_row_even(s16, r, row, ru, rd, half, draws, first, ext, thresholds, ranks)
+            row += 1
+            if row == L:
+                row = 0
+                r += 1
+        return acc
 
     # The group updates: one Philox call per draw serves four same-colour sites.
     @jit
@@ -242,7 +298,8 @@ def build(jit, philox4x32):
         quenched_site=quenched_site,
         potts_count=potts_count, potts_metropolis_site=potts_metropolis_site,
         potts_heatbath_site=potts_heatbath_site, group_site=group_site, select_word=select_word,
-        ising_group=ising_group, ising_row=ising_row, fill_row_draws=fill_row_draws,
+        ising_group=ising_group, ising_rows=ising_rows, fill_row_draws=fill_row_draws,
+        half_row_even=half_row_even, half_row_odd=half_row_odd,
         quenched_group=quenched_group, potts_group=potts_group,
     )
 
@@ -271,6 +328,35 @@ def ising_flip_table(beta, J, h, heatbath):
     else:
         p = np.exp(-beta * np.maximum(delta_e, 0.0))
     return probability_to_threshold(p)
+
+
+def ising_rank_tables(table):
+    """The Ising thresholds in the form the CPU row kernel compares: ``(thresholds, ranks)``.
+
+    ``u < T[k]`` (uint32 ``u``, ``0 <= T <= 2**32``) is decided without looking ``T[k]`` up:
+    with ``t_1 < ... < t_D`` the distinct entries strictly between 0 and ``2**32``,
+    ``level(u) = #{i : t_i <= u}`` and ``rank[k] = #{i : t_i <= T[k]}`` (0 for ``T = 0``, ``D + 1`` for
+    ``T = 2**32``), ``u < T[k]`` if and only if ``level(u) < rank[k]``.
+
+    Returns
+    -------
+    thresholds : tuple of numpy.uint32
+        ``t_i - 1`` (the kernel counts ``u > t_i - 1``), padded with ``2**32 - 1`` (never counted) to 2, 5
+        or 10 entries: one compiled kernel per length, the shortest for Metropolis at ``h = 0``.
+    ranks : tuple of two numpy.uint32
+        ``rank[5 s' + e]`` in bits ``4e .. 4e + 3`` of ``ranks[s']``, with ``s' = (s + 1) / 2`` and
+        ``e = (S + 4) / 2`` (the index of :func:`ising_flip_table`).
+    """
+    T = np.asarray(table, np.uint64)
+    t = np.unique(T[(T > 0) & (T < _TWO32)])
+    rank = np.searchsorted(t, T, side="right")
+    rank[T == 0] = 0
+    rank[T >= _TWO32] = len(t) + 1
+    n = next(n for n in (2, 5, 10) if n >= len(t))
+    thresholds = np.full(n, _TWO32 - 1, np.uint32)
+    thresholds[:len(t)] = t - 1
+    ranks = tuple(np.uint32(sum(int(rank[5 * sp + e]) << (4 * e) for e in range(5))) for sp in range(2))
+    return tuple(thresholds), ranks
 
 
 def potts_metropolis_table(beta, J, h):

@@ -18,10 +18,13 @@ import numpy as np
 from numba import prange
 
 from . import vae_logic as _vl
-from ._fastmath import softplus_parts
+from ._fastmath import exp_nonpos, softplus_parts
 
 __all__ = ["bernoulli_ll", "bernoulli_ll_resid", "bernoulli_grad", "tempered_ll", "tempered_grad",
-           "categorical_ll", "categorical_grad", "gaussian_ll", "gaussian_grad", "adam_update", "tanh_backward"]
+           "categorical_ll", "categorical_grad", "gaussian_ll", "gaussian_grad", "adam_update", "tanh_backward",
+           "tanh_backward_into",
+           "mixture_logpdf", "mixture_logpdf_grad", "normal_kl_parts", "gather_rows",
+           "reparam_grad_add"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -45,56 +48,78 @@ def bernoulli_ll(logits, x):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _bernoulli_row(logits, x, out, resid, terms, b, pm1):
+def _bernoulli_row(logits, x, bias, out, resid, terms, b, pm1):
     """Row b: the per-site terms and residuals in one loop without a reduction (so it vectorises), then the
-    row sum with eight float64 partial sums in a fixed order. ``pm1``: x holds ±1 spins, target (x + 1) / 2."""
+    row sum with eight float64 partial sums in a fixed order. ``pm1``: x holds ±1 spins, target (x + 1) / 2.
+    ``bias``: empty, or added to the logits (the output layer's bias, added here rather than in a pass of its
+    own)."""
     one = logits.dtype.type(1)
     zero = logits.dtype.type(0)
     half = logits.dtype.type(0.5)
     n = np.uint64(logits.shape[1])
+    biased = bias.shape[0] > 0
     for i in range(n):
-        g = logits[b, i]
+        g = logits[b, i] + bias[i] if biased else logits[b, i]
         xi = (x[b, i] + one) * half if pm1 else x[b, i]
         e, lp = softplus_parts(g)  # float32: vectorisable polynomials (kernels._fastmath)
         terms[b, i] = xi * g - (max(g, zero) + lp)
-        resid[b, i] = xi - (one / (one + e) if g >= zero else e / (one + e))
+        resid[b, i] = xi - (one if g >= zero else e) / (one + e)  # one division: the sigmoid's branches share it
     out[b] = _row_sum(terms, b, n)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
 def _row_sum(a, b, n):
-    acc = np.zeros(8)
+    """Row b's sum with eight float64 partial sums (locals, not an array: no allocation per row)."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     m = n - n % np.uint64(8)
     for i in range(np.uint64(0), m, np.uint64(8)):
-        for k in range(8):
-            acc[k] += a[b, i + np.uint64(k)]
+        a0 += a[b, i]
+        a1 += a[b, i + np.uint64(1)]
+        a2 += a[b, i + np.uint64(2)]
+        a3 += a[b, i + np.uint64(3)]
+        a4 += a[b, i + np.uint64(4)]
+        a5 += a[b, i + np.uint64(5)]
+        a6 += a[b, i + np.uint64(6)]
+        a7 += a[b, i + np.uint64(7)]
     for i in range(m, n):
-        acc[0] += a[b, i]
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+        a0 += a[b, i]
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _bernoulli_any(logits, x, out, resid, terms, b, pm1):
+def _bernoulli_any(logits, x, bias, out, resid, terms, b, pm1):
     if pm1:  # literal flags below: each compiled loop has one kind of target
-        _bernoulli_row(logits, x, out, resid, terms, b, True)
+        _bernoulli_row(logits, x, bias, out, resid, terms, b, True)
     else:
-        _bernoulli_row(logits, x, out, resid, terms, b, False)
+        _bernoulli_row(logits, x, bias, out, resid, terms, b, False)
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
-def _bernoulli_ll_resid_parallel(logits, x, pm1):
-    out, resid, terms = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits), np.empty_like(logits)
+def _bernoulli_parallel_into(logits, x, pm1, bias, out, resid, terms):
     for b in prange(logits.shape[0]):
-        _bernoulli_any(logits, x, out, resid, terms, b, pm1)
-    return out, resid
+        _bernoulli_any(logits, x, bias, out, resid, terms, b, pm1)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _bernoulli_ll_resid_serial(logits, x, pm1):
-    out, resid, terms = np.empty(logits.shape[0], logits.dtype), np.empty_like(logits), np.empty_like(logits)
+def _bernoulli_serial_into(logits, x, pm1, bias, out, resid, terms):
     for b in range(logits.shape[0]):
-        _bernoulli_any(logits, x, out, resid, terms, b, pm1)
-    return out, resid
+        _bernoulli_any(logits, x, bias, out, resid, terms, b, pm1)
+
+
+def _ll_resid_buffers(logits):
+    return np.empty(logits.shape[0], logits.dtype), np.empty_like(logits), np.empty_like(logits)
+
+
+def _bernoulli_ll_resid_parallel(logits, x, pm1):
+    out = _ll_resid_buffers(logits)
+    _bernoulli_parallel_into(logits, x, pm1, logits[0, :0], *out)
+    return out[:2]
+
+
+def _bernoulli_ll_resid_serial(logits, x, pm1):
+    out = _ll_resid_buffers(logits)
+    _bernoulli_serial_into(logits, x, pm1, logits[0, :0], *out)
+    return out[:2]
 
 
 # Below this many elements a parallel region costs more to start than it saves (and, with BLAS threads
@@ -102,11 +127,21 @@ def _bernoulli_ll_resid_serial(logits, x, pm1):
 PARALLEL_MIN_SIZE = 1 << 16
 
 
-def bernoulli_ll_resid(logits, x, pm1=False):
+def _parallel(size):
+    """Whether to run the parallel kernel: a large array and more than one thread (on one thread the parallel
+    region only costs; the serial kernel gives the same bits)."""
+    return size >= PARALLEL_MIN_SIZE and numba.get_num_threads() > 1
+
+
+def bernoulli_ll_resid(logits, x, pm1=False, out=None, bias=None):
     """``(ll, target - sigmoid(logits))``: the log-likelihood and, from the same ``exp``, the per-site gradient.
-    The target is x (0/1), or ``(x + 1) / 2`` for ±1 spins with ``pm1=True``."""
-    kernel = _bernoulli_ll_resid_parallel if logits.size >= PARALLEL_MIN_SIZE else _bernoulli_ll_resid_serial
-    return kernel(logits, x, bool(pm1))
+    The target is x (0/1), or ``(x + 1) / 2`` for ±1 spins with ``pm1=True``. ``out``: optional preallocated
+    ``(ll (B,), residual, scratch)`` (the last two shaped like ``logits``), reused across calls. ``bias`` (N,):
+    the logits are ``logits + bias`` (rounded as NumPy's sum)."""
+    out = _ll_resid_buffers(logits) if out is None else out
+    kernel = _bernoulli_parallel_into if _parallel(logits.size) else _bernoulli_serial_into
+    kernel(logits, x, bool(pm1), logits[0, :0] if bias is None else bias, *out)
+    return out[0], out[1]
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -259,20 +294,161 @@ def adam_update(p, g, m, v, lr_t, b1, b2, c2, eps):
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``, ``p -= lr_t m / (sqrt(v / c2) + eps)`` with the
     first bias correction folded into ``lr_t``; arithmetic in the parameters' dtype. ``error_model="numpy"``
     (no division-by-zero branch) lets the loop vectorise. Returns True if every gradient was finite."""
-    kernel = _adam_parallel if p.size >= PARALLEL_MIN_SIZE else _adam_serial
+    kernel = _adam_parallel if _parallel(p.size) else _adam_serial
     return kernel(p, g, m, v, lr_t, b1, b2, c2, eps) == 0
 
 
 @numba.njit(cache=True, error_model="numpy")
-def tanh_backward(g, h):
-    """``(g (1 - h**2), column sums of it)`` in one pass: the gradient through ``h = tanh(a)`` and the bias
-    gradient of the layer."""
-    out = np.empty_like(g)
-    col = np.zeros(g.shape[1], g.dtype)
+def tanh_backward_into(g, h, col):
+    """``g <- g (1 - h**2)`` in place and ``col`` <- its column sums (summed over rows in order), in one pass: the
+    gradient through ``h = tanh(a)`` and the bias gradient of the layer."""
     one = g.dtype.type(1)
+    col[:] = 0
     for b in range(g.shape[0]):
         for j in range(np.uint64(g.shape[1])):
             v = g[b, j] * (one - h[b, j] * h[b, j])
-            out[b, j] = v
+            g[b, j] = v
             col[j] += v
+
+
+@numba.njit(cache=True, error_model="numpy")
+def tanh_backward(g, h):
+    """``(g (1 - h**2), column sums of it)`` as new arrays (:func:`tanh_backward_into`)."""
+    out = g.copy()
+    col = np.empty(g.shape[1], g.dtype)
+    tanh_backward_into(out, h, col)
     return out, col
+
+
+@numba.njit(cache=True, error_model="numpy")
+def gather_rows(src, rows, out):
+    """``out[r] = src[rows[r]]`` converted to out's dtype: a minibatch of float inputs gathered from int8 spins
+    (a quarter of the memory traffic of gathering their float copies)."""
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for j in range(src.shape[1]):
+            out[r, j] = src[i, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def reparam_grad_add(g_z, sd, eps, g_o):
+    """``g_o += [g_z | g_z sd eps / 2]``: the gradient through ``z = mu + sd eps`` (``sd = exp(logvar / 2)``) with
+    respect to ``o = [mu | logvar]``, added in place, each element rounded as the NumPy expression
+    ``0.5 * g_z * sd * eps`` rounds it."""
+    d = g_z.shape[1]
+    half = g_o.dtype.type(0.5)
+    for b in range(g_z.shape[0]):
+        for j in range(d):
+            g = g_z[b, j]
+            g_o[b, j] += g
+            g_o[b, d + j] += ((half * g) * sd[b, j]) * eps[b, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def normal_kl_parts(o, e, scale, terms, grad):
+    """For ``o = [mu | logvar]`` (B, 2d) and ``e = exp(logvar)``: ``terms = mu**2 + e - 1 - logvar`` (B, d), whose
+    row sums halved are ``KL(N(mu, e) || N(0, I))``, and ``grad = scale [mu | (e - 1) / 2]``, ``scale`` times the
+    KL's gradient with respect to o; in o's dtype, each element rounded as the NumPy expressions round it."""
+    d = o.shape[1] // 2
+    one = o.dtype.type(1)
+    half = o.dtype.type(0.5)
+    for b in range(o.shape[0]):
+        for j in range(d):
+            mu = o[b, j]
+            ej = e[b, j]
+            terms[b, j] = ((mu * mu + ej) - one) - o[b, d + j]
+            grad[b, j] = scale * mu
+            grad[b, d + j] = scale * (half * (ej - one))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mixture_setup(logits, means, logvars):
+    """Log-weights ``log softmax(logits)``, the means and precisions ``exp(-v)`` transposed to (d, K) (the loops over
+    the components vectorise) and the constants ``log w_k - (sum_j v_kj + d log 2 pi) / 2``, float64."""
+    K, d = logvars.shape
+    m = -np.inf
+    for k in range(K):
+        m = max(m, np.float64(logits[k]))
+    s = 0.0
+    for k in range(K):
+        s += math.exp(np.float64(logits[k]) - m)
+    logw = np.empty(K)
+    mean_t = np.empty((d, K))
+    prec_t = np.empty((d, K))
+    const = np.empty(K)
+    for k in range(K):
+        logw[k] = np.float64(logits[k]) - (m + math.log(s))
+        acc = 0.0
+        for j in range(d):
+            v = np.float64(logvars[k, j])
+            mean_t[j, k] = means[k, j]
+            prec_t[j, k] = math.exp(-v)
+            acc += v
+        const[k] = logw[k] - 0.5 * (acc + d * _LOG_2PI)
+    return logw, mean_t, prec_t, const
+
+
+@numba.njit(cache=True, error_model="numpy")
+def mixture_logpdf(z, logits, means, logvars, out, resp):
+    """``log p(z_b)`` (into ``out`` (B,)) of the mixture ``sum_k softmax(logits)_k N(z; means_k, diag
+    exp(logvars_k))``, and the responsibilities ``p(k | z_b)`` (into ``resp`` (B, K), float64) that
+    :func:`mixture_logpdf_grad` needs. float64 arithmetic, stable log-sum-exp, sums in a fixed order."""
+    B, d = z.shape
+    K = np.uint64(logits.shape[0])
+    _, mean_t, prec_t, const = _mixture_setup(logits, means, logvars)
+    one = z.dtype.type(1)
+    for b in range(B):
+        a = resp[b]
+        a[:] = 0.0
+        for j in range(d):
+            zj = np.float64(z[b, j])
+            for k in range(K):
+                t = zj - mean_t[j, k]
+                a[k] += t * t * prec_t[j, k]
+        m = -np.inf
+        for k in range(K):
+            a[k] = const[k] - 0.5 * a[k]
+            m = max(m, a[k])
+        for k in range(K):
+            a[k] = exp_nonpos(a[k] - m, one)  # float32 models: a vectorised float32 exp
+        s = 0.0
+        for k in range(K):
+            s += a[k]
+        out[b] = m + math.log(s)
+        for k in range(K):
+            a[k] /= s
+
+
+@numba.njit(cache=True, error_model="numpy")
+def mixture_logpdf_grad(z, logits, means, logvars, resp, g, gz, glogits, gmeans, glogvars):
+    """Gradients of ``sum_b g_b log p(z_b)`` (:func:`mixture_logpdf`, whose ``resp`` it takes) with respect to z,
+    the logits, the means and the log-variances, written into the last four arrays (float64 sums)."""
+    B, d = z.shape
+    K = np.uint64(logits.shape[0])
+    logw, mean_t, prec_t, _ = _mixture_setup(logits, means, logvars)
+    gl = np.zeros(K)
+    gm = np.zeros((d, K))
+    gv = np.zeros((d, K))
+    r = np.empty(K)
+    g_total = 0.0
+    for b in range(B):
+        gb = np.float64(g[b])
+        g_total += gb
+        for k in range(K):
+            r[k] = resp[b, k] * gb
+            gl[k] += r[k]
+        for j in range(d):
+            zj = np.float64(z[b, j])
+            acc = 0.0
+            for k in range(K):
+                t = zj - mean_t[j, k]
+                u = r[k] * t * prec_t[j, k]  # r (z - m) / var
+                gm[j, k] += u
+                gv[j, k] += u * t
+                acc += u
+            gz[b, j] = -acc
+    for k in range(K):
+        glogits[k] = gl[k] - g_total * math.exp(logw[k])
+        for j in range(d):
+            gmeans[k, j] = gm[j, k]
+            glogvars[k, j] = 0.5 * (gv[j, k] - gl[k])

@@ -2,14 +2,15 @@
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad
+from autograd import grad, value_and_grad
 from autograd.scipy.special import logsumexp
 
 from fastmf.exact.meanfield import curie_weiss_exact
 from fastmf.sampling.latent import sample_curie_weiss
-from fastmf.vae import VAE, nets
+from fastmf.vae import VAE, nets, priors
 from fastmf.vae import layers as ly
 from fastmf.vae import likelihood as lk
+from fastmf.vae.step import DenseBernoulliStep
 
 
 # ------------------------------------------------------------------------------ naive (pure autograd) references
@@ -321,3 +322,29 @@ def test_early_stopping_keeps_the_best_parameters():
     assert len(h) < 200 and len(h) - 1 - best == 2  # stopped two epochs after the best validation loss
     ref = VAE(latent_dim=1, hidden=(16,), epochs=best + 1, lr=3e-2, seed=0, lr_schedule="constant").fit(x)
     np.testing.assert_array_equal(vae.theta_, ref.theta_)  # the parameters of the best epoch
+
+
+# The autograd-free training step of the default model (fastmf.vae.step) returns autograd's loss, report and
+# gradient bit for bit (an independent reference: autograd differentiates the same loss).
+@pytest.mark.parametrize("prior", ["normal", "mog", "vamp"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N, B, hidden, dec_hidden", [(300, 128, (32,), (32,)), (30, 17, (8, 5), ()),
+                                                      (40, 6, (16,), (8,))])  # B = K: separate buffers
+def test_fused_step_equals_autograd_bitwise(prior, dtype, N, B, hidden, dec_hidden):
+    rng = np.random.default_rng(1)
+    spins = rng.choice(np.array([-1, 1], np.int8), size=(200, N))
+    x_in = spins.astype(dtype)
+    params = nets.init_params(rng, N, N, 1, 2, hidden, dec_hidden, "bernoulli", dtype)
+    params.update(priors.init_prior(rng, prior, 6, 2, x_in, dtype))
+    layout = nets.Layout(params)
+    theta = layout.pack(params, dtype) + (0.1 * rng.normal(size=layout.size)).astype(dtype)
+    step = DenseBernoulliStep(layout, prior, spins)
+    for _ in range(2):  # the second call reuses the step's arrays
+        idx = rng.permutation(200)[:B]
+        eps = rng.normal(size=(B, 2)).astype(dtype)
+        want_report, got_report = {}, {}
+        want, want_grad = value_and_grad(nets.loss)(theta, layout, x_in[idx], None, eps, 0.8, "bernoulli", N, None,
+                                                    want_report, prior)
+        got, got_grad = step(theta, idx, eps, 0.8, got_report)
+        assert got == want and got.dtype == want.dtype and got_report == want_report
+        np.testing.assert_array_equal(got_grad, want_grad)

@@ -52,9 +52,10 @@ def _check_memory(vae, X, q, vector, fitting):
         check_memory(nbytes, f"the encoder inputs of {n} configurations of {vae.n_sites_} sites")
 
 
-def prepare(vae, X, fitting=False):
+def prepare(vae, X, fitting=False, floats=True):
     """``(encoder input (n, width), decoder target)`` in the model's dtype, after checking the data (and, before
-    allocating, the memory: :mod:`fastmf.vae.sizes`)."""
+    allocating, the memory: :mod:`fastmf.vae.sizes`). ``floats=False`` (Bernoulli decoders): ``(the int8 spins
+    (n, N), None)``, without float copies of the data."""
     X, n, vector = _sites_shape(vae, X, fitting)
     dtype = np.dtype(vae.dtype)
     N = vae.n_sites_
@@ -63,9 +64,11 @@ def prepare(vae, X, fitting=False):
         _check_memory(vae, X, 2, False, fitting)
         if X.dtype.kind not in "iub" or not _all_pm1(X):
             raise ValueError(f"the {kind} decoder needs ±1 integer spins (for 0/1 data use 2 * x - 1)")
-        s = X.reshape(n, N).astype(dtype)
         if fitting:
             vae.n_states_, vae.data_kind_ = 2, "spins"
+        if not floats:
+            return X.reshape(n, N).astype(np.int8, copy=False), None
+        s = X.reshape(n, N).astype(dtype)
         return s, (s + 1) / 2
     if kind == "gaussian":
         _check_memory(vae, X, 1, False, fitting)

@@ -22,6 +22,7 @@ from . import bounds as _bounds
 from . import nets
 from . import priors as _priors
 from . import sizes as _sizes
+from . import step as _step
 from .optim import OPTIMIZERS
 
 __all__ = ["VAE", "TRAIN_DEFAULTS", "load_vae"]
@@ -186,8 +187,8 @@ class VAE:
         if not hasattr(self, "theta_"):
             raise RuntimeError("this VAE is not fitted yet: call fit(data) or load a saved model")
 
-    def _prepare(self, X, fitting=False):
-        return _data.prepare(self, X, fitting)
+    def _prepare(self, X, fitting=False, floats=True):
+        return _data.prepare(self, X, fitting, floats)
 
     def _loss_and_grad(self, x_in, x, eps, beta, report):
         return value_and_grad(nets.loss)(self.theta_, self.layout_, x_in, x, eps, beta, self.decoder, self.n_sites_,
@@ -202,8 +203,9 @@ class VAE:
         A non-finite loss, gradient, parameter or validation loss stops training with ``FloatingPointError``;
         the parameters (and the checkpoint) stay those of the last completed epoch.
         """
-        x_in, x = self._prepare(X, fitting=True)
-        n = len(x)
+        fused = _step.fuses(self)  # its step gathers float batches from the int8 spins: no float copy of the data
+        x_in, x = self._prepare(X, fitting=True, floats=not fused)
+        n = len(x_in)
         rng = np.random.default_rng(self.seed)
         perm = rng.permutation(n)
         n_val = int(round(self.validation_fraction * n)) if n >= 10 else 0
@@ -233,7 +235,9 @@ class VAE:
             start, rng, opt_state, best = self._load_checkpoint(checkpoint, opt_state)
         val_eps = np.random.default_rng([self.seed, 1]).standard_normal((n_val, self.latent_dim)).astype(dtype)
         bar = self._progress_bar(start)
-        fused = self.decoder == "bernoulli"
+        # the default model's step without autograd, bit for bit the same
+        step = _step.DenseBernoulliStep(layout, self.prior, x_in) if fused else None
+        val_in, val_x = x_in[val].astype(dtype, copy=False), None if x is None else x[val]
         for epoch in range(start, self.epochs):
             beta = self.beta * min(1.0, (epoch + 1) / self.kl_warmup) if self.kl_warmup else self.beta
             order = train[rng.permutation(len(train))]
@@ -244,8 +248,11 @@ class VAE:
                 idx = order[s:s + self.batch_size]
                 eps = rng.standard_normal((len(idx), self.latent_dim)).astype(dtype)
                 report = {}
-                # the Bernoulli path reads its target from the ±1 input: no second gather
-                value, grad = self._loss_and_grad(x_in[idx], None if fused else x[idx], eps, beta, report)
+                if step is not None:
+                    value, grad = step(self.theta_, idx, eps, beta, report)
+                else:  # the Bernoulli path reads its target from the ±1 input: no second gather
+                    value, grad = self._loss_and_grad(x_in[idx], None if self.decoder == "bernoulli" else x[idx],
+                                                      eps, beta, report)
                 finite = np.isfinite(value) and opt_step({"theta": self.theta_}, {"theta": grad}, opt_state, lr)
                 if not finite:  # the optimizer checked the gradient in its own pass
                     self._restore_last_good()
@@ -267,7 +274,7 @@ class VAE:
                 var = max(sums["rate_sq"] / len(order) - record["rate"] ** 2, 0.0)
                 record["rate_se"] = math.sqrt(var / len(order))
             if n_val:
-                r, dist = self._evaluate(x_in[val], x[val], val_eps)
+                r, dist = self._evaluate(val_in, val_x, val_eps)
                 record.update(val_rate=r, val_distortion=dist, val_loss=dist + beta * r)
                 if not (math.isfinite(r) and math.isfinite(dist)):
                     self._restore_last_good()

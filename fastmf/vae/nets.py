@@ -26,7 +26,7 @@ from . import likelihood as lk
 from . import priors as pr
 
 __all__ = ["init_params", "param_shapes", "Layout", "encoder_output", "encode", "decoder_outputs", "log_likelihood", "kl_normal",
-           "prior_mixture", "loss", "DECODERS"]
+           "prior_mixture", "loss", "batch_report", "DECODERS"]
 
 DECODERS = ("bernoulli", "beta2", "categorical", "nematic", "gaussian")
 
@@ -231,14 +231,21 @@ def loss(theta, layout, x_in, x, eps, beta, decoder, n_sites, trunk=None, report
         ll = log_likelihood(decoder_outputs(theta, layout, z, decoder, n_sites), x, decoder)
     if prior == "normal":
         if report is not None:
-            report["rate"] = float(np.mean(ly.kl_rows(getval(o))))
-            report["distortion"] = -float(np.mean(getval(ll)))
+            batch_report(report, getval(o), getval(ll))
         return ly.objective(ll, o, beta)
     z = ly.reparameterize(o, eps) if z is None else z
     logp = pr.log_density(z, *prior_mixture(theta, layout, prior, trunk))
     if report is not None:
-        d = getval(o).shape[1] // 2
-        r = pr.neg_entropy(getval(o)[:, d:]) - getval(logp)
-        report["rate"], report["rate_sq"] = float(np.mean(r)), float(np.mean(r * r))
-        report["distortion"] = -float(np.mean(getval(ll)))
+        batch_report(report, getval(o), getval(ll), getval(logp))
     return pr.objective(ll, o, logp, beta)
+
+
+def batch_report(report, o, ll, logp=None, rate=None):
+    """:func:`loss`'s ``report`` from the encoder output ``o``, the log-likelihoods ``ll`` and, with a learned
+    prior, ``log p(z)`` (plain arrays); ``rate``: the per-row rate (the KL, or its estimate) when already computed."""
+    if logp is None:
+        report["rate"] = float(np.mean(ly.kl_rows(o) if rate is None else rate))
+    else:
+        r = pr.rate_rows(o, logp) if rate is None else rate
+        report["rate"], report["rate_sq"] = float(np.mean(r)), float(np.mean(r * r))
+    report["distortion"] = -float(np.mean(ll))

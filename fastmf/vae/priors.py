@@ -13,16 +13,19 @@ Every prior is a mixture of diagonal Gaussians ``p(z) = sum_k w_k N(z; m_k, diag
 
 With a learned prior the rate ``KL(q(z|x) || p(z)) = -H[q(z|x)] - E_q log p(z)`` has the entropy in closed form and
 ``E_q log p(z)`` estimated at the reparameterised draw of the distortion term (one draw per sample in training).
-:func:`log_density` is one autograd primitive with a hand-written VJP (a chain of small NumPy operations would cost
-autograd more than the arithmetic). Why a learned prior and how the default was chosen: ``docs/priors.rst``.
+:func:`log_density` is one autograd primitive over fused kernels with a hand-written VJP (a chain of small NumPy
+operations over (B, K, d) arrays cost ten times the arithmetic). Why a learned prior and how the default was chosen:
+``docs/priors.rst``.
 """
 import math
 
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 
+from ..kernels import vae_cpu as _k
+
 __all__ = ["PRIORS", "DEFAULT_COMPONENTS", "prior_shapes", "init_prior", "log_density", "neg_entropy",
-           "objective", "draw", "log_weights"]
+           "objective", "rate_rows", "draw", "log_weights"]
 
 PRIORS = ("normal", "mog", "vamp")
 #: Components of the learned priors unless ``n_components`` is given.
@@ -60,54 +63,40 @@ def _lse(a, axis=None):
     return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
 
 
-def _components(z, logits, means, logvars):
-    """``log w_k + log N(z_b; m_k, e^{v_k})`` (B, K) and the pieces the VJP needs."""
-    logw = logits - _lse(logits)
-    prec = np.exp(-logvars)                                   # (K, d)
-    diff = z[:, None, :] - means[None, :, :]                  # (B, K, d)
-    scaled = diff * prec                                      # (z - m) / var
-    a = logw - 0.5 * (np.sum(scaled * diff, axis=2) + (logvars.sum(axis=1) + z.shape[1] * LOG_2PI))
-    return a, logw, diff, scaled
-
-
-# The forward pass's pieces for the VJP maker, which autograd calls right after the forward pass of the same node
-# (keyed by the output's id; one entry: nothing builds up).
+# The responsibilities of the forward pass for the VJP maker, which autograd calls right after the forward pass of
+# the same node (keyed by the output's id; one entry: nothing builds up).
 _stash = {}
+
+
+def _forward(z, logits, means, logvars):
+    out = np.empty(len(z), np.result_type(z, logits, means, logvars))
+    resp = np.empty((len(z), len(logits)))
+    _k.mixture_logpdf(z, logits, means, logvars, out, resp)
+    return out, resp
 
 
 @primitive
 def log_density(z, logits, means, logvars):
     """``log p(z)`` per row (B,) of the mixture with weights ``softmax(logits)``, means (K, d) and log-variances
-    (K, d)."""
-    parts = _components(z, logits, means, logvars)
-    ans = _lse(parts[0], axis=1)
-    _stash["log_density"] = (id(ans), parts)
+    (K, d) (a fused kernel, :func:`fastmf.kernels.vae_cpu.mixture_logpdf`)."""
+    ans, resp = _forward(z, logits, means, logvars)
+    _stash["log_density"] = (id(ans), resp)
     return ans
 
 
-def _log_density_vjp(argnums, ans, args, kwargs):
-    z, logits, means, logvars = args
-    key, parts = _stash.pop("log_density", (None, None))
-    a, logw, diff, scaled = parts if key == id(ans) else _components(z, logits, means, logvars)
-    r = np.exp(a - ans[:, None])                              # responsibilities (B, K)
+def log_density_vjp(argnums, ans, args, kwargs):
+    key, resp = _stash.pop("log_density", (None, None))
+    if key != id(ans):
+        resp = _forward(*args)[1]
 
     def vjp(g):
-        gr = r * g[:, None]
-        out = []
-        for k in argnums:
-            if k == 0:
-                out.append(-np.einsum("bk,bkd->bd", gr, scaled))
-            elif k == 1:
-                out.append(gr.sum(axis=0) - g.sum() * np.exp(logw))
-            elif k == 2:
-                out.append(np.einsum("bk,bkd->kd", gr, scaled))
-            else:
-                out.append(0.5 * (np.einsum("bk,bkd->kd", gr, scaled * diff) - gr.sum(axis=0)[:, None]))
-        return tuple(o.astype(args[k].dtype, copy=False) for o, k in zip(out, argnums))
+        grads = tuple(np.empty(np.shape(a), np.asarray(a).dtype) for a in args)
+        _k.mixture_logpdf_grad(*args, resp, g, *grads)
+        return tuple(grads[k] for k in argnums)
     return vjp
 
 
-defvjp_argnums(log_density, _log_density_vjp)
+defvjp_argnums(log_density, log_density_vjp)
 
 
 def neg_entropy(logvar):
@@ -116,15 +105,20 @@ def neg_entropy(logvar):
 
 
 @primitive
-def objective(ll, o, logp, beta):
+def objective(ll, o, logp, beta, rate=None):
     """``mean(beta (-H[q] - log p(z)) - ll)``: the beta-VAE loss with a learned prior, ``o = [mu | logvar]`` and
-    ``logp`` the prior's log-density at the reparameterised draw."""
-    d = o.shape[1] // 2
-    return np.mean(beta * (neg_entropy(o[:, d:]) - logp) - ll)
+    ``logp`` the prior's log-density at the reparameterised draw (``rate``: ``-H[q] - log p(z)`` per row when
+    already computed)."""
+    return np.mean(beta * (rate_rows(o, logp) if rate is None else rate) - ll)
 
 
-def _objective_vjp(argnums, ans, args, kwargs):
-    ll, o, logp, beta = args
+def rate_rows(o, logp):
+    """The per-sample rate estimate ``-H[q(z|x)] - log p(z)`` of ``o = [mu | logvar]`` at the draws of ``logp``."""
+    return neg_entropy(o[:, o.shape[1] // 2:]) - logp
+
+
+def prior_objective_vjp(argnums, ans, args, kwargs):
+    ll, o, logp, beta = args[:4]
     n, d = len(ll), o.shape[1] // 2
 
     def vjp(g):
@@ -144,7 +138,7 @@ def _objective_vjp(argnums, ans, args, kwargs):
     return vjp
 
 
-defvjp_argnums(objective, _objective_vjp)
+defvjp_argnums(objective, prior_objective_vjp)
 
 
 def log_weights(logits):
