@@ -1,40 +1,54 @@
-"""``fastmf grid CONFIG.toml``: a parameter grid of simulations and/or trainings on Dask, resumable and loss-free.
+"""``fastmf grid CONFIG.toml``: a parameter grid of any pipeline on Dask, resumable and loss-free.
 
 A config names a task, fixed parameters and a grid; every point of the grid (the Cartesian product of its lists)
-is one independent task::
+is one independent task. A task is one stage, a chain of stages whose outputs feed the next on the worker, or a
+user function::
 
-    task = "train"              # "simulate" or "train" (see TASKS)
-    model = "curie-weiss"       # "simulate": "curie-weiss" or "sk"; "train": "curie-weiss"
+    task = ["simulate", "train", "decode", "compare"]   # or "simulate", "exact", "pkg.module:function", ...
+    model = "hopfield"          # every model of fastmf simulate (fastmf.grid_params.MODEL_PARAMS)
     table = "results.csv"       # or "results.parquet" (needs pyarrow); in the output directory
+    keep = ["samples", "model"] # artifacts stored under OUT/tasks/<id>/ (default: results only)
+    plot = [["train.rate", "decode.mean_overlap"]]   # the figure's panels (default: every result)
     # max_tasks = 200000        # the largest grid accepted (default: FASTMF_MAX_GRID_TASKS, else 100 000)
 
     [fixed]
-    N = 32
-    n_samples = 4000
+    N = 64                      # model parameters are shared by every stage
+    seed = 0                    # a stage-less name applies to every stage that takes it
+
+    [fixed.train]               # or "train.epochs" = 30: one stage's own parameter
+    epochs = 30
 
     [grid]
-    T = [0.8, 1.0, 1.2]
-    beta = [0.5, 1.0]
-    seed = [0, 1, 2]
+    T = [0.5, 1.0, 1.5]
+    "train.beta" = [0.5, 1.0]
+
+The stages (:mod:`fastmf.grid_stages`) are ``simulate``, ``exact``, ``train``, ``decode`` and ``compare``;
+their parameters and the models they take are in :mod:`fastmf.grid_params`; ``task = "train"`` alone is the
+one-latent Curie-Weiss pipeline of 0.1 (ids and columns unchanged). User functions: :mod:`fastmf.grid_user`.
 
 Before anything is submitted (or any file written), the config is checked without expanding the grid
-(:mod:`fastmf.grid_schema`): every value of every axis and every fixed parameter against the task's types and
-ranges, the grid's size against :data:`~fastmf.grid_schema.MAX_TASKS`, the largest task's memory, the output
-directory, and the Dask extra (``pip install "fastmf[grid]"``). Tasks are generated one by one and submitted with
-a bounded number in flight, so a large grid never sits in memory as a whole.
+(:mod:`fastmf.grid_schema`, :mod:`fastmf.grid_rules`): every value of every axis and every fixed parameter
+against the task's types and ranges, the rules joining parameters, the grid's size against
+:data:`~fastmf.grid_schema.MAX_TASKS`, the largest task's memory, the output directory, and the Dask extra
+(``pip install "fastmf[grid]"``). Tasks are generated one by one and submitted with a bounded number in flight,
+so a large grid never sits in memory as a whole.
 
 Execution: local processes by default (a ``dask.distributed.LocalCluster`` of ``n_workers`` single-threaded
 worker processes), or any running Dask cluster given its scheduler address (``--scheduler tcp://host:port``).
-Workers only compute; the client writes each result as it arrives, atomically, to ``OUT/tasks/<id>.json`` (the
-id is a hash of the task's parameters, so workers need no shared filesystem). A re-run skips tasks whose result
-file exists and holds the same parameters: a crash of the client loses at most the tasks in flight, and Dask
-itself reruns the tasks of a worker that dies. A task that raises is recorded in ``OUT/tasks/<id>.error.txt``
-with its traceback (retried by the next run) and does not stop the others. At the end every result is gathered,
-in grid order, into one table (one row per task: its grid parameters in grid order, its fixed parameters in
-config order, then its results in the task's fixed order, :func:`~fastmf.grid_schema.result_columns`) plus
-``grid.json`` and one figure per result column against the first grid parameter. Results depend on the
-parameters (the seed among them) alone, and the table is built from the stored results only, so a resumed or
-redistributed run writes the same table file, byte for byte, as an uninterrupted one.
+Once the client is connected, every worker must run the client's code (:func:`fastmf.grid_workers.check_workers`:
+fastmf's version and source hash, numpy, numba), else nothing is submitted. Workers compute; the client writes
+each result as it arrives, atomically, to ``OUT/tasks/<id>.json`` (the id is a hash of the task's parameters).
+A chain also records each finished stage under ``OUT/tasks/<id>/`` when the workers see the output directory
+(:mod:`fastmf.grid_chain`), so that a resumed chain restarts at its first unfinished stage. A re-run skips tasks
+whose result file exists and holds the same parameters (and whose kept artifacts exist): a crash of the client
+loses at most the stages in flight, and Dask itself reruns the tasks of a worker that dies. A task that raises is
+recorded in ``OUT/tasks/<id>.error.txt`` with its traceback (retried by the next run) and does not stop the
+others. At the end every result is gathered, in grid order, into one table (one row per task: its grid
+parameters in grid order, its fixed parameters in config order, then its results in the task's fixed order,
+:func:`~fastmf.grid_schema.result_columns`: ``stage.key`` for a chain) plus ``grid.json`` and ``grid.png``
+(:func:`fastmf.grid_table.draw_figure`). Results depend on the parameters (the seed among them) alone, and the
+table is built from the stored results only, so a resumed or redistributed run writes the same table file, byte
+for byte, as an uninterrupted one.
 
 Named ``grid`` since a sweep is a Monte Carlo sweep in fastmf; ``fastmf.sweep``, ``fastmf sweep``,
 :func:`run_sweep` and ``SweepConfig`` are deprecated aliases until 0.3.0.
@@ -43,31 +57,25 @@ import contextlib
 import hashlib
 import itertools
 import json
-import math
 import os
 import pathlib
+import shutil
 import sys
 import time
 import traceback
 import warnings
 
-import numpy as np
-
+from .grid_chain import read_record, run_task, write_record
+from .grid_params import ARTIFACTS
 from .grid_schema import (MAX_TASKS, MAX_TASKS_ENV, SCHEMAS, TASKS, GridConfig, GridTasks, grid_task_limit,
                           load_config, parse_config, result_columns)
+from .grid_table import INSTALL_EXTRA, MissingExtraError, draw_figure, pyarrow_modules, read_table, write_columns, \
+    write_table
 from .io import atomic_write
 
-__all__ = ["INSTALL_EXTRA", "MAX_TASKS", "MAX_TASKS_ENV", "SCHEMAS", "TASKS", "GridConfig", "GridTasks",
-           "MissingExtraError", "grid_task_limit", "load_config", "parse_config", "read_table", "result_columns",
-           "run_grid", "run_sweep", "run_task", "task_id", "write_table"]
-
-#: How to install what ``fastmf grid`` needs beyond fastmf (Dask and pyarrow); ``sweep`` is the extra's old name.
-INSTALL_EXTRA = 'pip install "fastmf[grid]"'
-
-
-class MissingExtraError(ImportError, RuntimeError):
-    """An optional dependency of ``fastmf grid`` (Dask, or pyarrow for a Parquet table) is not installed; the
-    message names the extra to install (:data:`INSTALL_EXTRA`). Both an ImportError and a RuntimeError."""
+__all__ = ["ARTIFACTS", "INSTALL_EXTRA", "MAX_TASKS", "MAX_TASKS_ENV", "SCHEMAS", "TASKS", "GridConfig",
+           "GridTasks", "MissingExtraError", "grid_task_limit", "load_config", "parse_config", "read_table",
+           "result_columns", "run_grid", "run_sweep", "run_task", "task_id", "write_table"]
 
 
 def task_id(params):
@@ -86,160 +94,43 @@ def task_id(params):
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
 
-# ------------------------------------------------------------------------------------------------ tasks
-def _simulate(p):
-    from .models.meanfield import CurieWeiss, GraphSpinGlass
-    from .sampling.meanfield import simulate_meanfield
-    model = CurieWeiss(int(p["N"]), h=float(p["h"])) if p["model"] == "curie-weiss" else \
-        GraphSpinGlass.sk(int(p["N"]), h=float(p["h"]), seed=int(p["seed"]))
-    out = simulate_meanfield(model, float(p["T"]), int(p["n_samples"]), seed=int(p["seed"]), sampler=p["sampler"],
-                             backend="cpu", progress=False)
-    spins = np.asarray(out.spins, np.float64)
-    energy = model.energy(out.spins) / model.N
-    abs_m = np.abs(spins.mean(axis=1))
-    n = len(spins)
-    # plain standard errors: the samplers return (nearly) independent samples (thinned by their tau_int)
-    return spins, dict(energy_per_spin=float(energy.mean()),
-                       energy_per_spin_se=float(energy.std(ddof=1) / math.sqrt(n)),
-                       abs_m=float(abs_m.mean()), abs_m_se=float(abs_m.std(ddof=1) / math.sqrt(n)))
-
-
-def _train(p):
-    from .decode.common import posterior_draws
-    from .decode.curie_weiss import curie_weiss_readoff
-    from .exact.symmetric import curie_weiss_info
-    from .vae import VAE
-    spins, results = _simulate(dict(p, sampler="auto"))
-    x = spins.astype(np.int8)
-    vae = VAE(latent_dim=1, hidden=(int(p["hidden"]),), beta=float(p["beta"]), epochs=int(p["epochs"]),
-              lr=float(p["lr"]), dtype="float32", seed=int(p["seed"]), progress=False).fit(x)
-    ro = curie_weiss_readoff(vae, Z=posterior_draws(vae, x, seed=int(p["seed"])), seed=int(p["seed"]))
-    info = curie_weiss_info(int(p["N"]), 1.0 / float(p["T"]), h=float(p["h"]))
-    results.update(rate=float(np.mean(vae.rate(x))), elbo=float(np.mean(vae.elbo(x))),
-                   mi_half_cut=float(info.mutual_information(int(p["N"]) // 2)),
-                   beta_J_readoff=float(ro.beta_J), beta_h_readoff=float(ro.beta_h),
-                   beta_J_true=1.0 / float(p["T"]))
-    return spins, results
-
-
-def run_task(params):
-    """Run one task (on a worker).
-
-    Parameters
-    ----------
-    params : dict
-        A task of :meth:`GridConfig.tasks`.
-
-    Returns
-    -------
-    dict
-        ``{"ok": True, "result": {...}, "seconds": s}`` or, if it raised, ``{"ok": False, "traceback": "..."}``
-        (the worker's own traceback text).
-    """
-    t0 = time.perf_counter()
-    try:
-        _, result = (_simulate if params["task"] == "simulate" else _train)(params)
-        return {"ok": True, "result": result, "seconds": time.perf_counter() - t0}
-    except Exception:
-        return {"ok": False, "traceback": traceback.format_exc()}
-
-
 # ------------------------------------------------------------------------------------------------ files
 def _result_path(out, tid):
     return pathlib.Path(out) / "tasks" / f"{tid}.json"
 
 
-def _done(out, params):
-    """The stored result of this task, or None (missing, unreadable or for other parameters)."""
-    path = _result_path(out, task_id(params))
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):  # missing or unreadable; JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return None
-    ok = isinstance(record, dict) and record.get("params") == params and isinstance(record.get("result"), dict)
+def _done(out, params, keep=()):
+    """The stored result of this task, or None (missing, unreadable, for other parameters, or without an
+    artifact that ``keep`` asks for)."""
+    tid = task_id(params)
+    record = read_record(_result_path(out, tid))
+    ok = record is not None and record.get("params") == params and isinstance(record.get("result"), dict)
+    if ok and keep:
+        ok = all((pathlib.Path(out) / "tasks" / tid / ARTIFACTS[a]).exists() for a in keep)
     return record if ok else None
 
 
-def _write_json(path, obj):
-    atomic_write(path, lambda fh: fh.write(json.dumps(obj, sort_keys=True, indent=1).encode()))
-
-
-def write_table(path, rows):
-    """Write rows to a CSV or Parquet table (by suffix), atomically.
-
-    Parameters
-    ----------
-    path : str or path
-        ``.csv`` or ``.parquet`` (needs pyarrow) file.
-    rows : list of dict
-        Flat dicts with the same keys (the columns, in the first row's order).
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-    """
-    return _write_columns(path, {c: [r[c] for r in rows] for c in (rows[0] if rows else ())})
-
-
-def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError as exc:
-        raise MissingExtraError(f"a .parquet table needs pyarrow, which is not installed ({exc}): {INSTALL_EXTRA} "
-                                "(or pip install pyarrow), or use a .csv table") from None
-    return pyarrow, pyarrow.parquet
-
-
-def _write_columns(path, columns):
-    """Write ``{column: values}`` (in the dict's order; None is an empty cell) as CSV or Parquet, atomically."""
-    path = pathlib.Path(path)
-    if path.suffix == ".parquet":
-        pa, pq = _pyarrow()
-        table = pa.table(columns)
-        return atomic_write(path, lambda fh: pq.write_table(table, fh))
-    import csv
-    import io
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(columns))
-    for row in zip(*columns.values()):
-        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
-    return atomic_write(path, lambda fh: fh.write(buf.getvalue().encode()))
-
-
-def read_table(path):
-    """Read a table written by :func:`write_table`.
-
-    Parameters
-    ----------
-    path : str or path
-        ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    dict
-        Column name -> list of values (numbers parsed from CSV).
-    """
-    path = pathlib.Path(path)
-    if path.suffix == ".parquet":
-        return _pyarrow()[1].read_table(path).to_pydict()
-    import csv
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    out = {c: [] for c in rows[0]}
-    for row in rows[1:]:
-        for c, v in zip(rows[0], row):
-            try:
-                v = int(v)
-            except ValueError:
-                try:
-                    v = float(v)
-                except ValueError:
-                    pass
-            out[c].append(v)
-    return out
+def _store(out, tid, params, reply, keep):
+    """Write a finished task: the kept files that came back (atomically), then its record, then remove what its
+    directory holds besides the kept files (stage records and intermediate artifacts)."""
+    task_dir = out / "tasks" / tid
+    for rel, data in reply.get("files", {}).items():
+        (task_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(task_dir / rel, lambda fh, data=data: fh.write(data))
+    record = dict(params=params, result=reply["result"], seconds=reply["seconds"])
+    if isinstance(params["task"], list) or keep:
+        record.update(stages=reply.get("stages", {}), kept=reply.get("kept", []))
+    write_record(_result_path(out, tid), record)
+    if task_dir.is_dir():
+        for entry in task_dir.iterdir():
+            if entry.name in record.get("kept", ()):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        if not any(task_dir.iterdir()):
+            task_dir.rmdir()
 
 
 def _check_outputs(out, cfg, config):
@@ -258,7 +149,7 @@ def _check_outputs(out, cfg, config):
         if not isinstance(config, GridConfig) and target.exists() and os.path.samefile(target, config):
             raise ValueError(f"grid output {str(target)!r} would replace the config {str(config)!r}")
     if cfg.table.endswith(".parquet"):
-        _pyarrow()
+        pyarrow_modules()
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -285,9 +176,12 @@ def _client(dd, scheduler, n_workers):
     return dd.Client(cluster), cluster
 
 
-def _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_flight):
+def _run_tasks(client, dd, out, cfg, pending, n_todo, printer, progress, max_in_flight):
     """Submit ``pending`` (an iterator of (grid index, task)) with at most ``max_in_flight`` futures at a time
-    (default: four per worker thread, at least 16); write each result as it arrives. Returns the failures."""
+    (default: four per worker thread, at least 16); write each result as it arrives. Returns the failures.
+
+    A chain, or a task that keeps artifacts, gets its directory ``OUT/tasks/<id>`` (absolute, for workers whose
+    working directory differs) and the artifacts to keep; any other task is ``run_task(params)`` alone."""
     from tqdm.auto import tqdm
     window = max_in_flight or max(16, 4 * sum(client.nthreads().values()))
     in_flight, failures = {}, []
@@ -295,7 +189,8 @@ def _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_fligh
 
     def submit_next():
         for i, p in itertools.islice(pending, 1):
-            future = client.submit(run_task, p, key=f"fastmf-grid-{task_id(p)}", pure=False)
+            args = (os.path.abspath(out / "tasks" / task_id(p)), cfg.keep) if cfg.chained or cfg.keep else ()
+            future = client.submit(run_task, p, *args, key=f"fastmf-grid-{task_id(p)}", pure=False)
             in_flight[future.key] = (i, p)
             queue.add(future)
 
@@ -311,7 +206,7 @@ def _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_fligh
             reply = {"ok": False, "traceback": "".join(traceback.format_exception(exc))}
         future.release()
         if reply["ok"]:
-            _write_json(_result_path(out, tid), dict(params=p, result=reply["result"], seconds=reply["seconds"]))
+            _store(out, tid, p, reply, cfg.keep)
             (out / "tasks" / f"{tid}.error.txt").unlink(missing_ok=True)
         else:
             atomic_write(out / "tasks" / f"{tid}.error.txt",
@@ -333,7 +228,7 @@ def _gather(out, cfg, tasks):
     results = {}
     n = 0
     for p in tasks:
-        record = _done(out, p)
+        record = _done(out, p, cfg.keep)
         if record is None:
             continue
         for name in params:
@@ -390,7 +285,7 @@ def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printe
     t0 = time.perf_counter()
     tasks = cfg.tasks()
     stored = (out / "tasks").is_dir()
-    done = bytearray(stored and _done(out, p) is not None for p in tasks)
+    done = bytearray(stored and _done(out, p, cfg.keep) is not None for p in tasks)
     n_todo = len(tasks) - sum(done)
     dd = _distributed() if n_todo else None            # Dask is needed only to run tasks
     printer(f"grid: {len(tasks)} tasks, {len(tasks) - n_todo} already done, {n_todo} to run")
@@ -401,11 +296,12 @@ def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printe
         if own:
             client, cluster = _client(dd, scheduler, n_workers)
         try:
+            _check_workers(client)                     # the same code everywhere, before anything is written
             created = [d for d in (out / "tasks", *out.parents, out) if not d.exists()]
             (out / "tasks").mkdir(parents=True, exist_ok=True)
             pending = ((i, p) for i, p in enumerate(tasks) if not done[i])
             try:
-                failures = _run_tasks(client, dd, out, pending, n_todo, printer, progress, max_in_flight)
+                failures = _run_tasks(client, dd, out, cfg, pending, n_todo, printer, progress, max_in_flight)
             except BaseException:  # interrupted: keep the results written, remove the directories left empty
                 for d in sorted(created, key=lambda d: -len(d.parts)):
                     with contextlib.suppress(OSError):
@@ -419,13 +315,14 @@ def run_grid(config, out, *, scheduler=None, n_workers=None, client=None, printe
     columns, n_rows = _gather(out, cfg, tasks)
     table = out / cfg.table
     if n_rows:
-        _write_columns(table, columns)
-        _figures(out, cfg, columns)
+        write_columns(table, columns)
+        draw_figure(out / "grid.png", columns, cfg.grid, list(cfg.grid) + list(cfg.fixed), cfg.plot)
     summary = dict(tasks=len(tasks), skipped=len(tasks) - n_todo, ran=n_todo, failed=len(failures),
                    missing=len(tasks) - n_rows, failures=failures, table=cfg.table if n_rows else None,
-                   task=cfg.task, model=cfg.model, grid=cfg.grid, fixed=cfg.fixed,
+                   task=list(cfg.task) if cfg.chained else cfg.task, model=cfg.model, keep=list(cfg.keep),
+                   grid=cfg.grid, fixed=cfg.fixed,
                    seconds=time.perf_counter() - t0)
-    _write_json(out / "grid.json", summary)
+    write_record(out / "grid.json", summary)
     printer(f"grid: {n_rows} of {len(tasks)} tasks in {table}" + (f"; {len(failures)} failed" if failures else ""))
     return summary
 
@@ -448,41 +345,7 @@ def _last_line(text):
     return lines[-1] if lines else "no traceback"
 
 
-def _figures(out, cfg, columns):
-    """Each result column against the first grid parameter, one line per combination of the other grid
-    parameters except ``seed`` (mean over seeds, SE bars when there are several)."""
-    from .experiments.report import pyplot, save_png
-    x_name = next(iter(cfg.grid))
-    xcol = columns[x_name]
-    if not all(isinstance(x, (int, float)) for x in xcol):
-        return
-    results = [c for c in columns if c not in cfg.grid and c not in cfg.fixed and not c.endswith("_se")]
-    groups = [g for g in cfg.grid if g not in (x_name, "seed")]
-    row_keys = list(zip(*(columns[g] for g in groups))) if groups else [()] * len(xcol)
-    keys = sorted(set(row_keys), key=repr)
-    plt = pyplot()
-    n = len(results)
-    cols = min(4, n)
-    rows_ = -(-n // cols)
-    fig, axs = plt.subplots(rows_, cols, figsize=(4.2 * cols, 3.4 * rows_), squeeze=False)
-    for ax in axs.ravel()[n:]:
-        ax.set_visible(False)
-    for ax, col in zip(axs.ravel(), results):
-        by_key = {}                                   # key -> x -> values, in grid order
-        for key, x, v in zip(row_keys, xcol, columns[col]):
-            if v is not None:
-                by_key.setdefault(key, {}).setdefault(x, []).append(v)
-        for key in keys:
-            sel = by_key.get(key, {})
-            xs = sorted(sel)
-            vals = [sel[x] for x in xs]
-            mean = [float(np.mean(v)) for v in vals]
-            se = [float(np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0 for v in vals]
-            label = ", ".join(f"{g} = {k}" for g, k in zip(groups, key)) or None
-            ax.errorbar(xs, mean, yerr=se, fmt="o-", ms=3, label=label)
-        ax.set_xlabel(x_name)
-        ax.set_ylabel(col)
-        if groups:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_png(fig, out / "grid.png", dpi=100)
+def _check_workers(client):
+    """Refuse a cluster whose workers run other code (:func:`fastmf.grid_workers.check_workers`)."""
+    from .grid_workers import check_workers
+    check_workers(client)

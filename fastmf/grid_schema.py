@@ -1,9 +1,13 @@
 """What a grid config may say (see :mod:`fastmf.grid`), checked before anything is submitted.
 
-* :data:`SCHEMAS`: for each task kind, the models it runs, its parameters (type, range, default) and the order of
-  its result columns. Every value of every grid axis and every fixed parameter is checked against them, value by
-  value along each axis (the grid is never expanded): ``N = -5``, ``T = "hot"``, ``seed = 1.5`` or an unknown
-  parameter are refused with a message naming the parameter, the value and what is expected.
+* The task: one stage (``"simulate"``, ``"exact"``), a chain of stages (``["simulate", "train", "decode",
+  "compare"]``: each stage must follow the stages that give what it needs), the legacy ``"train"`` pipeline, or a
+  user function ``"package.module:function"`` (:mod:`fastmf.grid_user`).
+* Every value of every grid axis and every fixed parameter is checked against the task's parameters
+  (:mod:`fastmf.grid_params`: types, ranges, the models each value allows), value by value along each axis (the
+  grid is never expanded): ``N = -5``, ``T = "hot"``, ``seed = 1.5`` or an unknown parameter are refused with a
+  message naming the parameter, the value and what is expected. The few rules that join parameters (Hopfield
+  ``P < N``, a checkerboard lattice needs even sides, ...) are checked over the values of the axes they join.
 * :data:`MAX_TASKS`: grids of more tasks are refused at once, the grid's size in the message. The limit is the
   config's ``max_tasks`` if given, else the environment variable ``FASTMF_MAX_GRID_TASKS``, else 100 000.
 * :class:`GridConfig` generates its tasks lazily (:class:`GridTasks`, a sequence computed point by point).
@@ -19,10 +23,12 @@ import pathlib
 import re
 import tomllib
 
-from .io import check_memory
+from .grid_params import ARTIFACTS, LEGACY_TRAIN, MODEL_PARAMS, MODELS, STAGES, Param, Stage, TaskSchema, task_schema
+from .grid_rules import check_largest_task, check_rules
 
-__all__ = ["MAX_CONFIG_BYTES", "MAX_TASKS", "MAX_TASKS_ENV", "SCHEMAS", "TASKS", "GridConfig", "GridTasks", "Param",
-           "TaskSchema", "grid_task_limit", "load_config", "parse_config", "result_columns"]
+__all__ = ["ARTIFACTS", "MAX_CONFIG_BYTES", "MAX_TASKS", "MAX_TASKS_ENV", "SCHEMAS", "TASKS", "GridConfig",
+           "GridTasks", "Param", "Stage", "TaskSchema", "grid_task_limit", "is_user_task", "load_config",
+           "parse_config", "result_columns"]
 
 #: The largest grid run without an explicit ``max_tasks`` (config) or ``FASTMF_MAX_GRID_TASKS`` (environment).
 MAX_TASKS = 100_000
@@ -31,135 +37,39 @@ MAX_TASKS_ENV = "FASTMF_MAX_GRID_TASKS"
 #: The largest config file read (bytes); the axes of the largest allowed grid take far less.
 MAX_CONFIG_BYTES = 16 * 2 ** 20
 _TABLE_SUFFIXES = (".csv", ".parquet")
-_KEYS = ("task", "model", "table", "max_tasks", "fixed", "grid")
+_KEYS = ("task", "model", "table", "max_tasks", "keep", "plot", "fixed", "grid")
+#: task kind given alone -> its schema: a :class:`~fastmf.grid_params.Stage` (its parameters besides the model's)
+#: or, for ``"train"``, the legacy pipeline's :class:`~fastmf.grid_params.TaskSchema`
+SCHEMAS = {"simulate": STAGES["simulate"], "exact": STAGES["exact"], "train": LEGACY_TRAIN}
+#: task kind given alone -> (accepted models, parameters with defaults for the first model)
+TASKS = {name: ((s.models,) + (task_schema(name, s.models[0])[1],)) for name, s in SCHEMAS.items()}
 
 
-@dataclasses.dataclass(frozen=True)
-class Param:
-    """One parameter of a task.
-
-    Attributes
-    ----------
-    kind : {"int", "real", "choice"}
-        An integer (not a bool), a finite real number (an integer is accepted and kept as given) or one of
-        ``choices``.
-    default : object
-        The value when the config does not give one.
-    minimum : float, optional
-        Lower bound (inclusive unless ``strict``).
-    strict : bool
-        The lower bound itself is excluded.
-    maximum : int, optional
-        Upper bound (inclusive).
-    choices : tuple or dict
-        The allowed values of a ``"choice"``, or model -> allowed values.
-    doc : str
-        What it is, for messages.
-    """
-
-    kind: str
-    default: object
-    minimum: float = None
-    strict: bool = False
-    maximum: int = None
-    choices: object = ()
-    doc: str = ""
-
-    def expected(self, model):
-        """What a value must be, in words (for messages)."""
-        if self.kind == "choice":
-            choices = self.choices.get(model, ()) if isinstance(self.choices, dict) else self.choices
-            text = "one of " + ", ".join(map(repr, choices)) + (f" for model {model!r}" if isinstance(
-                self.choices, dict) and set(choices) != set().union(*self.choices.values()) else "")
-        else:
-            text = "an integer" if self.kind == "int" else "a finite real number"
-            if self.minimum is not None:
-                text += f" {'>' if self.strict else '>='} {self.minimum}"
-            if self.maximum is not None:
-                text += f" and <= {self.maximum}"
-        return text + (f" ({self.doc})" if self.doc else "")
-
-    def check(self, value, model):
-        """``None`` when ``value`` is allowed for ``model``, else the exception class to raise (TypeError for a
-        value of the wrong type, ValueError for one out of range)."""
-        if self.kind == "choice":
-            choices = self.choices.get(model, ()) if isinstance(self.choices, dict) else self.choices
-            return None if isinstance(value, str) and value in choices else \
-                (ValueError if isinstance(value, str) else TypeError)
-        number = (int,) if self.kind == "int" else (int, float)
-        if isinstance(value, bool) or not isinstance(value, number):
-            return TypeError
-        if isinstance(value, float) and not math.isfinite(value):
-            return ValueError
-        if self.minimum is not None and (value <= self.minimum if self.strict else value < self.minimum):
-            return ValueError
-        return ValueError if self.maximum is not None and value > self.maximum else None
-
-
-@dataclasses.dataclass(frozen=True)
-class TaskSchema:
-    """A task kind: the models it runs, its parameters (in task order) and its result columns (in table order).
-
-    Attributes
-    ----------
-    models : tuple of str
-        The accepted models, the default first.
-    params : dict
-        Name -> :class:`Param`.
-    results : tuple of str
-        The result columns, in the order of the table (a result key not listed follows them, sorted).
-    memory : callable
-        ``memory(model, N, n_samples)``: a lower estimate of one task's memory in bytes.
-    """
-
-    models: tuple
-    params: dict
-    results: tuple
-    memory: object
-
-
-def _simulate_memory(model, N, n):
-    return 17 * N * n + (16 * N * N if model == "sk" else 0)    # int8 + float64 spins, energies; SK couplings
-
-
-def _train_memory(model, N, n):
-    return _simulate_memory(model, N, n) + 13 * N * n          # int8 copy, float32 inputs and reconstructions
-
-
-_COMMON = dict(N=Param("int", 32, 2, doc="number of spins"), T=Param("real", 1.0, 0, True, doc="temperature"),
-               h=Param("real", 0.0, doc="field"))
-_SEED = Param("int", 0, 0, maximum=2 ** 32 - 1, doc="random seed")
-_OBSERVABLES = ("energy_per_spin", "energy_per_spin_se", "abs_m", "abs_m_se")
-_SAMPLERS = ("auto", "latent", "mcmc", "tempering")
-
-#: task kind -> :class:`TaskSchema`.
-SCHEMAS = {
-    "simulate": TaskSchema(
-        ("curie-weiss", "sk"),
-        dict(_COMMON, n_samples=Param("int", 2000, 2, doc="samples; standard errors need two"), seed=_SEED,
-             sampler=Param("choice", "auto", choices={"curie-weiss": _SAMPLERS,
-                                                      "sk": ("auto", "mcmc", "tempering")})),
-        _OBSERVABLES, _simulate_memory),
-    "train": TaskSchema(
-        ("curie-weiss",),
-        dict(_COMMON, n_samples=Param("int", 4000, 100, doc="samples; the read-off needs 100"), seed=_SEED,
-             beta=Param("real", 1.0, 0, doc="the VAE's KL weight"), epochs=Param("int", 30, 1, doc="epochs"),
-             hidden=Param("int", 32, 1, doc="hidden units"), lr=Param("real", 3e-3, 0, True, doc="learning rate")),
-        _OBSERVABLES + ("rate", "elbo", "mi_half_cut", "beta_J_readoff", "beta_h_readoff", "beta_J_true"),
-        _train_memory),
-}
-#: task kind -> (accepted models, parameters with defaults), from :data:`SCHEMAS`.
-TASKS = {task: (s.models, {name: p.default for name, p in s.params.items()}) for task, s in SCHEMAS.items()}
-
-
-def result_columns(task, keys):
-    """The result columns of a table, in a fixed order: the task's own (:attr:`TaskSchema.results`), then any
-    other key sorted, so that a table does not depend on how its results were obtained (fresh or resumed).
+def is_user_task(task):
+    """Whether a config's task names a user function.
 
     Parameters
     ----------
-    task : str
-        A key of :data:`SCHEMAS`.
+    task : object
+        The task.
+
+    Returns
+    -------
+    bool
+        ``task`` is a string ``"package.module:function"``.
+    """
+    return isinstance(task, str) and ":" in task
+
+
+def result_columns(task, keys):
+    """The result columns of a table, in a fixed order, so that a table does not depend on how its results were
+    obtained (fresh or resumed): a stage's own results (:attr:`Stage.results`) then its other keys sorted, stage
+    by stage for a chain (``"stage.key"``); a user function's keys sorted.
+
+    Parameters
+    ----------
+    task : str or tuple of str
+        The config's task.
     keys : iterable of str
         The result keys present.
 
@@ -168,8 +78,16 @@ def result_columns(task, keys):
     list of str
     """
     keys = set(keys)
-    known = SCHEMAS[task].results
-    return [k for k in known if k in keys] + sorted(keys - set(known))
+    if is_user_task(task):
+        return sorted(keys)
+    if isinstance(task, str):
+        known = SCHEMAS[task].results
+        return [k for k in known if k in keys] + sorted(keys - set(known))
+    out = []
+    for stage in task:
+        own = [f"{stage}.{k}" for k in STAGES[stage].results]
+        out += [k for k in own if k in keys] + sorted(k for k in keys - set(own) if k.startswith(stage + "."))
+    return out + sorted(keys - set(out))
 
 
 def grid_task_limit(max_tasks=None, where="config"):
@@ -214,8 +132,10 @@ class GridTasks(collections.abc.Sequence):
     """
 
     def __init__(self, config):
-        self._head = dict(task=config.task, model=config.model)
-        self._base = dict(TASKS[config.task][1], **config.fixed)
+        self._head = dict(task=list(config.task) if isinstance(config.task, tuple) else config.task)
+        if config.model is not None:
+            self._head["model"] = config.model
+        self._base = dict(config.defaults(), **config.fixed)
         self._names = list(config.grid)
         self._axes = [list(config.grid[n]) for n in self._names]
         self._len = math.prod(len(a) for a in self._axes)
@@ -249,31 +169,53 @@ class GridConfig:
 
     Attributes
     ----------
-    task : str
-        The task kind, a key of :data:`TASKS`.
-    model : str
-        The model the task runs.
+    task : str or tuple of str
+        A stage alone (``"simulate"``, ``"exact"``), ``"train"`` (the legacy pipeline), a chain of stages (a
+        tuple) or a user function ``"package.module:function"``.
+    model : str or None
+        The model the stages run (None for a user function).
     table : str
         File name of the results table (``.csv`` or ``.parquet``) in the output directory.
     fixed : dict
-        Parameters fixed for every task.
+        Parameters fixed for every task (a chain's stage parameters as ``"stage.name"``).
     grid : dict
         Parameter -> list of values, in config order (the first one is the figures' x axis).
     max_tasks : int, optional
         The config's own limit on the number of tasks (see :func:`grid_task_limit`).
+    keep : tuple of str
+        The artifacts stored under ``OUT/tasks/<id>/`` (keys of :data:`~fastmf.grid_params.ARTIFACTS`).
+    plot : tuple
+        The result columns drawn, each a name or a tuple of names drawn in one panel (empty: every column).
     """
 
-    task: str
+    task: object
     model: str
     table: str
     fixed: dict
     grid: dict
     max_tasks: int = None
+    keep: tuple = ()
+    plot: tuple = ()
 
     @property
     def size(self):
         """The number of tasks (grid points)."""
         return math.prod(len(v) for v in self.grid.values())
+
+    @property
+    def chained(self):
+        """Whether the task is a chain of stages (its results are named ``"stage.key"``)."""
+        return isinstance(self.task, tuple)
+
+    def defaults(self):
+        """The parameters every task holds when the config does not give them (a chain's ``"stage.name"`` is
+        left out when ``name`` or ``"stage.name"`` is given)."""
+        if is_user_task(self.task):
+            from .grid_user import function_schema
+            return function_schema(self.task)[1]
+        given = set(self.fixed) | set(self.grid)
+        return {k: v for k, v in task_schema(self.task, self.model)[1].items()
+                if k not in given and k.split(".", 1)[-1] not in given}
 
     def tasks(self):
         """Every grid point as a full parameter dict, made on demand.
@@ -281,15 +223,19 @@ class GridConfig:
         Returns
         -------
         GridTasks
-            A sequence of dicts, in grid order (the last grid parameter varies fastest): ``task``, ``model`` and
-            the parameters (the defaults of :data:`TASKS`, overridden by the fixed values, then the point).
+            A sequence of dicts, in grid order (the last grid parameter varies fastest): ``task`` (a list for a
+            chain), ``model`` (not for a user function) and the parameters (the defaults, overridden by the
+            fixed values, then the point).
         """
         return GridTasks(self)
 
     def raw(self):
         """The config as a dict, as :func:`parse_config` takes it."""
-        raw = dict(task=self.task, model=self.model, table=self.table, fixed=self.fixed, grid=self.grid)
-        return raw if self.max_tasks is None else dict(raw, max_tasks=self.max_tasks)
+        raw = dict(task=list(self.task) if self.chained else self.task, table=self.table, fixed=self.fixed,
+                   grid=self.grid)
+        extra = dict(model=self.model, max_tasks=self.max_tasks, keep=list(self.keep),
+                     plot=[list(p) if isinstance(p, tuple) else p for p in self.plot])
+        return dict(raw, **{k: v for k, v in extra.items() if v not in (None, [])})
 
 
 def load_config(path):
@@ -342,13 +288,121 @@ def load_config(path):
     return parse_config(raw, str(path))
 
 
-def _check_value(schema, model, name, value, where):
-    param = schema.params[name]
-    error = param.check(value, model)
-    if error is not None:
-        hint = " (a list of values belongs in [grid])" if isinstance(value, list) and "[fixed]" in where else ""
-        raise error(f"{where} = {value!r}: {name} must be {param.expected(model)}, got {type(value).__name__} "
-                    f"{value!r}{hint}")
+def _check_value(params, model, name, value, where):
+    for param in params:
+        error = param.check(value, model)
+        if error is not None:
+            hint = " (a list of values belongs in [grid])" if isinstance(value, list) and "[fixed]" in where \
+                and param.kind != "widths" else ""
+            raise error(f"{where} = {value!r}: {name} must be {param.expected(model)}, got {type(value).__name__} "
+                        f"{value!r}{hint}")
+
+
+def _parse_task(task, where):
+    """The task as GridConfig holds it: a string (one stage, ``"train"``, a user function) or a tuple (a chain)."""
+    kinds = sorted(SCHEMAS)
+    if isinstance(task, list):
+        if not task or not all(isinstance(s, str) for s in task):
+            raise ValueError(f"{where}: a chain of stages is a non-empty list of stage names, got {task!r}")
+        unknown = [s for s in task if s not in STAGES]
+        if unknown:
+            raise ValueError(f"{where}: task has unknown stages {unknown}; the stages are {list(STAGES)}")
+        if len(set(task)) != len(task):
+            raise ValueError(f"{where}: task {task!r} repeats a stage")
+        for i, stage in enumerate(task):
+            for need in STAGES[stage].needs:
+                if not any(STAGES[s].gives == need for s in task[:i]):
+                    giver = next(s for s, st in STAGES.items() if st.gives == need)
+                    raise ValueError(f"{where}: stage {stage!r} needs the {need} of an earlier stage: put "
+                                     f"{giver!r} before it in the task, e.g. task = {_example(stage)}")
+        return tuple(task)
+    if isinstance(task, str) and (task in SCHEMAS or is_user_task(task)):
+        return task
+    if task in STAGES:
+        raise ValueError(f"{where}: stage {task!r} needs the output of earlier stages: give a chain, e.g. "
+                         f"task = {_example(task)}")
+    raise ValueError(f"{where}: task must be one of {kinds}, a chain of stages such as {_example('compare')}, or "
+                     f"a user function 'package.module:function', got {task!r}")
+
+
+def _example(stage):
+    chain = ["simulate", "train", "decode", "compare"]
+    return str(chain[:chain.index(stage) + 1] if stage in chain else chain)
+
+
+def _parse_model(raw, task, where):
+    if is_user_task(task):
+        if "model" in raw:
+            raise ValueError(f"{where}: model is for the built-in stages; a user function takes its parameters "
+                             "in [fixed] and [grid]")
+        return None
+    stages = [SCHEMAS[task]] if isinstance(task, str) else [STAGES[s] for s in task]
+    models = [m for m in (stages[0].models if task == "train" else MODELS) if all(m in s.models for s in stages)]
+    model = raw.get("model", models[0])
+    if not isinstance(model, str) or model not in models:
+        raise ValueError(f"{where}: task {task if isinstance(task, str) else list(task)!r} takes model "
+                         f"{' or '.join(models)}, got {model!r}")
+    return model
+
+
+def _flatten(section, values, task, where):
+    """A section with its stage sub-tables (``[fixed.train]``) as ``"stage.name"`` keys."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: [fixed] and [grid] must be tables")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(value, dict):
+            pairs = [(key, value)]
+        elif isinstance(task, tuple) and key in task:
+            pairs = [(f"{key}.{k}", v) for k, v in value.items()]
+        else:
+            raise ValueError(f"{where}: [{section}.{key}] is not a stage of the task; stage tables need a chain "
+                             f"of stages (task = {_example('compare')})")
+        for name, v in pairs:
+            if name in out:
+                raise ValueError(f"{where}: [{section}] gives {name!r} twice")
+            out[name] = v
+    return out
+
+
+def _unknown(section, names, allowed, task, model, where):
+    bad = sorted(set(names) - set(allowed))
+    if not bad:
+        return
+    shared = [n.split(".", 1)[1] for n in bad if model and n.split(".", 1)[-1] in MODEL_PARAMS[model]]
+    hint = (f"; {shared[0]} is a parameter of the model, shared by every stage: give it without a stage"
+            if shared else "")
+    what = f"task {task if isinstance(task, str) else list(task)!r}" + (f" and model {model!r}" if model else "")
+    raise ValueError(f"{where}: [{section}] has unknown parameters {bad} for {what}; known: {sorted(allowed)}"
+                     f"{hint}")
+
+
+def _parse_keep_plot(raw, task, where):
+    keep = raw.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep) or len(set(keep)) != len(keep):
+        raise ValueError(f"{where}: keep must be a list of distinct artifact names, got {keep!r}")
+    if keep and (is_user_task(task) or task == "train"):
+        raise ValueError(f"{where}: keep applies to the stages; task {task!r} keeps its results only (chain the "
+                         f"stages to keep their files: task = {_example('compare')})")
+    stages = (task,) if isinstance(task, str) else task
+    offered = [STAGES[s].artifact for s in stages if s in STAGES]
+    bad = [k for k in keep if k not in offered]
+    if bad:
+        raise ValueError(f"{where}: keep = {keep!r}: {bad[0]!r} is not an artifact of this task; it offers "
+                         f"{offered} (of {list(ARTIFACTS)})")
+    plot = raw.get("plot", [])
+    panels = [p if isinstance(p, list) else [p] for p in plot] if isinstance(plot, list) else None
+    if panels is None or not all(p and all(isinstance(c, str) for c in p) for p in panels):
+        raise ValueError(f"{where}: plot must be a list of result columns (a list of columns: one panel), got "
+                         f"{plot!r}")
+    if not is_user_task(task):
+        known = SCHEMAS[task].results if isinstance(task, str) else [f"{s}.{k}" for s in task
+                                                                     for k in STAGES[s].results]
+        bad = [c for p in panels for c in p if c not in known]
+        if bad:
+            raise ValueError(f"{where}: plot names {bad[0]!r}, not a result column of this task; its columns: "
+                             f"{list(known)}")
+    return tuple(keep), tuple(tuple(p) if len(p) > 1 else p[0] for p in panels)
 
 
 def parse_config(raw, where="config"):
@@ -357,7 +411,8 @@ def parse_config(raw, where="config"):
     Parameters
     ----------
     raw : dict
-        Keys ``task``, ``model``, ``table``, ``max_tasks``, ``fixed`` and ``grid`` (see :mod:`fastmf.grid`).
+        Keys ``task``, ``model``, ``table``, ``max_tasks``, ``keep``, ``plot``, ``fixed`` and ``grid`` (see
+        :mod:`fastmf.grid`).
     where : str
         Where the config comes from, named in the errors.
 
@@ -368,55 +423,61 @@ def parse_config(raw, where="config"):
     Raises
     ------
     ValueError, TypeError
-        Naming what is wrong: unknown keys or parameters, a bad table name, an empty, repeating or non-list axis,
-        a value of the wrong type (TypeError) or out of range (each value of each axis is checked), a grid of
-        more tasks than :func:`grid_task_limit`, a task above the memory limit.
+        Naming what is wrong: unknown keys, stages or parameters, a chain whose stage lacks its input, a user
+        function that cannot be imported or whose required parameters are missing, a bad table name, an empty,
+        repeating or non-list axis, a value of the wrong type (TypeError) or out of range (each value of each
+        axis is checked), values that a rule joining parameters refuses, a grid of more tasks than
+        :func:`grid_task_limit`, a task above the memory limit.
     """
     if not isinstance(raw, dict):
         raise TypeError(f"{where}: a grid config is a table (dict), got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(_KEYS))
     if unknown:
-        raise ValueError(f"{where}: unknown keys {unknown}; expected task, model, table, max_tasks, [fixed], [grid]")
-    task = raw.get("task")
-    if not isinstance(task, str) or task not in SCHEMAS:
-        raise ValueError(f"{where}: task must be one of {sorted(SCHEMAS)}, got {task!r}")
-    schema = SCHEMAS[task]
-    model = raw.get("model", schema.models[0])
-    if not isinstance(model, str) or model not in schema.models:
-        raise ValueError(f"{where}: task {task!r} takes model {' or '.join(schema.models)}, got {model!r}")
+        raise ValueError(f"{where}: unknown keys {unknown}; expected task, model, table, max_tasks, keep, plot, "
+                         "[fixed], [grid]")
+    task = _parse_task(raw.get("task"), where)
+    model = _parse_model(raw, task, where)
     table = raw.get("table", "results.csv")
     if not isinstance(table, str) or pathlib.Path(table).suffix not in _TABLE_SUFFIXES or "/" in table \
             or "\\" in table:
         raise ValueError(f"{where}: table must be a file name ending in .csv or .parquet, got {table!r}")
     limit = grid_task_limit(raw.get("max_tasks"), where)
-    fixed, grid = raw.get("fixed", {}), raw.get("grid", {})
-    if not isinstance(fixed, dict) or not isinstance(grid, dict):
-        raise ValueError(f"{where}: [fixed] and [grid] must be tables")
+    fixed, grid = (_flatten(s, raw.get(s, {}), task, where) for s in ("fixed", "grid"))
+    if is_user_task(task):
+        from .grid_user import function_schema
+        allowed, _, any_name, _ = function_schema(task, where)
+    else:
+        (allowed, _), any_name = task_schema(task, model), False
     for section, values in (("fixed", fixed), ("grid", grid)):
-        bad = sorted(set(values) - set(schema.params))
-        if bad:
-            raise ValueError(f"{where}: [{section}] has unknown parameters {bad} for task {task!r}; known: "
-                             f"{sorted(schema.params)}")
+        if not any_name:
+            _unknown(section, values, allowed, task, model, where)
     both = sorted(set(fixed) & set(grid))
     if both:
         raise ValueError(f"{where}: {both} given both in [fixed] and in [grid]")
     if not grid:
         raise ValueError(f"{where}: [grid] is empty: give at least one parameter with a list of values")
     for name, value in fixed.items():
-        _check_value(schema, model, name, value, f"{where}: [fixed] {name}")
+        _check_value(allowed.get(name, ()), model, name, value, f"{where}: [fixed] {name}")
     for name, values in grid.items():
         if not isinstance(values, list) or not values:
             raise ValueError(f"{where}: grid parameter {name!r} must be a non-empty list, got {values!r}")
         for i, value in enumerate(values):
-            _check_value(schema, model, name, value, f"{where}: [grid] {name}[{i}]")
+            _check_value(allowed.get(name, ()), model, name, value, f"{where}: [grid] {name}[{i}]")
         if len(set(map(repr, values))) != len(values):
             raise ValueError(f"{where}: grid parameter {name!r} repeats a value: {values}")
-    size = math.prod(len(v) for v in grid.values())
+    keep, plot = _parse_keep_plot(raw, task, where)
+    cfg = GridConfig(task, model, table, dict(fixed), {k: list(v) for k, v in grid.items()}, raw.get("max_tasks"),
+                     keep, plot)
+    if is_user_task(task):
+        from .grid_user import check_required
+        check_required(cfg.task, set(fixed) | set(grid), where)
+    size = cfg.size
     if size > limit:
         shape = " x ".join(f"{len(v)} {k}" for k, v in grid.items())
         raise ValueError(f"{where}: the grid has {size:,} tasks ({shape}), above the limit of {limit:,}; make it "
                          f"smaller, or raise the limit with max_tasks = N in the config or {MAX_TASKS_ENV}=N")
-    largest = {k: max([fixed.get(k, schema.params[k].default)] + grid.get(k, [])) for k in ("N", "n_samples")}
-    check_memory(schema.memory(model, largest["N"], largest["n_samples"]),
-                 f"{where}: the largest task (N = {largest['N']}, n_samples = {largest['n_samples']})")
-    return GridConfig(task, model, table, dict(fixed), {k: list(v) for k, v in grid.items()}, raw.get("max_tasks"))
+    if not is_user_task(task):
+        values = dict({k: [v] for k, v in dict(cfg.defaults(), **fixed).items()}, **grid)
+        check_rules(task, model, values, set(fixed) | set(grid), where)
+        check_largest_task(task, model, values, where)
+    return cfg

@@ -421,6 +421,9 @@ class CountingClient:
     def __init__(self, client, out):
         self.client, self.out, self.in_flight = client, out, []
 
+    def __getattr__(self, name):            # the rest (the workers' check) goes to the real client
+        return getattr(self.client, name)
+
     def nthreads(self):
         return self.client.nthreads()
 
