@@ -127,18 +127,23 @@ def numba_naive_estimate(baselines):
     return batch_mean(e)
 
 
+def competent_series(competent, seed, h, observable):
+    """Batch mean of ``observable`` over 16 000 single sweeps of the competent kernel (field h), after 200."""
+    spins = hot_start(seed)
+    states, table = competent.xorshift_states(seed + 1, L), competent.ising_thresholds(BETA, J, h)
+    competent.ising_checkerboard_sweep(spins, BETA, J, h, states, 200, table)
+    x = np.empty(16000)
+    with one_thread():
+        for t in range(x.size):
+            competent.ising_checkerboard_sweep(spins, BETA, J, h, states, 1, table)
+            x[t] = observable(spins)
+    assert np.all(np.abs(spins) == 1)
+    return batch_mean(x)
+
+
 @pytest.fixture(scope="module")
 def numba_competent_estimate(competent):
-    spins = hot_start(8)
-    states, table = competent.xorshift_states(9, L), competent.ising_thresholds(BETA, J, H)
-    competent.ising_checkerboard_sweep(spins, BETA, J, H, states, 200, table)
-    e = np.empty(16000)
-    with one_thread():
-        for t in range(e.size):
-            competent.ising_checkerboard_sweep(spins, BETA, J, H, states, 1, table)
-            e[t] = energy_per_site(spins)
-    assert np.all(np.abs(spins) == 1)
-    return batch_mean(e)
+    return competent_series(competent, 8, H, energy_per_site)
 
 
 @pytest.fixture(scope="module")
@@ -197,15 +202,7 @@ def exact_magnetization_per_site(beta, h=H_FIELD):
 
 @pytest.fixture(scope="module")
 def competent_field_estimate(competent):
-    spins = hot_start(15)
-    states, table = competent.xorshift_states(16, L), competent.ising_thresholds(BETA, J, H_FIELD)
-    competent.ising_checkerboard_sweep(spins, BETA, J, H_FIELD, states, 200, table)
-    m = np.empty(16000)
-    with one_thread():
-        for t in range(m.size):
-            competent.ising_checkerboard_sweep(spins, BETA, J, H_FIELD, states, 1, table)
-            m[t] = spins.mean()
-    return batch_mean(m)
+    return competent_series(competent, 15, H_FIELD, np.mean)
 
 
 @pytest.mark.parametrize("factor", [1.0, 1.05])
