@@ -4,10 +4,10 @@ The function is imported by the client (to read its signature) and by every work
 importable in both: an installed package, or a module on ``PYTHONPATH`` (a local cluster's workers inherit the
 client's environment and ``sys.path``). Each task calls it with the point's parameters as keyword arguments::
 
-    # examples/grids/sweep_functions.py
-    def magnetization(N: int, T: float, seed: int = 0, n_samples: int = 2000):
+    # examples/grids/user_functions.py
+    def binder_cumulant(N: int, T: float, n_samples: int = 20000, seed: int = 0) -> dict:
         ...
-        return {"abs_m": 0.93, "abs_m_se": 0.002}
+        return {"binder": 1.0 - m4 / (3.0 * m2 ** 2), "abs_m": float(np.abs(m).mean())}
 
 Its schema comes from its signature, checked before anything is submitted:
 
