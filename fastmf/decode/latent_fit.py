@@ -1,6 +1,6 @@
 """Fit the latent mean-field model (:class:`fastmf.decode.latent_model.LatentMeanField`) by exact maximum
-likelihood (L-BFGS on the exact likelihood and gradient), read it off a trained VAE, refine the read-off, and
-choose the number of latent directions by held-out likelihood. ``docs/latent_fit.rst`` has the objective, the
+likelihood (L-BFGS on the exact likelihood and gradient), read it off a trained VAE and refine the read-off
+(:mod:`fastmf.decode.latent_select` chooses the number of directions and atoms). ``docs/latent_fit.rst`` has the objective, the
 gauge, the convergence criterion and the measurements behind these choices.
 """
 import sys
@@ -20,7 +20,7 @@ from .common import as_decoder, as_generator, evaluate_fields, log2cosh, posteri
 from .latent_model import LatentMeanField
 
 __all__ = ["fit_latent_model", "readoff_latent_model", "latent_model_from_vae", "principal_angles",
-           "select_n_directions"]
+           "spike_matrix"]
 
 _BLOCK = 4096          # distinct patterns per block of the (rows, K) responsibility table (stays in cache)
 _WINDOW = 10           # iterations over which the convergence criterion is measured
@@ -31,8 +31,9 @@ _CRITERION = ("the penalised per-bin log-likelihood rose by at most tol * max(1,
               f"{_WINDOW} L-BFGS iterations")
 
 
-def _spike_matrix(spins, what, N=None):
-    """Validated +-1 data (n, N) as a boolean spike matrix (spike = +1), without a float copy."""
+def spike_matrix(spins, what, N=None):
+    """Validated +-1 data (n, N) as a boolean spike matrix (spike = +1), without a float copy; ``what`` names
+    the data in the errors, ``N`` the number of sites they must have."""
     s = np.asarray(spins)
     if s.ndim != 2 or min(s.shape) < 1 or (N is not None and s.shape[1] != N):
         raise ValueError(f"{what} must have shape {f'(n, {N})' if N else '(n >= 1, N >= 1)'}, got {s.shape}")
@@ -241,7 +242,7 @@ def _data_start(x, P, K, rng):
     return (*_pca_gauge(a, w, P), w)
 
 
-def fit_latent_model(spins, n_directions=None, n_atoms=None, *, start=None, l2=1e-4, max_iter=500,
+def fit_latent_model(spins, n_directions=None, n_atoms=None, *, start=None, l2=1e-4, max_iter=3000,
                      tol=1e-6, seed=0, threads=None, progress=False):
     """Exact maximum-likelihood fit of the latent mean-field model to a +-1 raster.
 
@@ -294,7 +295,7 @@ def fit_latent_model(spins, n_directions=None, n_atoms=None, *, start=None, l2=1
         converged and bins of the subsample stage, or None), ``start`` ("given" or "data").
     """
     t0 = time.perf_counter()
-    x = _spike_matrix(spins, "spins")
+    x = spike_matrix(spins, "spins")
     n, N = x.shape
     l2 = check_real("l2", l2, nonnegative=True)
     tol = check_real("tol", tol, positive=True)
@@ -437,60 +438,3 @@ def _spread(model):
     a = model.field_vectors()
     w = model.weights
     return float(np.sqrt(np.einsum("k,kn->", w, (a - np.einsum("k,kn->n", w, a)) ** 2) / a.shape[1]))
-
-
-def select_n_directions(train, valid, max_directions=6, *, vae=None, n_atoms=32, seed=0, n_blocks=20,
-                        n_draws=None, **fit_kwargs):
-    """Fit P = 1..max_directions latent directions and choose P by held-out log-likelihood.
-
-    Each P is fitted by :func:`latent_model_from_vae` (read off the VAE, then refined) when ``vae`` is given,
-    else by :func:`fit_latent_model` from the data-driven start. The validation log-likelihood per bin gets a
-    standard error from batch means over ``n_blocks`` contiguous blocks of ``valid`` (neighbouring time bins
-    are correlated). The chosen P is the smallest whose validation log-likelihood is within one standard
-    error of the best's, that of the *paired* difference (same blocks: the bin-to-bin variation common to all
-    P cancels, which the unpaired errors would keep, calling nearly every P a tie). A larger P is taken only
-    when the data resolve its gain; ``best`` is the plain argmax.
-
-    Parameters
-    ----------
-    train, valid : array_like (n, N), (n_valid, N)
-        +-1 data.
-    max_directions, n_atoms : int
-    vae : VAE-like, optional
-    seed : int
-        The same for every P.
-    n_blocks : int
-        Contiguous validation blocks (2 <= n_blocks <= n_valid).
-    n_draws, **fit_kwargs
-        The read-off's posterior draws; passed to :func:`fit_latent_model`.
-
-    Returns
-    -------
-    dict
-        ``chosen`` (P), ``best`` (the argmax), ``rule`` (words), ``fits`` (``{P: (model, info)}``, every fit,
-        e.g. the P = 2 one) and ``validation`` (``{P: dict}`` with ``log_likelihood`` (per bin), ``se``,
-        ``diff_to_best`` and its paired ``diff_se``, ``train_log_likelihood``, ``block_means``).
-    """
-    N = np.shape(train)[-1] if np.ndim(train) == 2 else None
-    xv = _spike_matrix(valid, "valid", N)
-    Pmax = check_int("max_directions", max_directions, 1, xv.shape[1])
-    B = check_int("n_blocks", n_blocks, 2, len(xv))
-    edges = np.linspace(0, len(xv), B + 1).round().astype(np.int64)
-    fits, val = {}, {}
-    for P in range(1, Pmax + 1):
-        fits[P] = (fit_latent_model(train, P, n_atoms, seed=seed, **fit_kwargs) if vae is None else
-                   latent_model_from_vae(vae, train, P, n_atoms, n_draws=n_draws, seed=seed, **fit_kwargs))
-        lp = np.concatenate([fits[P][0].log_prob(np.where(xv[a:a + 65_536], 1.0, -1.0))
-                             for a in range(0, len(xv), 65_536)])
-        bm = np.add.reduceat(lp, edges[:-1]) / np.diff(edges)
-        val[P] = dict(log_likelihood=float(lp.mean()), se=float(np.std(bm, ddof=1) / np.sqrt(B)),
-                      train_log_likelihood=fits[P][1]["log_likelihood_per_bin"], block_means=bm)
-    best = max(val, key=lambda P: val[P]["log_likelihood"])
-    for P, v in val.items():
-        v["diff_to_best"] = v["log_likelihood"] - val[best]["log_likelihood"]
-        v["diff_se"] = float(np.std(v["block_means"] - val[best]["block_means"], ddof=1) / np.sqrt(B))
-    slack = 1e-9 * max(1.0, abs(val[best]["log_likelihood"]))  # fits equal up to rounding are ties
-    chosen = min(P for P, v in val.items() if v["diff_to_best"] >= -v["diff_se"] - slack)
-    return dict(chosen=chosen, best=best,
-                rule="the smallest P within one paired standard error of the best validation log-likelihood",
-                fits=fits, validation=val)

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..io.files import check_memory
 from ..io.samples import atomic_savez, identify_npz, read_npz
 from ..kernels.validation import check_int
+from ..stats.exact_population import mixture_statistics, poisson_binomial_mixture
 from .common import as_generator, log2cosh
 
 __all__ = ["LatentMeanField", "as_spins"]
@@ -159,13 +160,13 @@ class LatentMeanField:
     def spike_count_distribution(self):
         """Exact P(K), K = 0..N spikes (sites at +1): a weighted sum of the atoms' Poisson-binomial
         distributions (one pass over the sites per atom)."""
-        p = 0.5 * (1.0 + np.tanh(self.field_vectors()))                       # (K, N) spike probabilities
-        dist = np.zeros((self.n_atoms, self.N + 1))
-        dist[:, 0] = 1.0
-        for i in range(self.N):
-            dist[:, 1:i + 2] = dist[:, 1:i + 2] * (1.0 - p[:, i:i + 1]) + dist[:, :i + 1] * p[:, i:i + 1]
-            dist[:, 0] *= 1.0 - p[:, i]
-        return self.weights @ dist
+        return poisson_binomial_mixture(self.weights, 0.5 * (1.0 + np.tanh(self.field_vectors())))
+
+    def statistics(self, triples=2000, seed=0):
+        """Exact population statistics (rates, covariances, correlation coefficients, connected triplets and
+        P(K) in spike units, zero errors): :func:`fastmf.stats.exact_population.mixture_statistics`."""
+        return mixture_statistics(self.weights, 0.5 * (1.0 + np.tanh(self.field_vectors())), triples=triples,
+                                  seed=seed)
 
     def sample(self, n_samples, seed=0, return_atoms=False, chunk=65_536):
         """Exact i.i.d. configurations, int8 +-1 (n_samples, N): an atom from the weights, then each spin with

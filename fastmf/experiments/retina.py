@@ -15,10 +15,12 @@ refined by exact maximum likelihood, with P = 1..6 chosen by the validation log-
 model (the paper's claim) is always reported as its own row; the generalized Hopfield model (the quadratic case,
 a Gaussian latent potential; fields and scale in the read-off's two directions by maximum likelihood); the
 pairwise and K-pairwise maximum-entropy models (on at most ``maxent_bins`` random training bins); and the
-independent model. Every model is sampled (the latent models exactly) and compared with the held-out data on
-firing rates, covariances and correlation coefficients, connected triplets and P(K), the probability of K
+independent model. Every model is compared with the held-out data on firing rates, covariances and correlation coefficients, connected triplets and P(K), the probability of K
 simultaneous spikes (:mod:`fastmf.stats.population`; the data's error bars are batch means over 20 contiguous
-blocks fixed in advance, which include autocorrelation). The held-out log-likelihood per bin is given for every
+blocks fixed in advance, which include autocorrelation). A model's statistics are exact wherever its distribution
+is known (the latent, generalized Hopfield and independent models are finite mixtures, the maximum-entropy models
+of N <= 16 are enumerated: :mod:`fastmf.stats.exact_population`), so no sampling noise of the model enters the
+differences; the VAE and the maximum-entropy models above N = 16 are sampled. The held-out log-likelihood per bin is given for every
 model: exact for the latent, generalized Hopfield and independent models, the IWAE bound (k = 1000) for the VAE,
 and an annealed-importance-sampling estimate of ln Z for the maximum-entropy models. The capacity at any N is the
 bipartite mutual information of the fitted latent model (Monte Carlo over its exact samples with exact
@@ -28,7 +30,7 @@ training data themselves, compared with the held-out data the same way, show how
 Targets (checks on the headline latent model, the same for every data file): firing rates with correlation
 >= 0.99; correlation coefficients with correlation >= 0.8 and an RMS error below the pairwise model's (not
 required on ``--salamander160``, whose generator is itself a pairwise model); P(K) within 3 standard errors
-(data and model combined) at every K where the data have at least 20 bins; held-out log-likelihood at least the
+(data and, for a sampled model, model combined) at every K where the data have at least 20 bins; held-out log-likelihood at least the
 VAE's IWAE bound on the same bins. Files: ``effective_model.npz`` (the headline latent model,
 :meth:`LatentMeanField.load`), ``effective_model_P2.npz`` (the two-direction model), ``model_samples.npz`` (exact
 samples of the headline model, :func:`fastmf.io.samples.load_samples`), ``pairwise_model.npz`` and
@@ -55,14 +57,16 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
 #: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; maxent_keep: the
 #: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps the most sweeps per
 #: step of the K-pairwise one (their cost per step); max_directions: the largest P tried (and the VAE's latent
-#: dimension); n_atoms: atoms of the latent density; select_bins: fitting bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
+#: dimension); n_atoms, max_atoms: the first and the largest number of atoms of the latent density (doubled
+#: while the validation likelihood resolves the gain); select_bins: fitting bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
 #: on; iwae_k, iwae_bins: the VAE's IWAE draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
-                                  "maxent_keep kpairwise_sweeps max_directions n_atoms select_bins maxent_bins "
-                                  "iwae_k iwae_bins mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 1280, 6, 32, 100_000, 20_000, 1000, 5000,
-                            20_000, 8),
-            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 160, 6, 32, 20_000, 20_000, 1000, 1000, 5000, 4)}
+                                  "maxent_keep kpairwise_sweeps max_directions n_atoms max_atoms select_bins "
+                                  "maxent_bins iwae_k iwae_bins mi_samples n_cuts")
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 1280, 6, 32, 256, 100_000, 20_000, 1000,
+                            5000, 20_000, 8),
+            True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 160, 6, 32, 256, 20_000, 20_000, 1000, 1000, 5000,
+                           4)}
 #: targets of the headline latent model (see the module docstring)
 TARGET_RATES, TARGET_CORR, TARGET_PK_Z, MIN_COUNT = 0.99, 0.8, 3.0, 20
 
@@ -176,25 +180,28 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
     _likelihood_table(rep, ll, head)
     capacity = _capacity(rep, latent[head], vae, X, Xh, cfg, seed, exact=not quick)
 
-    printer(f"retina: sampling every model ({cfg.n_model} samples each)")
+    printer("retina: statistics of the held-out data and of every model")
     head_samples = latent[head].sample(cfg.n_model, seed=[seed, 1])
     SampleSet(head_samples, {"model": "latent-mean-field", "P": P, "n_atoms": latent[head].n_atoms,
                              "sampler": "exact (atom, then independent spins)", "seed": seed}
               ).save(rep.out / "model_samples.npz")
-    samples = {head: head_samples > 0}
-    samples.update(rm.latent_samples({k: v for k, v in latent.items() if k != head}, cfg.n_model, seed + 1))
-    samples["generalized Hopfield"] = rm.as_latent(gh).sample(cfg.n_model, seed=[seed, 3]) > 0
-    samples["VAE"] = vae.sample(cfg.n_model, seed=seed + 3) > 0
-    samples["pairwise"] = rm.maxent_samples(pairwise, cfg.n_model, seed + 2, progress, X)
-    samples["K-pairwise"] = rm.maxent_samples(kpw, cfg.n_model, seed + 5, progress, X)
-    samples["independent"] = np.random.default_rng(seed + 4).random((cfg.n_model, rates.size)) < rates
-    t_models = time.perf_counter()
-
-    printer("retina: statistics of the held-out data and of every model")
+    # exact statistics wherever the distribution is known (a sample's noise would add to every difference);
+    # samples (cfg.n_model each) for the VAE and the maximum-entropy models above N = 16
+    models = {**latent, "generalized Hopfield": rm.as_latent(gh), "VAE": vae, "pairwise": pairwise,
+              "K-pairwise": kpw, "independent": rates}
     stats_d = population_statistics(held, n_batches=N_BATCHES, triples=cfg.triples, seed=seed, progress=progress,
                                     desc="held-out data")
-    stats = {k: population_statistics(v, n_batches=N_BATCHES, triples=cfg.triples, seed=seed, progress=progress,
-                                      desc=k) for k, v in samples.items()}
+    stats, sampled = {}, []
+    for name, model in models.items():
+        if name != "VAE" and rm.has_exact_statistics(model):
+            stats[name] = rm.exact_statistics(model, cfg.triples, seed)
+            continue
+        sampled.append(name)
+        x = (vae.sample(cfg.n_model, seed=seed + 3) > 0 if name == "VAE" else
+             rm.maxent_samples(model, cfg.n_model, seed + (2 if name == "pairwise" else 5), progress, X))
+        stats[name] = population_statistics(x, n_batches=N_BATCHES, triples=cfg.triples, seed=seed,
+                                            progress=progress, desc=name)
+    t_models = time.perf_counter()
     comp = {k: compare_statistics(stats_d, s, min_count=MIN_COUNT) for k, s in stats.items()}
     # the training part against the held-out part: how well any model fitted to it can do (finite data,
     # non-stationarity between time blocks)
@@ -205,12 +212,14 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
     _checks(rep, comp, ll, head, salamander160)
     figures(rep, stats_d, stats, latent[head], ll)
     t_end = time.perf_counter()
-    rep.text(f"VAE: latent {cfg.max_directions}, hidden {cfg.hidden}, {epochs} epochs. {cfg.n_model} samples per "
-             f"model. Time: VAE {t_vae - t0:.1f} s, model fits {t_fit - t_vae:.1f} s, likelihoods, capacity and "
-             f"samples {t_models - t_fit:.1f} s, statistics {t_end - t_models:.1f} s.")
+    rep.text(f"VAE: latent {cfg.max_directions}, hidden {cfg.hidden}, {epochs} epochs. Model statistics are exact "
+             f"(zero errors) but for {', '.join(sampled)}: {cfg.n_model} samples each. Time: VAE {t_vae - t0:.1f} s, "
+             f"model fits {t_fit - t_vae:.1f} s, likelihoods, capacity, samples and statistics {t_models - t_fit:.1f} "
+             f"s, comparison and figures {t_end - t_models:.1f} s.")
     rep.write(data=described, n_neurons=raster.n_neurons, n_train=train.n_bins, n_held_out=held.n_bins,
               diagnostics=diag, settings=cfg._asdict(), chosen_directions=P, headline=head,
-              selection={k: v for k, v in sel.items() if k != "fits"}, refinement=_refinements(sel),
+              selection={k: v for k, v in sel.items() if k not in ("fits", "atoms")}, atoms=_atoms_summary(sel),
+              refinement=_refinements(sel),
               latent_fits={str(k): v[1] for k, v in latent_fits.items()}, log_likelihood=ll, capacity=capacity,
               comparison=comp, pairwise_fit=pw_info, kpairwise_fit=kp_info, gh_fit=gh_info,
               files={"effective_model": "effective_model.npz", "effective_model_P2": "effective_model_P2.npz",
@@ -224,6 +233,13 @@ def _refinements(sel):
     """What the refinement changed for every P (JSON-able: the read-off models themselves left out)."""
     return {P: {k: v for k, v in info.get("refinement", {}).items() if k != "readoff"}
             for P, (_, info) in sel["fits"].items()}
+
+
+def _atoms_summary(sel):
+    """The atom selection of every refitted P (JSON-able: validation records without the models)."""
+    return {P: dict(chosen=a["chosen"], best=a["best"], rule=a["rule"],
+                    validation={K: {k: v for k, v in r.items() if k != "block_means"}
+                                for K, r in a["validation"].items()}) for P, a in sel["atoms"].items()}
 
 
 def _selection_table(rep, sel, fits, P):
@@ -240,6 +256,12 @@ def _selection_table(rep, sel, fits, P):
     rep.table(["P", "validation log-likelihood (nats/bin)", "minus the best (paired SE)", "read-off: fitting "
                "log-lik.", "refined: fitting log-lik.", "max principal angle read-off/refined (deg)",
                "mean field RMS change", "spread refined / read-off"], rows)
+    rows = [(p, K, r["log_likelihood"], f"{r['diff_to_best']:+.4f} +- {r['diff_se']:.4f}",
+             "chosen" if K == a["chosen"] else "") for p, a in sorted(sel["atoms"].items())
+            for K, r in sorted(a["validation"].items())]
+    rep.text(f"Number of atoms of the latent density for the refitted P ({next(iter(sel['atoms'].values()))['rule']};"
+             " each doubling starts from the smaller fit with its atoms split):")
+    rep.table(["P", "atoms", "validation log-likelihood (nats/bin)", "minus the best (paired SE)", ""], rows)
     rows = [(p, model.n_atoms, info["log_likelihood_per_bin"], info["iterations"],
              "yes" if info["converged"] else "NO", info.get("seconds", nan)) for p, (model, info) in sorted(fits.items())]
     rep.text("The chosen and the two-direction models refitted on every training bin (exact maximum likelihood, "
@@ -304,9 +326,9 @@ def _statistics_table(rep, comp):
     rows = [(name, c["rates"]["pearson"], c["rates"]["rms_diff"], c["corr"]["pearson"], c["corr"]["rms_diff"],
              c["cov"]["pearson"], c["triplets"]["pearson"], f"{c['pk']['within_2se']} / {c['pk']['n_k']}",
              f"{c['pk']['within_3se']} / {c['pk']['n_k']}", c["pk"]["max_abs_z"]) for name, c in comp.items()]
-    k_max = next(iter(comp.values()))["pk"]["k_max"]
+    min_count = next(iter(comp.values()))["pk"]["min_count"]
     rep.table(["model", "rates: r", "rates: rms", "corr. coeff.: r", "corr. coeff.: rms", "cov: r", "triplets: r",
-               f"P(K) within 2 SE (K <= {k_max})", "P(K) within 3 SE", "P(K) max |z|"], rows)
+               f"P(K) within 2 SE (K with >= {min_count} data bins)", "P(K) within 3 SE", "P(K) max |z|"], rows)
 
 
 def _checks(rep, comp, ll, head, salamander160):
@@ -320,7 +342,8 @@ def _checks(rep, comp, ll, head, salamander160):
               f"r = {g['corr']['pearson']:.3f}, RMS {g['corr']['rms_diff']:.4f} (pairwise "
               f"{pw['corr']['rms_diff']:.4f})")
     rep.check(f"P(K) ({head})", g["pk"]["max_abs_z"] <= TARGET_PK_Z,
-              f"|z| <= {TARGET_PK_Z} at every K <= {g['pk']['k_max']} (data >= {MIN_COUNT} bins)",
+              f"|z| <= {TARGET_PK_Z} at every K with >= {MIN_COUNT} data bins ({g['pk']['n_k']} values of K up to "
+              f"{g['pk']['k_max']})",
               f"max |z| {g['pk']['max_abs_z']:.2f}; within 2 SE at {g['pk']['within_2se']} of {g['pk']['n_k']}")
     d = ll[head]["minus_vae"]
     rep.check(f"held-out log-likelihood ({head})", d["mean"] >= 0.0,

@@ -11,17 +11,18 @@ import numpy as np
 
 from ..decode import readoff
 from ..decode.effective import GeneralizedHopfield, fit_generalized_hopfield
-from ..decode.latent_fit import fit_latent_model, select_n_directions
+from ..decode.latent_fit import fit_latent_model
+from ..decode.latent_select import select_n_atoms, select_n_directions
 from ..decode.latent_model import LatentMeanField
 from ..neural.kpairwise import KPairwiseMaxEnt, fit_kpairwise_maxent
 from ..neural.log_partition import held_out_log_likelihood
 from ..neural.maxent import fit_pairwise_maxent
-from ..stats import batch_means
+from ..stats import batch_means, mixture_statistics, table_statistics
 from ..vae import VAE
 
-__all__ = ["EPOCH_BINS", "EXACT_SAMPLE_N", "VALIDATION_FRACTION", "as_latent", "fit_latent_models",
+__all__ = ["EPOCH_BINS", "EXACT_SAMPLE_N", "VALIDATION_FRACTION", "as_latent", "exact_statistics", "fit_latent_models",
            "fit_maxent_models", "generalized_hopfield", "held_out_log_likelihoods", "independent_log_prob",
-           "latent_samples", "maxent_samples", "subsample", "train_vae"]
+           "has_exact_statistics", "maxent_samples", "subsample", "train_vae"]
 
 #: the VAE's epochs are for up to this many training bins; longer data get proportionally fewer (at least 2)
 EPOCH_BINS = 100_000
@@ -48,19 +49,26 @@ def train_vae(X, cfg, seed, progress):
 
 def fit_latent_models(fit_part, valid, X, vae, cfg, seed):
     """Choose the number of directions on the validation part ``valid`` of the training blocks (fitting on
-    ``fit_part``), then refit the chosen and the two-direction model on every training bin X (started from the
+    ``fit_part``), then the number of atoms of the chosen and of the two-direction model (doubling from
+    ``cfg.n_atoms`` up to ``cfg.max_atoms``), then refit both on every training bin X (started from the
     validation-stage fits).
 
     Returns
     -------
     selection : dict
-        :func:`fastmf.decode.latent_fit.select_n_directions`'s result (every P, its validation log-likelihood).
+        :func:`fastmf.decode.latent_select.select_n_directions`'s result (every P, its validation
+        log-likelihood), with ``atoms``: ``{P: select_n_atoms's result}`` for the refitted P.
     models : dict
         ``{P: (LatentMeanField, info)}`` for the chosen P and P = 2.
     """
-    sel = select_n_directions(subsample(fit_part.to_spins(), cfg.select_bins, seed), valid.to_spins(),
-                              max_directions=cfg.max_directions, vae=vae, n_atoms=cfg.n_atoms, seed=seed)
-    models = {P: fit_latent_model(X, start=sel["fits"][P][0], seed=seed) for P in sorted({sel["chosen"], 2})}
+    fit_x = subsample(fit_part.to_spins(), cfg.select_bins, seed)
+    xv = valid.to_spins()
+    sel = select_n_directions(fit_x, xv, max_directions=cfg.max_directions, vae=vae, n_atoms=cfg.n_atoms, seed=seed)
+    sel["atoms"], models = {}, {}
+    for P in sorted({sel["chosen"], 2}):
+        sel["atoms"][P] = select_n_atoms(fit_x, xv, sel["fits"][P][0], max_atoms=cfg.max_atoms, seed=seed)
+        start = sel["atoms"][P]["fits"][sel["atoms"][P]["chosen"]][0]
+        models[P] = fit_latent_model(X, start=start, seed=seed)
     return sel, models
 
 
@@ -159,9 +167,20 @@ def maxent_samples(model, n, seed, progress, starts):
     return (states[:, None] >> np.arange(model.N)) & 1 == 1     # bit i set: neuron i spikes
 
 
-def latent_samples(models, n, seed):
-    """Exact samples of latent mean-field models (``{name: LatentMeanField}``), spike = True."""
-    return {name: m.sample(n, seed=[seed, k]) > 0 for k, (name, m) in enumerate(models.items())}
+def has_exact_statistics(model):
+    """Whether :func:`exact_statistics` computes this model's statistics (else they come from its samples)."""
+    return isinstance(model, (LatentMeanField, np.ndarray)) or model.N <= EXACT_SAMPLE_N
+
+
+def exact_statistics(model, triples, seed):
+    """Exact population statistics (zero errors) of a latent mean-field model (a finite mixture), the independent
+    model (its spike probabilities, an array) or a maximum-entropy model of N <= 16 (its enumerated table)."""
+    if isinstance(model, LatentMeanField):
+        return model.statistics(triples=triples, seed=seed)
+    if isinstance(model, np.ndarray):
+        return mixture_statistics([1.0], model[None, :], triples=triples, seed=seed)
+    lp = model.exact_log_probs()
+    return table_statistics(np.exp(lp - np.logaddexp.reduce(lp)), triples=triples, seed=seed)
 
 
 def as_latent(gh):

@@ -30,7 +30,8 @@ _CHUNK_BINS = 1 << 16
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class PopulationStatistics:
-    """Statistics of one data or sample set and their batch-means standard errors (see the module docstring)."""
+    """Statistics of one data or sample set and their batch-means standard errors (see the module docstring), or
+    a model's exact statistics (``exact=True``, zero errors, ``n_bins = n_batches = 0``)."""
 
     n_bins: int
     n_neurons: int
@@ -47,6 +48,7 @@ class PopulationStatistics:
     pk: np.ndarray              # (N + 1,) P(K)
     pk_se: np.ndarray
     pk_counts: np.ndarray       # (N + 1,) number of bins with K spikes
+    exact: bool = False         # exact values of a model (zero errors, no bins): :mod:`.exact_population`
 
     def pairs(self, name):
         """Upper-triangle (i < j) values and standard errors of ``"cov"`` or ``"corr"``.
@@ -160,7 +162,8 @@ def compare_statistics(data, model, *, min_count=20):
     data, model : PopulationStatistics
         Statistics of the data and of the model samples, with the same neurons and triples (same N and seed).
     min_count : int
-        ``P(K)`` is compared where the data have at least this many bins with K spikes.
+        ``P(K)`` is compared at every K where the data have at least this many bins with K spikes (and only
+        there).
 
     Returns
     -------
@@ -168,9 +171,9 @@ def compare_statistics(data, model, *, min_count=20):
         For ``rates``, ``cov``, ``corr`` and ``triplets`` the fields of
         :class:`fastmf.stats.compare.StatComparison` (:func:`fastmf.stats.compare.summarize_agreement` over the
         finite entries: Pearson correlation, RMS and largest difference, RMS z-score: difference over the
-        combined standard error); for ``pk``, the K range where the data have at least ``min_count`` bins
-        (``K <= K_max``), the z-score of each such K, how many lie within 1 and 2 standard errors, and the
-        largest ``|z|``.
+        combined standard error); for ``pk``, the K where the data have at least ``min_count`` bins (``k``,
+        the largest ``k_max``), the z-score of each such K, how many lie within 1, 2 and 3 standard errors, and
+        the largest ``|z|``.
 
     Raises
     ------
@@ -185,13 +188,12 @@ def compare_statistics(data, model, *, min_count=20):
         m, sm = model.pairs(name)
         out[name] = _agreement(d, m, sd, sm)
     out["triplets"] = _agreement(data.triplets, model.triplets, data.triplets_se, model.triplets_se)
-    enough = np.nonzero(data.pk_counts >= min_count)[0]
-    k_max = int(enough.max()) if enough.size else -1
-    K = np.arange(k_max + 1)
-    se = np.hypot(data.pk_se[K], model.pk_se[K])
+    K = np.nonzero(data.pk_counts >= min_count)[0]   # only where the data resolve P(K): a K below or between
+    k_max = int(K.max()) if K.size else -1            # them has a zero error bar (no bins), and an exact model's z
+    se = np.hypot(data.pk_se[K], model.pk_se[K])      # would be infinite there
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(se > 0, (model.pk[K] - data.pk[K]) / se, np.where(model.pk[K] == data.pk[K], 0.0, np.inf))
-    out["pk"] = {"k_max": k_max, "min_count": int(min_count), "z": z.tolist(),
+    out["pk"] = {"k_max": k_max, "k": K.tolist(), "min_count": int(min_count), "z": z.tolist(),
                  "within_1se": int(np.sum(np.abs(z) <= 1)), "within_2se": int(np.sum(np.abs(z) <= 2)),
                  "within_3se": int(np.sum(np.abs(z) <= 3)),
                  "n_k": int(K.size), "max_abs_z": float(np.abs(z).max()) if K.size else math.nan}
