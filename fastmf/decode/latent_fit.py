@@ -1,7 +1,7 @@
 """Fit the latent mean-field model (:class:`fastmf.decode.latent_model.LatentMeanField`) by exact maximum
 likelihood (L-BFGS on the exact likelihood and gradient), read it off a trained VAE and refine the read-off
-(:mod:`fastmf.decode.latent_select` chooses the number of directions and atoms). ``docs/latent_fit.rst`` has the objective, the
-gauge, the convergence criterion and the measurements behind these choices.
+(:mod:`fastmf.decode.latent_select` chooses the number of directions and atoms). ``docs/latent_fit.rst`` has the
+objective, the gauge, the convergence criterion and the measurements behind these choices.
 """
 import sys
 import time

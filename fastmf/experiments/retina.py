@@ -1,36 +1,37 @@
-"""``fastmf reproduce retina``: a latent mean-field model of a neural population read off a VAE and refined by
-exact maximum likelihood, against held-out data, the VAE itself and the maximum-entropy baselines.
+"""``fastmf reproduce retina``: a latent mean-field model of a neural population read off a VAE and refined by exact
+maximum likelihood, against held-out data, the VAE itself and the maximum-entropy baselines.
 
 Data: a binary raster (``--data FILE``, any format of :func:`fastmf.neural.load_spikes`; by default
 ``../shared/data/spikes15.mat`` when present), or ``--salamander160``: samples of the N = 160 pairwise model of
-salamander retina in ``../shared/data`` (a realistic generator, not a recording). The raster is split by
-contiguous time blocks into training and held-out parts (so autocorrelated neighbours of a held-out bin are not
-trained on); one of 8 blocks of the training part is held back again to choose the number of latent directions.
+salamander retina in ``../shared/data`` (a realistic generator, not a recording). The raster is split by contiguous
+time blocks into training and held-out parts (so autocorrelated neighbours of a held-out bin are not trained on);
+one of 8 blocks of the training part is held back again to choose the number of latent directions.
 
 Models (:mod:`fastmf.experiments.retina_models`), all fitted on the training part: a VAE with P_max = 6 latents
-(Bernoulli decoder); the **latent mean-field model** ``p(s) = sum_k w_k prod_i e^{a_ki s_i} / 2cosh(a_ki)``,
-``a_k = h + Xi^T z_k`` (:class:`fastmf.decode.latent_model.LatentMeanField`), read off the decoder (fields and P
-directions from the span of its fields, the latent density from the aggregate posterior as weighted atoms) and
-refined by exact maximum likelihood, with P = 1..6 chosen by the validation log-likelihood; the two-direction
-model (the paper's claim) is always reported as its own row; the generalized Hopfield model (the quadratic case,
-a Gaussian latent potential; fields and scale in the read-off's two directions by maximum likelihood); the
-pairwise and K-pairwise maximum-entropy models (on at most ``maxent_bins`` random training bins); and the
-independent model. Every model is compared with the held-out data on firing rates, covariances and correlation coefficients, connected triplets and P(K), the probability of K
-simultaneous spikes (:mod:`fastmf.stats.population`; the data's error bars are batch means over 20 contiguous
-blocks fixed in advance, which include autocorrelation). A model's statistics are exact wherever its distribution
-is known (the latent, generalized Hopfield and independent models are finite mixtures, the maximum-entropy models
-of N <= 16 are enumerated: :mod:`fastmf.stats.exact_population`), so no sampling noise of the model enters the
-differences; the VAE and the maximum-entropy models above N = 16 are sampled. The held-out log-likelihood per bin is given for every
-model: exact for the latent, generalized Hopfield and independent models, the IWAE bound (k = 1000) for the VAE,
-and an annealed-importance-sampling estimate of ln Z for the maximum-entropy models. The capacity at any N is the
-bipartite mutual information of the fitted latent model (Monte Carlo over its exact samples with exact
-log-probabilities) next to the VAE's rate; for N <= 20 the full run also gives the exact capacity report of the VAE. The
-training data themselves, compared with the held-out data the same way, show how well any model can do.
+(Bernoulli decoder); the **latent mean-field model** ``p(s) = sum_k w_k prod_i e^{a_ki s_i} / 2cosh(a_ki)``, ``a_k =
+h + Xi^T z_k`` (:class:`fastmf.decode.latent_model.LatentMeanField`), read off the decoder (fields and P directions
+from the span of its fields, the latent density from the aggregate posterior as weighted atoms) and refined by exact
+maximum likelihood, with P = 1..6 chosen by the validation log-likelihood; the two-direction model (the paper's
+claim) is always reported as its own row; the generalized Hopfield model (the quadratic case, a Gaussian latent
+potential; fields and scale in the read-off's two directions by maximum likelihood); the pairwise and K-pairwise
+maximum-entropy models (on at most ``maxent_bins`` random training bins); and the independent model. Every model is
+compared with the held-out data on firing rates, covariances and correlation coefficients, connected triplets and
+P(K), the probability of K simultaneous spikes (:mod:`fastmf.stats.population`; the data's error bars are batch
+means over 20 contiguous blocks fixed in advance, which include autocorrelation). A model's statistics are exact
+wherever its distribution is known (the latent, generalized Hopfield and independent models are finite mixtures, the
+maximum-entropy models of N <= 16 are enumerated: :mod:`fastmf.stats.exact_population`), so no sampling noise of the
+model enters the differences; the VAE and the maximum-entropy models above N = 16 are sampled. The held-out log-
+likelihood per bin is given for every model: exact for the latent, generalized Hopfield and independent models, the
+IWAE bound (k = 1000) for the VAE, and an annealed-importance-sampling estimate of ln Z for the maximum-entropy
+models. The capacity at any N is the bipartite mutual information of the fitted latent model (Monte Carlo over its
+exact samples with exact log-probabilities) next to the VAE's rate; for N <= 20 the full run also gives the exact
+capacity report of the VAE. The training data themselves, compared with the held-out data the same way, show how
+well any model can do.
 
-Targets (checks on the headline latent model, the same for every data file): firing rates with correlation
->= 0.99; correlation coefficients with correlation >= 0.8 and an RMS error below the pairwise model's (not
-required on ``--salamander160``, whose generator is itself a pairwise model); P(K) within 3 standard errors
-(data and, for a sampled model, model combined) at every K where the data have at least 20 bins; held-out log-likelihood at least the
+Targets (checks on the headline latent model, the same for every data file): firing rates with correlation >= 0.99;
+correlation coefficients with correlation >= 0.8 and an RMS error below the pairwise model's (not required on
+``--salamander160``, whose generator is itself a pairwise model); P(K) within 3 standard errors (data and, for a
+sampled model, model combined) at every K where the data have at least 20 bins; held-out log-likelihood at least the
 VAE's IWAE bound on the same bins. Files: ``effective_model.npz`` (the headline latent model,
 :meth:`LatentMeanField.load`), ``effective_model_P2.npz`` (the two-direction model), ``model_samples.npz`` (exact
 samples of the headline model, :func:`fastmf.io.samples.load_samples`), ``pairwise_model.npz`` and
@@ -58,8 +59,9 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
 #: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps the most sweeps per
 #: step of the K-pairwise one (their cost per step); max_directions: the largest P tried (and the VAE's latent
 #: dimension); n_atoms, max_atoms: the first and the largest number of atoms of the latent density (doubled
-#: while the validation likelihood resolves the gain); select_bins: fitting bins of the model-selection stage; maxent_bins: random training bins the maximum-entropy models are fitted
-#: on; iwae_k, iwae_bins: the VAE's IWAE draws and held-out bins; mi_samples, n_cuts: the capacity estimate
+#: while the validation likelihood resolves the gain); select_bins: fitting bins of the model-selection stage;
+#: maxent_bins: random training bins the maximum-entropy models are fitted on; iwae_k, iwae_bins: the VAE's IWAE
+#: draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
                                   "maxent_keep kpairwise_sweeps max_directions n_atoms max_atoms select_bins "
                                   "maxent_bins iwae_k iwae_bins mi_samples n_cuts")
@@ -259,11 +261,13 @@ def _selection_table(rep, sel, fits, P):
     rows = [(p, K, r["log_likelihood"], f"{r['diff_to_best']:+.4f} +- {r['diff_se']:.4f}",
              "chosen" if K == a["chosen"] else "") for p, a in sorted(sel["atoms"].items())
             for K, r in sorted(a["validation"].items())]
-    rep.text(f"Number of atoms of the latent density for the refitted P ({next(iter(sel['atoms'].values()))['rule']};"
-             " each doubling starts from the smaller fit with its atoms split):")
+    rule = next(iter(sel["atoms"].values()))["rule"]
+    rep.text(f"Number of atoms of the latent density for the refitted P ({rule}; each doubling starts from the "
+             "smaller fit with its atoms split):")
     rep.table(["P", "atoms", "validation log-likelihood (nats/bin)", "minus the best (paired SE)", ""], rows)
     rows = [(p, model.n_atoms, info["log_likelihood_per_bin"], info["iterations"],
-             "yes" if info["converged"] else "NO", info.get("seconds", nan)) for p, (model, info) in sorted(fits.items())]
+             "yes" if info["converged"] else "NO", info.get("seconds", nan))
+            for p, (model, info) in sorted(fits.items())]
     rep.text("The chosen and the two-direction models refitted on every training bin (exact maximum likelihood, "
              "started from the fits above):")
     rep.table(["P", "atoms", "log-likelihood per training bin", "iterations", "converged", "seconds"], rows)
