@@ -96,3 +96,25 @@ def test_silent_neuron_has_nan_correlations():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_pk_is_compared_only_where_the_data_have_bins():
+    """Data with 0, 1 or 3 spikes, never 2, and 10 bins with 4: P(K) is compared at K = 0, 1, 3 only (at least 20
+    bins), so an exact model with P(2) > 0 gets finite z-scores; a model far from the data at those K is still
+    flagged (power)."""
+    rng = np.random.default_rng(3)
+    rows = {0: [0, 0, 0, 0], 1: [1, 0, 0, 0], 3: [1, 1, 1, 0], 4: [1, 1, 1, 1]}
+    K = rng.choice([0, 1, 3], size=4000, p=[0.5, 0.3, 0.2])
+    K[::400] = 4
+    x = np.array([rng.permutation(rows[k]) for k in K])
+    data = population_statistics(x, n_batches=20, triples=0)
+    assert data.pk_counts[2] == 0 and data.pk_counts[4] == 10
+    model = mixture_statistics([1.0], [[0.25, 0.25, 0.25, 0.25]], triples=0)   # P(2) = 0.21 > 0
+    c = compare_statistics(data, model)
+    assert c["pk"]["k"] == [0, 1, 3] and c["pk"]["n_k"] == 3 and np.isfinite(c["pk"]["max_abs_z"])
+    assert c["pk"]["max_abs_z"] > 10   # the independent model is far from these data at K = 0, 1, 3
+    # a mixture of the data's own patterns (0, 1 or 3 spikes) reproduces their P(K): within the errors
+    eye = np.eye(4)
+    near = mixture_statistics(np.r_[0.5, np.full(4, 0.3 / 4), np.full(4, 0.2 / 4)],
+                              np.vstack([np.zeros((1, 4)), eye, 1 - eye]), triples=0)
+    assert compare_statistics(data, near)["pk"]["max_abs_z"] < 4

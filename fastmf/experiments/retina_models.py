@@ -20,9 +20,9 @@ from ..neural.maxent import fit_pairwise_maxent
 from ..stats import batch_means, mixture_statistics, table_statistics
 from ..vae import VAE
 
-__all__ = ["EPOCH_BINS", "EXACT_SAMPLE_N", "VALIDATION_FRACTION", "as_latent", "exact_statistics", "fit_latent_models",
-           "fit_maxent_models", "generalized_hopfield", "held_out_log_likelihoods", "independent_log_prob",
-           "has_exact_statistics", "maxent_samples", "subsample", "train_vae"]
+__all__ = ["EPOCH_BINS", "EXACT_SAMPLE_N", "VALIDATION_FRACTION", "as_latent", "exact_statistics",
+           "fit_latent_models", "fit_maxent_models", "generalized_hopfield", "held_out_log_likelihoods",
+           "independent_log_prob", "has_exact_statistics", "maxent_samples", "subsample", "train_vae"]
 
 #: the VAE's epochs are for up to this many training bins; longer data get proportionally fewer (at least 2)
 EPOCH_BINS = 100_000
