@@ -9,14 +9,18 @@
 * the exit-code convention (:func:`error_status`): 2 for usage errors, 1 for failures of the work, 130 for Ctrl-C,
   and :func:`debug_requested` (``--debug`` or ``FASTMF_DEBUG=1``: the traceback is shown instead).
 """
+import _thread
 import argparse
 import contextlib
 import os
 import pathlib
+import signal
+import threading
 import warnings
 
 __all__ = ["DEBUG_ENV", "DECODE_FILES", "GRID_FILES", "HeldWarnings", "REPRODUCE_FILES", "USAGE_ERRORS",
            "check_arguments", "debug_requested", "distinct", "error_status", "finite_float", "float_bound",
+           "interrupt_handler", "interrupts_survive_compilation",
            "gpu_backend_usable", "int_list", "int_range", "keep_checkpoint_if_interrupted", "nonnegative_float",
            "nonnegative_int", "out_file", "output_dir", "output_file", "positive_float", "positive_int",
            "temperature", "widths"]
@@ -199,6 +203,47 @@ def debug_requested(argv):
     rest = [a for a in argv[:end] if a != "--debug"] + argv[end:]
     env = os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
     return flag or env, rest
+
+
+#: modules whose frames on the stack defer a Ctrl-C: numba's compiler calls llvmlite back through ctypes, and a
+#: KeyboardInterrupt raised inside a ctypes callback is printed ("Exception ignored") and dropped
+_DEFER_IN = ("llvmlite",)
+
+
+def _in_callback_module(frame):
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_DEFER_IN):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def interrupt_handler(signum, frame, retry=None):
+    """SIGINT handler of the command line: KeyboardInterrupt, unless the signal arrived inside llvmlite (during a
+    JIT compilation), where it would be dropped; then the interrupt is asked again 50 ms later
+    (``_thread.interrupt_main``, or ``retry`` in tests) until it can be raised where it propagates."""
+    if _in_callback_module(frame):
+        timer = threading.Timer(0.05, retry or _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_survive_compilation():
+    """Install :func:`interrupt_handler` for SIGINT (in the main thread, when Python's default handler is in
+    place) and restore the previous handler afterwards. Without it, Ctrl-C during the first (compiling) call of a
+    kernel could be swallowed and the command ran to its end."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, interrupt_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class HeldWarnings:

@@ -415,7 +415,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with checks.HeldWarnings(debug):  # a failed run prints its one error line only
+        with checks.HeldWarnings(debug), checks.interrupts_survive_compilation():  # one error line on failure
             checks.check_arguments(parser, args)
             return _HANDLERS[args.command](args)
     except KeyboardInterrupt:
