@@ -670,8 +670,8 @@ def test_failed_training_keeps_an_earlier_checkpoint(inputs, tmp_path, monkeypat
 def test_sigint_stops_simulate_cleanly(tmp_path):
     """SIGINT to a running ``fastmf simulate``: exit status 130, one line, no output file, no temporaries."""
     out = tmp_path / "big.npz"
-    # about 2e10 site updates: minutes, whatever the speed of the sweep (at thin 10 it finished in 3 s once the
-    # checkerboard sweep got 4-5x faster, before the signal)
+    # about 2e10 site updates: minutes, far longer than the 3 s before the signal (with a cold Numba cache the
+    # signal arrives during compilation: see test_ctrl_c_inside_llvmlite_is_asked_again_not_lost)
     argv = ["simulate", "ising2d", "--L", "32", "--T", "2.3", "--n-samples", "200000", "--thin", "100",
             "--seed", "1", "--backend", "cpu", "--no-progress", "--out", str(out)]
     code = "import sys, fastmf.cli; print('ready', flush=True); sys.exit(fastmf.cli.main(sys.argv[1:]))"
