@@ -676,8 +676,11 @@ def test_sigint_stops_simulate_cleanly(tmp_path):
             "--seed", "1", "--backend", "cpu", "--no-progress", "--out", str(out)]
     code = "import sys, fastmf.cli; print('ready', flush=True); sys.exit(fastmf.cli.main(sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if k != "FASTMF_DEBUG"}
+    # a test runner started as a background job inherits SIGINT ignored, and so would the child (Python then
+    # installs no KeyboardInterrupt handler): the child gets the default disposition, as a terminal's job does
     proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=tmp_path, env=env)
+                            text=True, cwd=tmp_path, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(3.0)     # inside main: the checks, then the simulation
