@@ -215,3 +215,13 @@ def test_retina_maxent_samples_start_in_the_data_basin():
     # power: the same chains started silent (the old default) stay in the other state
     silent = -np.ones_like(data)
     assert abs(_mean_rate_z(maxent_samples(model, 2000, 5, False, silent), data)) > 4
+
+
+def test_pairwise_bar_is_never_easier_than_a_converged_fit():
+    """The correlation check's bar: the pairwise RMS when its fit converged; else no looser than the training
+    data's RMS (what a converged pairwise model would reproduce)."""
+    from fastmf.experiments.retina import pairwise_bar
+    assert pairwise_bar(0.0145, 0.0142, True)[0] == 0.0145
+    assert pairwise_bar(0.0485, 0.0217, False)[0] == 0.0217     # a poor, unconverged baseline: the stricter bar
+    assert pairwise_bar(0.0200, 0.0217, False)[0] == 0.0200
+    assert "not converged" in pairwise_bar(0.0485, 0.0217, False)[1]

@@ -29,7 +29,8 @@ capacity report of the VAE. The training data themselves, compared with the held
 well any model can do.
 
 Targets (checks on the headline latent model, the same for every data file): firing rates with correlation >= 0.99;
-correlation coefficients with correlation >= 0.8 and an RMS error below the pairwise model's (not required on
+correlation coefficients with correlation >= 0.8 and an RMS error below the pairwise model's, or, when its fit did
+not converge, below the smaller of its and the training data's (:func:`pairwise_bar`; not required on
 ``--salamander160``, whose generator is itself a pairwise model); P(K) within 3 standard errors (data and, for a
 sampled model, model combined) at every K where the data have at least 20 bins; held-out log-likelihood at least the
 VAE's IWAE bound on the same bins. Files: ``effective_model.npz`` (the headline latent model,
@@ -51,7 +52,7 @@ from . import retina_models as rm
 from .report import Report
 from .retina_figures import figures
 
-__all__ = ["SETTINGS", "Settings", "default_data_dir", "run"]
+__all__ = ["SETTINGS", "Settings", "default_data_dir", "pairwise_bar", "run"]
 
 #: the settings of the full and the quick run. epochs: for up to 10^5 training bins (longer data get
 #: proportionally fewer, at least 2); n_model: samples per model; salamander_bins: samples drawn for
@@ -211,7 +212,7 @@ def run(out, quick=False, seed=0, printer=print, data=None, variable=None, salam
         stats_d, population_statistics(train, n_batches=N_BATCHES, triples=cfg.triples, seed=seed,
                                        progress=progress, desc="training data"), min_count=MIN_COUNT)
     _statistics_table(rep, comp)
-    _checks(rep, comp, ll, head, salamander160)
+    _checks(rep, comp, ll, head, salamander160, bool(pw_info.get("converged")))
     figures(rep, stats_d, stats, latent[head], ll)
     t_end = time.perf_counter()
     rep.text(f"VAE: latent {cfg.max_directions}, hidden {cfg.hidden}, {epochs} epochs. Model statistics are exact "
@@ -335,16 +336,28 @@ def _statistics_table(rep, comp):
                f"P(K) within 2 SE (K with >= {min_count} data bins)", "P(K) within 3 SE", "P(K) max |z|"], rows)
 
 
-def _checks(rep, comp, ll, head, salamander160):
+def pairwise_bar(pairwise_rms, training_rms, converged):
+    """The correlation RMS error the headline model must beat: the pairwise model's when its fit converged; else
+    the smaller of its and the training data's (a converged pairwise model reproduces the correlation coefficients
+    of the bins it is fitted on, so an unconverged, worse fit must not make the comparison easier)."""
+    if converged:
+        return pairwise_rms, f"pairwise {pairwise_rms:.4f}"
+    return min(pairwise_rms, training_rms), (f"pairwise {pairwise_rms:.4f}, not converged: bar min(pairwise, "
+                                             f"training data {training_rms:.4f})")
+
+
+def _checks(rep, comp, ll, head, salamander160, pairwise_converged):
     g, pw = comp[head], comp["pairwise"]
     rep.check(f"firing rates ({head})", g["rates"]["pearson"] >= TARGET_RATES,
               f"correlation with held-out rates >= {TARGET_RATES}", f"{g['rates']['pearson']:.4f}")
-    beat = salamander160 or g["corr"]["rms_diff"] < pw["corr"]["rms_diff"]
+    bar, words = pairwise_bar(pw["corr"]["rms_diff"], comp["training data (reference)"]["corr"]["rms_diff"],
+                              pairwise_converged)
+    beat = salamander160 or g["corr"]["rms_diff"] < bar
     rep.check(f"pairwise correlations ({head})", g["corr"]["pearson"] >= TARGET_CORR and beat,
               f"correlation of the correlation coefficients >= {TARGET_CORR}" +
-              ("" if salamander160 else ", RMS error below the pairwise model's"),
-              f"r = {g['corr']['pearson']:.3f}, RMS {g['corr']['rms_diff']:.4f} (pairwise "
-              f"{pw['corr']['rms_diff']:.4f})")
+              ("" if salamander160 else ", RMS error below the pairwise model's (below the training data's too "
+                                        "when the pairwise fit did not converge)"),
+              f"r = {g['corr']['pearson']:.3f}, RMS {g['corr']['rms_diff']:.4f} ({words})")
     rep.check(f"P(K) ({head})", g["pk"]["max_abs_z"] <= TARGET_PK_Z,
               f"|z| <= {TARGET_PK_Z} at every K with >= {MIN_COUNT} data bins ({g['pk']['n_k']} values of K up to "
               f"{g['pk']['k_max']})",
