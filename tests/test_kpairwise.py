@@ -159,12 +159,14 @@ def test_exact_fit_matches_moments_and_pk_where_pairwise_does_not():
     assert np.abs(_pk_z(pairwise_as_k, data)).max() > 5           # power: the pairwise model misses P(K)
 
 
-def test_mcmc_fit_converges_and_agrees_with_exact_fit():
+@pytest.mark.parametrize("learner", ["gradient", "reweighted"])
+def test_mcmc_fit_converges_and_agrees_with_exact_fit(learner):
     h, J, V = _planted(8, 7)
     data = KPairwiseMaxEnt(h, J, V).sample(20000, seed=4, burn_in=100, thin=1, n_chains=20000)
     exact, _ = fit_kpairwise_maxent(data, method="exact")
-    model, info = fit_kpairwise_maxent(data, method="mcmc", seed=1, max_iter=300)
-    assert info["converged"] and info["rms_z"] <= 1.0 and info["iterations"] < 300
+    model, info = fit_kpairwise_maxent(data, method="mcmc", seed=1, max_iter=300, learner=learner)
+    assert info["converged"] and info["rms_z"] <= 1.0 and info["iterations"] < 300 and info["learner"] == learner
+    assert info["model_to_data_variance"] <= 1.0      # certified at the data's precision
     assert set(info) >= {"max_abs_error_means", "max_abs_error_pairs", "max_abs_error_pk", "max_z", "history",
                          "start"}
     z = _pk_z(model, data)
@@ -193,6 +195,8 @@ def test_fit_argument_errors():
     data = (np.random.default_rng(0).random((50, 4)) < 0.3).astype(int)
     with pytest.raises(ValueError, match="method"):
         fit_kpairwise_maxent(data, method="pseudolikelihood")
+    with pytest.raises(ValueError, match="learner must be one of"):
+        fit_kpairwise_maxent(data, learner="newton")
     with pytest.raises(ValueError, match="l2 = 0"):
         fit_kpairwise_maxent(data, l2=0)
     with pytest.raises(TypeError, match="start"):
@@ -201,3 +205,13 @@ def test_fit_argument_errors():
         fit_kpairwise_maxent(data, start=PairwiseMaxEnt(np.zeros(3), np.zeros((3, 3))))
     with pytest.raises(ValueError):
         fit_kpairwise_maxent(np.full((50, 4), 0.5))
+
+
+def test_count_potential_is_sampled_by_heat_bath_chains_only():
+    from fastmf.neural.maxent_learning import LearningChains
+    chains = LearningChains("tempering", np.ones((1, 4), np.int8), np.ones(1), 2, 0)
+    with pytest.raises(ValueError, match="heat-bath"):
+        chains.sample(np.zeros(4), np.zeros((4, 4)), 2, 1, V=np.zeros(5))
+    chains = LearningChains("heatbath", np.ones((1, 4), np.int8), np.ones(1), 2, 0)
+    out = chains.sample(np.zeros(4), np.zeros((4, 4)), 3, 1, V=np.zeros(5))
+    assert out.shape == (2, 3, 4) and chains.step == 3      # the Philox sweep counter carries over

@@ -32,7 +32,8 @@ from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
 from ..io.samples import atomic_savez, read_npz
 from ..io.raster import SpikeRaster
-from .maxent_learning import boltzmann_learning, moment_errors, reweighted_learning
+from .maxent_learning import boltzmann_learning, moment_errors
+from .maxent_reweighted import reweighted_learning
 
 __all__ = ["PairwiseMaxEnt", "fit_pairwise_maxent", "METHODS", "LEARNERS", "MAX_EXACT_N", "MAX_EXACT_FIT_N"]
 
@@ -380,7 +381,7 @@ def fit_pairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=None
         one state; on the bistable salamander160 model it oscillates (the step times the largest curvature is
         ~100 times the stable limit). "reweighted" (use with ``sampler="tempering"``): each sample gives one
         trust-region L-BFGS step on the log-likelihood with ``ln Z`` estimated by importance reweighting of that
-        sample (:func:`fastmf.neural.maxent_learning.reweighted_learning`); it takes the curvature of the sample
+        sample (:func:`fastmf.neural.maxent_reweighted.reweighted_learning`); it takes the curvature of the sample
         into account, so the stiff collective direction of a bistable model neither oscillates nor stalls (it
         reaches the exact fit of a bistable N = 14 model), but its cost per step grows with the sample, which
         must hold as many effective draws as the data have bins: on salamander160 (N = 160, 20 000 bins) steps
