@@ -11,7 +11,6 @@ import collections
 import dataclasses
 import json
 import math
-import sys
 
 import numpy as np
 import scipy.optimize

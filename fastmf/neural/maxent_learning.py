@@ -1,14 +1,12 @@
 """Moment matching for the pairwise max-ent fits of :mod:`fastmf.neural.maxent`: the errors of a model's
-moments against the data's; persistent chains (heat-bath chains or parallel-tempering ladders of
-:mod:`fastmf.sampling.meanfield`) that sample the model being fitted; and two learners on them, reweighted
-maximum likelihood (:func:`fastmf.neural.maxent_reweighted.reweighted_learning`) and Boltzmann learning
-(:func:`boltzmann_learning`, the default).
+moments against the data's (P(K) too, for the K-pairwise model); persistent chains (heat-bath chains or
+parallel-tempering ladders of :mod:`fastmf.sampling.meanfield`, heat-bath chains of the K-pairwise kernel) that
+sample the model being fitted; and Boltzmann learning on them (:func:`boltzmann_learning`, the default; the other
+learner, reweighted maximum likelihood, is :mod:`fastmf.neural.maxent_reweighted`).
 """
 import sys
 
 import numpy as np
-import scipy.optimize
-import scipy.special
 
 __all__ = ["MIN_K_COUNT", "moment_errors", "chain_moments", "LearningChains", "boltzmann_learning", "progress_bar"]
 
