@@ -66,7 +66,7 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "pairwise_bar", "run"]
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
                                   "maxent_keep kpairwise_sweeps max_directions n_atoms max_atoms select_bins "
                                   "maxent_bins iwae_k iwae_bins mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 5000, 6, 32, 256, 100_000, 20_000, 1000,
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 1280, 6, 32, 256, 100_000, 20_000, 1000,
                             5000, 20_000, 8),
             True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 160, 6, 32, 256, 20_000, 20_000, 1000, 1000, 5000,
                            4)}
