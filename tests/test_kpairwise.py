@@ -207,11 +207,29 @@ def test_fit_argument_errors():
         fit_kpairwise_maxent(np.full((50, 4), 0.5))
 
 
-def test_count_potential_is_sampled_by_heat_bath_chains_only():
+def _ladder_z(h, J, V_sampled, V_exact, sampler):
+    """max |z| of the means and P(K) of LearningChains' sample of (h, J, V_sampled) against the exact ones of
+    (h, J, V_exact); errors from the spread of 64 independent chains (ladders)."""
     from fastmf.neural.maxent_learning import LearningChains
-    chains = LearningChains("tempering", np.ones((1, 4), np.int8), np.ones(1), 2, 0)
-    with pytest.raises(ValueError, match="heat-bath"):
-        chains.sample(np.zeros(4), np.zeros((4, 4)), 2, 1, V=np.zeros(5))
-    chains = LearningChains("heatbath", np.ones((1, 4), np.int8), np.ones(1), 2, 0)
-    out = chains.sample(np.zeros(4), np.zeros((4, 4)), 3, 1, V=np.zeros(5))
-    assert out.shape == (2, 3, 4) and chains.step == 3      # the Philox sweep counter carries over
+    N = h.size
+    p = np.exp(KPairwiseMaxEnt(h, J, V_exact).exact_log_probs())
+    S = 2 * ((np.arange(2 ** N)[:, None] >> np.arange(N)) & 1) - 1
+    exact = np.concatenate([p @ S, np.bincount((S > 0).sum(axis=1), weights=p, minlength=N + 1)])
+    chains = LearningChains(sampler, -np.ones((1, N), np.int8), np.ones(1), 64, 5)
+    cfg = chains.sample(h, J, 500, 2, burn_in=50, V=V_sampled)
+    assert cfg.shape == (64, 500, N) and chains.step == 50 + 1000      # the Philox step counter carries over
+    per = np.concatenate([cfg.mean(axis=1), np.stack([np.bincount(k, minlength=N + 1) for k in (cfg > 0).sum(axis=2)])
+                          / cfg.shape[1]], axis=1)
+    se = per.std(axis=0, ddof=1) / np.sqrt(len(per))
+    use = se > 0
+    return float(np.abs((per.mean(axis=0) - exact)[use] / se[use]).max())
+
+
+@pytest.mark.parametrize("sampler", ["heatbath", "tempering"])
+def test_learning_chains_sample_the_kpairwise_model(sampler):
+    """The chains the reweighted learner samples with: plain heat-bath chains, and tempering ladders (the kernel's
+    scale with the fields scaled, exchanges of neighbours), both against enumeration; power: a potential moved by 0.3
+    at one K."""
+    h, J, V = _planted(8, 3, j_sd=0.6)
+    assert _ladder_z(h, J, V, V, sampler) < 4.5
+    assert _ladder_z(h, J, V + 0.3 * (np.arange(9) == 3), V, sampler) > 6

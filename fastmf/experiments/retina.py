@@ -57,8 +57,8 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "pairwise_bar", "run"]
 #: the settings of the full and the quick run. epochs: for up to 10^5 training bins (longer data get
 #: proportionally fewer, at least 2); n_model: samples per model; salamander_bins: samples drawn for
 #: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; maxent_keep: the
-#: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps the most sweeps per
-#: step of the K-pairwise one (their cost per step); max_directions: the largest P tried (and the VAE's latent
+#: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps / 10 that of the
+#: K-pairwise one (their cost per step: the K-pairwise argument max_sweeps_per_iter); max_directions: the largest P tried (and the VAE's latent
 #: dimension); n_atoms, max_atoms: the first and the largest number of atoms of the latent density (doubled
 #: while the validation likelihood resolves the gain); select_bins: fitting bins of the model-selection stage;
 #: maxent_bins: random training bins the maximum-entropy models are fitted on; iwae_k, iwae_bins: the VAE's IWAE
@@ -66,7 +66,7 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "pairwise_bar", "run"]
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "
                                   "maxent_keep kpairwise_sweeps max_directions n_atoms max_atoms select_bins "
                                   "maxent_bins iwae_k iwae_bins mi_samples n_cuts")
-SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 1280, 6, 32, 256, 100_000, 20_000, 1000,
+SETTINGS = {False: Settings(60, (64,), 100_000, 2000, 200_000, 300, 640, 5000, 6, 32, 256, 100_000, 20_000, 1000,
                             5000, 20_000, 8),
             True: Settings(15, (32,), 20_000, 500, 20_000, 100, 40, 160, 6, 32, 256, 20_000, 20_000, 1000, 1000, 5000,
                            4)}

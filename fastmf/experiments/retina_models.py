@@ -91,16 +91,16 @@ def fit_maxent_models(X, cfg, seed, progress):
     for a model sample as precise as the data (its cost grows with the number of bins). Above N = 16 the pairwise
     model is learned by reweighted maximum likelihood on parallel-tempering ladders (Boltzmann learning
     oscillates on the bistable fits of retinal data), for at most ``cfg.maxent_steps`` steps each, its sample per
-    ladder bounded by ``cfg.maxent_keep`` configurations; the K-pairwise model, from the pairwise fit, by Boltzmann
-    learning on heat-bath chains, its sweeps per step bounded by ``cfg.kpairwise_sweeps`` (the cost of a step;
-    the reweighted learner, on heat-bath chains, drifted on the bistable salamander160 fit: ``docs/neural.rst``)."""
+    ladder bounded by ``cfg.maxent_keep`` configurations; the K-pairwise model, from the pairwise fit, by the same
+    learner on tempering ladders with the count potential, ``cfg.kpairwise_sweeps / 10`` configurations per ladder
+    and step at most (the cost of a step; Boltzmann steps random-walk on a noisy sample: ``docs/neural.rst``)."""
     exact = X.shape[1] <= 16
     Xs = X if exact else subsample(X, cfg.maxent_bins, seed + 2)
     sampled = {} if exact else dict(max_iter=cfg.maxent_steps, learner="reweighted", sampler="tempering",
                                     max_sweeps_per_iter=cfg.maxent_keep)
     pairwise, pw_info = fit_pairwise_maxent(Xs, seed=seed, progress=progress, **sampled)
     kpw, kp_info = fit_kpairwise_maxent(Xs, seed=seed, start=pairwise, progress=progress,
-                                        **({} if exact else dict(max_iter=cfg.maxent_steps,
+                                        **({} if exact else dict(max_iter=cfg.maxent_steps, learner="reweighted",
                                                                  max_sweeps_per_iter=cfg.kpairwise_sweeps)))
     pw_info["n_bins_fitted"] = kp_info["n_bins_fitted"] = len(Xs)
     return (pairwise, pw_info), (kpw, kp_info)

@@ -369,10 +369,11 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
     learner : {"gradient", "reweighted"}
         "mcmc": Boltzmann learning (momentum steps on the sampled moments), or reweighted maximum likelihood
         (:func:`~fastmf.neural.maxent_reweighted.reweighted_learning` with the potential: one trust-region L-BFGS
-        step per sample of ``n_chains`` heat-bath chains, 10 sweeps between stored configurations, the sample
-        growing at its noise floor up to ``max_sweeps_per_iter`` sweeps per step). Boltzmann steps on a noisy
-        sample random-walk: on 50 neurons of the salamander160 generator they ran from rms z 1.1 to 8-48 in 300
-        steps, where the reweighted learner converges (``docs/neural.rst``).
+        step per sample of ``n_chains`` parallel-tempering ladders of 8 replicas, configurations 2 ladder steps
+        apart, the sample growing at its noise floor up to ``max_sweeps_per_iter / 10`` configurations per ladder
+        and step). Boltzmann steps on a noisy sample random-walk: on 50 neurons of the salamander160 generator
+        they ran from rms z 1.1 to 8-48 in 300 steps, where the reweighted learner converges; the ladders keep a
+        bistable fit's metastable state in the sample (``docs/neural.rst``).
     start : PairwiseMaxEnt, optional
         Starting ``(h, J)`` (with ``V = 0``); default :func:`fit_pairwise_maxent` on the same data ("mcmc") or
         zeros ("exact").
@@ -431,7 +432,7 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
                                       max_sweeps)
         else:   # stored configurations 10 sweeps apart: at first 10 per chain, at most max_sweeps / 10
             h, J, V, info = reweighted_learning(d, start.h.copy(), start.J.copy(), l2, max_iter, tol, seed, n_chains,
-                                                min(10, max_sweeps // 10), progress, "heatbath",
+                                                min(10, max_sweeps // 10), progress, "tempering",
                                                 max_keep=max_sweeps // 10, V=np.zeros(N + 1))
         info["learner"] = learner
         info["start"] = start_info

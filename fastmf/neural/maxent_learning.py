@@ -158,8 +158,8 @@ class LearningChains:
         return out
 
     def sample(self, h, J, n_keep, thin, burn_in=0, V=None):
-        """Run the chains on the model ``(h, J)`` (with the spike-count potential ``V``, the K-pairwise model,
-        heat-bath chains only): ``burn_in`` steps, then ``n_keep`` configurations ``thin`` steps apart (steps:
+        """Run the chains on the model ``(h, J)`` (with the spike-count potential ``V``: the K-pairwise model):
+        ``burn_in`` steps, then ``n_keep`` configurations ``thin`` steps apart (steps:
         heat-bath sweeps, or tempering steps of one sweep per temperature).
 
         Returns
@@ -191,23 +191,49 @@ class LearningChains:
         return out
 
     def _sample_kpairwise(self, h, J, V, n_keep, thin, burn_in):
-        """:meth:`sample` of the K-pairwise model: the heat-bath kernel of :mod:`fastmf.kernels.kpairwise_cpu` on
-        the persistent configurations, its Philox sweep counter carried in ``step``."""
+        """:meth:`sample` of the K-pairwise model with the heat-bath kernel of :mod:`fastmf.kernels.kpairwise_cpu`:
+        one chain per row ("heatbath"), or ladders ("tempering") at the inverse temperatures of the pairwise part's
+        :class:`~fastmf.sampling.meanfield.TemperingSampler`, a step being one sweep of every replica (the kernel's
+        ``scale`` with the fields scaled too: ``exp(beta (1/2 s^T J s + h^T s + V[K]))``) and then exchanges of
+        neighbours (:meth:`_exchange`). The step counter (the Philox sweep index) carries over between calls."""
         from ..kernels.kpairwise_cpu import kpairwise_state, kpairwise_sweep
-        if self.sampler != "heatbath":
-            raise ValueError("a spike-count potential V is sampled by heat-bath chains only")
-        spins = self.configs
-        args = (np.ascontiguousarray(J, dtype=np.float64), np.ascontiguousarray(h, dtype=np.float64),
-                np.ascontiguousarray(V, dtype=np.float64), *kpairwise_state(spins, J))
-        out = np.empty((spins.shape[0], n_keep, spins.shape[1]), np.int8)
+        from ..models.meanfield import GraphSpinGlass
+        from ..sampling.meanfield import TemperingSampler
+        J, h, V = (np.ascontiguousarray(a, dtype=np.float64) for a in (J, h, V))
+        ladder = self.sampler != "heatbath"
+        spins = self.configs if ladder else self.configs[None]
+        betas = (TemperingSampler(GraphSpinGlass.from_dense(J, h, "pairwise-maxent", {"N": h.size}), 1.0,
+                                  n_temperatures=self.n_temperatures).betas if ladder else np.ones(1))
+        T, c, N = spins.shape
+        lf, kc = (np.stack(a) for a in zip(*(kpairwise_state(spins[t], J) for t in range(T))))
+        out = np.empty((c, n_keep, N), np.int8)
         for k in range(-1, n_keep):
             n = burn_in if k < 0 else thin
-            if n:
-                kpairwise_sweep(spins, *args, seed=self.seed, sweep=self.step, n_sweeps=n, check_values=False)
+            if not ladder and n:   # plain chains: the kernel runs the sweeps in one call
+                kpairwise_sweep(spins[0], J, h, V, lf[0], kc[0], seed=self.seed, sweep=self.step, n_sweeps=n,
+                                check_values=False)
                 self.step += n
+            for _ in range(n if ladder else 0):
+                for t in range(T):
+                    kpairwise_sweep(spins[t], J, betas[t] * h, V, lf[t], kc[t], seed=self.seed, sweep=self.step,
+                                    scale=betas[t], chain0=t * c, check_values=False)
+                self._exchange(spins, lf, kc, betas, h, V)
+                self.step += 1
             if k >= 0:
-                out[:, k] = spins
+                out[:, k] = spins[-1]
         return out
+
+    def _exchange(self, spins, lf, kc, betas, h, V):
+        """Exchange the configurations of neighbouring temperatures t, t + 1 (even t on even steps, odd on odd) with
+        probability ``min(1, exp((beta_{t+1} - beta_t)(L_t - L_{t+1})))``, L the log-weight at beta = 1; the
+        uniforms are keyed by the seed and the step."""
+        logw = 0.5 * np.einsum("tci,tci->tc", spins, lf) + spins @ h + V[kc]
+        rng = np.random.default_rng([self.seed, 29, self.step])
+        for t in range(self.step % 2, len(betas) - 1, 2):
+            gain = (betas[t + 1] - betas[t]) * (logw[t] - logw[t + 1])
+            idx = np.flatnonzero(np.log(rng.random(spins.shape[1])) < gain)
+            for a in (spins, lf, kc):
+                a[t, idx], a[t + 1, idx] = a[t + 1, idx], a[t, idx].copy()
 
 
 def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress,
