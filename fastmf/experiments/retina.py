@@ -58,9 +58,10 @@ __all__ = ["SETTINGS", "Settings", "default_data_dir", "pairwise_bar", "run"]
 #: proportionally fewer, at least 2); n_model: samples per model; salamander_bins: samples drawn for
 #: --salamander160; maxent_steps: learning steps of the maximum-entropy fits for N > 16; maxent_keep: the
 #: largest sample per tempering ladder and step of the pairwise learner and kpairwise_sweeps / 10 that of the
-#: K-pairwise one (their cost per step: the K-pairwise argument max_sweeps_per_iter); max_directions: the largest P tried (and the VAE's latent
-#: dimension); n_atoms, max_atoms: the first and the largest number of atoms of the latent density (doubled
-#: while the validation likelihood resolves the gain); select_bins: fitting bins of the model-selection stage;
+#: K-pairwise one (their cost per step: the K-pairwise argument max_sweeps_per_iter); max_directions: the largest
+#: P tried (and the VAE's latent dimension); n_atoms, max_atoms: the first and the largest number of atoms of the
+#: latent density (doubled while the validation likelihood resolves the gain); select_bins: fitting bins of the
+#: model-selection stage;
 #: maxent_bins: random training bins the maximum-entropy models are fitted on; iwae_k, iwae_bins: the VAE's IWAE
 #: draws and held-out bins; mi_samples, n_cuts: the capacity estimate
 Settings = collections.namedtuple("Settings", "epochs hidden n_model triples salamander_bins maxent_steps "

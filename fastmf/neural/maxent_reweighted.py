@@ -114,10 +114,12 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
                         max_keep=_MAX_KEEP, V=None):
     """Maximum likelihood by importance reweighting of persistent chains, one proximal L-BFGS step per sample.
 
-    Each step samples the current model (``keep`` configurations per chain, :meth:`LearningChains.sample`),
-    measures the moment errors, and minimises the negative log-likelihood with ``ln Z(theta + delta) - ln Z(theta)``
-    estimated by reweighting that sample, plus a proximal term ``rho/2 |x|^2`` (``x``: the change of the centred
-    parameters of :func:`boltzmann_learning`, each times its feature's standard deviation in the data). L-BFGS takes
+    Each step samples the current model (``keep`` configurations per chain,
+    :meth:`~fastmf.neural.maxent_learning.LearningChains.sample`), measures the moment errors, and minimises the
+    negative log-likelihood with ``ln Z(theta + delta) - ln Z(theta)`` estimated by reweighting that sample, plus a
+    proximal term ``rho/2 |x|^2`` (``x``: the change of the centred parameters of
+    :func:`~fastmf.neural.maxent_learning.boltzmann_learning`, each times its feature's standard deviation in the
+    data). L-BFGS takes
     the curvature of the reweighted sample, so the stiff collective direction of a bistable model (the one that
     moves weight between a silent and an active state) gets a Newton-sized step instead of an oscillation. Trust
     region: ``rho`` is multiplied by 4 until the reweighted sample keeps an effective size of half its size and
@@ -130,15 +132,16 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
     Parameters
     ----------
     d, h, J, l2, max_iter, tol, seed, n_chains, progress, sampler, start_info :
-        As for :func:`boltzmann_learning`.
+        As for :func:`~fastmf.neural.maxent_learning.boltzmann_learning`.
     keep : int
         Stored configurations per chain in the first step (2 tempering steps or 10 heat-bath sweeps apart).
     max_keep : int
         The most stored configurations per chain and step (default 2560): it bounds the cost of a step.
     V : ndarray (N + 1,), optional
         The K-pairwise model's spike-count potential (start), learnt with ``(h, J)`` to match ``d.pk`` too
-        (heat-bath chains only; ``d`` also has ``pk`` and ``k_counts``, P(K) joins the moment errors as in
-        :func:`moment_errors`).
+        (sampled by the K-pairwise kernel, :meth:`~fastmf.neural.maxent_learning.LearningChains.sample`; ``d``
+        also has ``pk`` and ``k_counts``; P(K) joins the moment errors as in
+        :func:`~fastmf.neural.maxent_learning.moment_errors`).
 
     Returns
     -------
@@ -146,8 +149,8 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
     V : ndarray
         Only when ``V`` is given (gauge ``V[0] = 0``).
     info : dict
-        As for :func:`boltzmann_learning`, with ``learner = "reweighted"`` and, per step in ``history``, ``rho``,
-        the effective sample size ``ess`` and ``lbfgs_iterations``.
+        As for :func:`~fastmf.neural.maxent_learning.boltzmann_learning`, with ``learner = "reweighted"`` and, per
+        step in ``history``, ``rho``, the effective sample size ``ess`` and ``lbfgs_iterations``.
     """
     N, mu = d.means.size, d.means
     iu = np.triu_indices(N, 1)
