@@ -430,7 +430,7 @@ def fit_kpairwise_maxent(data, *, method="auto", l2=1e-4, max_iter=None, tol=Non
         if learner == "gradient":
             h, J, V, info = _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, start.h.copy(), start.J.copy(), progress,
                                       max_sweeps)
-        else:   # stored configurations 10 sweeps apart: at first 10 per chain, at most max_sweeps / 10
+        else:   # stored configurations 2 ladder steps apart: at first 10 per ladder, at most max_sweeps / 10
             h, J, V, info = reweighted_learning(d, start.h.copy(), start.J.copy(), l2, max_iter, tol, seed, n_chains,
                                                 min(10, max_sweeps // 10), progress, "tempering",
                                                 max_keep=max_sweeps // 10, V=np.zeros(N + 1))
