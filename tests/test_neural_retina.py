@@ -225,3 +225,21 @@ def test_pairwise_bar_is_never_easier_than_a_converged_fit():
     assert pairwise_bar(0.0485, 0.0217, False)[0] == 0.0217     # a poor, unconverged baseline: the stricter bar
     assert pairwise_bar(0.0200, 0.0217, False)[0] == 0.0200
     assert "not converged" in pairwise_bar(0.0485, 0.0217, False)[1]
+
+
+def test_summary_json_is_strict(tmp_path):
+    """summary.json has no NaN or Infinity tokens (undefined statistics are null), so strict parsers read it."""
+    from fastmf.experiments.report import Report
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    rep = Report(tmp_path / "r", "strict")
+    rep.write(corr_r=float("nan"), values=np.array([1.0, np.inf, -np.inf]), scalar=np.float32(np.nan), ok=0.5,
+              nested={"k": [np.float64(2.0), (np.nan, 1)]})
+    text = (tmp_path / "r" / "summary.json").read_text()
+    loaded = json.loads(text, parse_constant=refuse)
+    assert loaded["corr_r"] is None and loaded["values"] == [1.0, None, None] and loaded["scalar"] is None
+    assert loaded["ok"] == 0.5 and loaded["nested"] == {"k": [2.0, [None, 1]]}
+    # the companion: Python's own encoder writes the NaN token, which the strict reader refuses
+    with pytest.raises(ValueError, match="non-standard"):
+        json.loads(json.dumps({"x": float("nan")}), parse_constant=refuse)

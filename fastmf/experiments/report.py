@@ -4,9 +4,11 @@ and PNG figures, all written atomically into one directory.
 import json
 import pathlib
 
+import numpy as np
+
 from ..io.samples import atomic_write, json_default
 
-__all__ = ["Report", "save_png"]
+__all__ = ["Report", "save_png", "strict_json"]
 
 
 def _atomic_write(path, data):
@@ -65,8 +67,23 @@ class Report:
         self.summary.update(summary, figures=self.figures, passed=self.passed)
         _atomic_write(self.out / "report.md", ("\n".join(self.lines) + "\n").encode())
         _atomic_write(self.out / "summary.json",
-                      json.dumps(self.summary, indent=2, default=json_default).encode())
+                      json.dumps(strict_json(self.summary), indent=2, default=json_default, allow_nan=False).encode())
         return self.out / "report.md"
+
+
+def strict_json(obj):
+    """``obj`` with every NaN or infinite number (Python or NumPy, also inside arrays) replaced by None: JSON has no
+    NaN, and strict parsers (jq, JavaScript, ``json.loads(parse_constant=...)``) refuse Python's ``NaN`` token. An
+    undefined statistic (e.g. the correlation between two constant vectors) is reported as null."""
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return strict_json(obj.tolist())
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
 
 
 def pyplot():
