@@ -26,7 +26,7 @@ from ..kernels.philox import check_seed
 from ..kernels.validation import check_int, check_real
 from ..stats.mcmc import integrated_autocorr_time
 from .maxent import MAX_EXACT_FIT_N, MAX_EXACT_N, PairwiseMaxEnt, fit_pairwise_maxent
-from .maxent_learning import MIN_K_COUNT, moment_errors, progress_bar
+from .maxent_learning import MIN_K_COUNT, moment_errors, pk_tested, progress_bar
 from .maxent_reweighted import reweighted_learning
 
 __all__ = ["KPairwiseMaxEnt", "fit_kpairwise_maxent", "KPAIRWISE_METHODS", "MIN_K_COUNT"]
@@ -275,8 +275,7 @@ def _fit_mcmc(d, l2, max_iter, tol, seed, n_chains, h, J, progress, max_sweeps, 
     V, sweeps, sweep = np.zeros(N + 1), 10, 0
     cov_data = d.pairs - np.outer(mu, mu)
     var_data = np.maximum(np.concatenate([1 - mu ** 2, 1 - d.pairs[iu] ** 2, d.pk * (1 - d.pk)]), 1.0 / d.n) / d.n
-    tested = np.concatenate([np.ones(N + iu[0].size, bool), d.k_counts >= MIN_K_COUNT])
-    tested[N + iu[0].size] = False                                    # K = 0 is implied by K >= 1
+    tested = np.concatenate([np.ones(N + iu[0].size, bool), pk_tested(d)])
     vel_g, vel_J, best, stalled, diverging, lr0 = np.zeros(N), np.zeros((N, N)), (np.inf, h, J, V), 0, 0, lr
     kept = (np.inf,)            # the step with the smallest rms_z of all: returned if learning ends worse
     floor = MIN_K_COUNT / d.n

@@ -8,10 +8,17 @@ import sys
 
 import numpy as np
 
-__all__ = ["MIN_K_COUNT", "moment_errors", "chain_moments", "LearningChains", "boltzmann_learning", "progress_bar"]
+__all__ = ["MIN_K_COUNT", "pk_tested", "moment_errors", "chain_moments", "LearningChains", "boltzmann_learning",
+           "progress_bar"]
 
 #: P(K) enters the moment errors (rms_z) only at K >= 1 seen in at least this many data bins
 MIN_K_COUNT = 20
+
+
+def pk_tested(d):
+    """Boolean mask over K = 0..N of the P(K) entries a fit is tested on: K >= 1 (K = 0 follows from the others)
+    seen in at least :data:`MIN_K_COUNT` of the data's bins ``d.k_counts``."""
+    return (d.k_counts >= MIN_K_COUNT) & (np.arange(d.k_counts.size) >= 1)
 
 _MAX_SWEEPS = 5000
 
@@ -52,8 +59,7 @@ def moment_errors(d, mean, pairs, var_model=None, pk=None):
            "rms_z": float(np.sqrt(np.mean(z ** 2))), "max_z": float(np.abs(z).max())}
     if pk is None:
         return out
-    use = np.flatnonzero(d.k_counts >= MIN_K_COUNT)
-    use = use[use >= 1]
+    use = np.flatnonzero(pk_tested(d))
     var = np.maximum(d.pk[use] * (1 - d.pk[use]), 1.0 / d.n) / d.n
     if var_model is not None:
         var = var + var_model[n_mp:][use]

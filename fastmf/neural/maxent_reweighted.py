@@ -7,7 +7,7 @@ import numpy as np
 import scipy.optimize
 import scipy.special
 
-from .maxent_learning import MIN_K_COUNT, LearningChains, moment_errors, progress_bar
+from .maxent_learning import LearningChains, moment_errors, pk_tested, progress_bar
 
 __all__ = ["reweighted_learning"]
 
@@ -163,7 +163,7 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
         var_k = np.maximum(d.pk * (1 - d.pk), 1.0 / d.n)
         scale = np.concatenate([scale, np.sqrt(var_k[1:])])
         var_data = np.concatenate([var_data, var_k / d.n])
-        tested = np.concatenate([tested, (d.k_counts >= MIN_K_COUNT) & (np.arange(N + 1) >= 1)])
+        tested = np.concatenate([tested, pk_tested(d)])
         V = np.asarray(V, np.float64) - V[0]
     probes = np.stack([-np.ones(N), np.ones(N)]) - mu
     thin, rho, best = _THIN[sampler], 1.0, (np.inf, h, J, V)
@@ -211,7 +211,7 @@ def reweighted_learning(d, h, J, l2, max_iter, tol, seed, n_chains, keep, progre
             rho = max(rho / 4, _RHO_MIN)
         if rms <= 2 * tol and ratio > 0.5 and keep < max_keep:   # at the noise of this sample: a larger one
             keep = int(min(max_keep, np.ceil(keep * min(4.0, max(2.0, ratio / 0.5)))))
-            best = (np.inf, h, J)    # rms_z at a larger sample is not comparable with the best so far
+            best = (np.inf, h, J, V)    # rms_z at a larger sample is not comparable with the best so far
     bar.close()
     info = dict(iterations=it, converged=converged, history=history, n_chains=n_chains, sampler=sampler,
                 learner="reweighted", final_rho=rho, **(start_info or {}), **errors)
