@@ -227,6 +227,21 @@ def test_pairwise_bar_is_never_easier_than_a_converged_fit():
     assert "not converged" in pairwise_bar(0.0485, 0.0217, False)[1]
 
 
+def test_reach_note_only_when_the_training_data_miss_the_target_too():
+    """A failed check says when the training data themselves miss its target against the held-out data (nothing
+    fitted to them can meet it); nothing is added when the check passed or the training data meet the target."""
+    from fastmf.experiments.retina import reach_note
+    assert "out of reach" in reach_note(0.9849, 0.9848, 0.99)           # homogeneous rates: the ceiling is below
+    assert "0.9848" in reach_note(0.9849, 0.9848, 0.99)
+    assert reach_note(0.9849, 0.9950, 0.99) == ""                        # the model's own miss: no excuse given
+    assert reach_note(0.9950, 0.9848, 0.99) == ""                        # passed
+    assert reach_note(0.5, float("nan"), 0.8) == ""                      # no reference value
+    assert reach_note(None, None, 0.8) == ""
+    assert "out of reach" in reach_note(3.3, 4.37, 3.0, larger_is_better=False)   # P(K): smaller is better
+    assert reach_note(3.3, 2.9, 3.0, larger_is_better=False) == ""
+    assert reach_note(2.9, 4.37, 3.0, larger_is_better=False) == ""
+
+
 def test_summary_json_is_strict(tmp_path):
     """summary.json has no NaN or Infinity tokens (undefined statistics are null), so strict parsers read it."""
     from fastmf.experiments.report import Report
