@@ -237,6 +237,8 @@ def test_bad_inputs_raise_clear_errors():
         fit_latent_model(s, 2, seed=None)
     with pytest.raises(ValueError, match="valid"):
         select_n_directions(s, s[:, :5], 2)
+    with pytest.raises(ValueError, match="valid has 3 bins, fewer than its n_blocks = 20"):
+        select_n_directions(s, s[:3], 2)
     with pytest.raises(TypeError, match="encode"):
         readoff_latent_model(lambda z: z, s, 2)
 
@@ -313,6 +315,11 @@ def test_split_atoms_keeps_the_distribution_nearly():
     assert s.n_atoms == 2 * m.n_atoms and s.weights.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(s.weights @ s.atoms, m.weights @ m.atoms, atol=1e-12)  # pairs are symmetric
     assert abs(s.log_likelihood(x) - m.log_likelihood(x)) < 1e-3
+    for bad in (0.0, -0.05, np.nan):
+        with pytest.raises(ValueError, match="scale"):
+            split_atoms(m, scale=bad)
+    with pytest.raises(TypeError, match="LatentMeanField"):
+        split_atoms(m.to_dict())
 
 
 def _one_direction(z, w, N=40, seed=2):

@@ -6,7 +6,7 @@ has the reasons and the measurements.
 """
 import numpy as np
 
-from ..kernels.validation import check_int
+from ..kernels.validation import check_int, check_real
 from .common import as_generator
 from .latent_fit import fit_latent_model, latent_model_from_vae, spike_matrix
 from .latent_model import LatentMeanField
@@ -24,7 +24,10 @@ def _validation(model, xv, edges):
 
 def _blocks(valid, N, n_blocks):
     xv = spike_matrix(valid, "valid", N)
-    B = check_int("n_blocks", n_blocks, 2, len(xv))
+    B = check_int("n_blocks", n_blocks, 2)
+    if B > len(xv):
+        raise ValueError(f"valid has {len(xv)} bins, fewer than its n_blocks = {B} contiguous blocks (the "
+                         f"validation error bars): give at least {B} validation bins or fewer blocks")
     return xv, B, np.linspace(0, len(xv), B + 1).round().astype(np.int64)
 
 
@@ -95,6 +98,9 @@ def split_atoms(model, seed=0, scale=0.05):
     """The same model with every atom split in two: copies at ``z_k +- d_k`` with half the weight each, ``d_k``
     a seeded random direction of length ``scale`` times the latent density's RMS spread (its log-likelihood
     changes by O(scale^2); the fit that follows separates the copies where the data ask for it)."""
+    if not isinstance(model, LatentMeanField):
+        raise TypeError(f"model must be a LatentMeanField, got {type(model).__name__}")
+    scale = check_real("scale", scale, positive=True)
     z, w = model.atoms, model.weights
     rng = as_generator(seed)
     spread = np.sqrt(np.sum(w[:, None] * (z - w @ z) ** 2) / max(model.P, 1))
