@@ -7,7 +7,7 @@
 * :func:`keep_checkpoint_if_interrupted`: a checkpoint this run created is removed when the run fails, and kept
   when it is interrupted (it exists to protect work);
 * the exit-code convention (:func:`error_status`): 2 for usage errors, 1 for failures of the work, 130 for Ctrl-C,
-  and :func:`debug_requested` (``--debug`` or ``FASTMF_DEBUG=1``: the traceback is shown instead).
+  143 for SIGTERM (:class:`Terminated`, handled as an interrupt), and :func:`debug_requested` (``--debug`` or ``FASTMF_DEBUG=1``: the traceback is shown instead).
 """
 import _thread
 import argparse
@@ -20,7 +20,7 @@ import warnings
 
 __all__ = ["DEBUG_ENV", "DECODE_FILES", "GRID_FILES", "HeldWarnings", "REPRODUCE_FILES", "USAGE_ERRORS",
            "check_arguments", "debug_requested", "distinct", "error_status", "finite_float", "float_bound",
-           "interrupt_handler", "interrupts_survive_compilation",
+           "interrupt_handler", "interrupts_survive_compilation", "Terminated",
            "gpu_backend_usable", "int_list", "int_range", "keep_checkpoint_if_interrupted", "nonnegative_float",
            "nonnegative_int", "out_file", "output_dir", "output_file", "positive_float", "positive_int",
            "temperature", "widths"]
@@ -218,32 +218,45 @@ def _in_callback_module(frame):
     return False
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's time limit): an interrupt like Ctrl-C, so that what the command
+    created is removed and a checkpoint kept the same way; the command line exits with 143 (128 + 15)."""
+
+
 def interrupt_handler(signum, frame, retry=None):
-    """SIGINT handler of the command line: KeyboardInterrupt, unless the signal arrived inside llvmlite (during a
-    JIT compilation), where it would be dropped; then the interrupt is asked again 50 ms later
-    (``_thread.interrupt_main``, or ``retry`` in tests) until it can be raised where it propagates."""
+    """SIGINT and SIGTERM handler of the command line: KeyboardInterrupt (:class:`Terminated` for SIGTERM), unless
+    the signal arrived inside llvmlite (during a JIT compilation), where it would be dropped; then the signal is
+    asked again 50 ms later (``_thread.interrupt_main(signum)``, or ``retry`` in tests) until it can be raised
+    where it propagates."""
     if _in_callback_module(frame):
-        timer = threading.Timer(0.05, retry or _thread.interrupt_main)
+        timer = threading.Timer(0.05, retry or (lambda: _thread.interrupt_main(signum)))
         timer.daemon = True
         timer.start()
         return
-    raise KeyboardInterrupt
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+#: the signals :func:`interrupts_survive_compilation` handles, with the handler it expects to find in place
+_HANDLED = ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL))
 
 
 @contextlib.contextmanager
 def interrupts_survive_compilation():
-    """Install :func:`interrupt_handler` for SIGINT (in the main thread, when Python's default handler is in
-    place) and restore the previous handler afterwards. Without it, Ctrl-C during the first (compiling) call of a
-    kernel could be swallowed and the command ran to its end."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    """Install :func:`interrupt_handler` for SIGINT and SIGTERM (in the main thread, for each signal whose
+    default handler is in place: one set to be ignored stays ignored) and restore the previous handlers
+    afterwards. Without it, Ctrl-C during the first (compiling) call of a kernel could be swallowed and the
+    command ran to its end, and SIGTERM killed the process at once, leaving its partial outputs."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.signal(signal.SIGINT, interrupt_handler)
+    installed = [(sig, default) for sig, default in _HANDLED if signal.getsignal(sig) is default]
+    for sig, _ in installed:
+        signal.signal(sig, interrupt_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for sig, default in installed:
+            signal.signal(sig, default)
 
 
 class HeldWarnings:

@@ -19,7 +19,7 @@
 Exit status: 0 on success; 2 when the input is refused (bad arguments, bad or wrong-kind files, sizes above the
 memory limit FASTMF_MAX_MEMORY, bad output locations: checked before any work); 1 when the work fails (numerical
 failure, out of memory, an I/O error, an internal error) or a run completes but misses a check (reproduce, verify,
-demo) or leaves grid tasks missing; 130 on Ctrl-C. Every error is one line ``fastmf: error: ...`` on stderr;
+demo) or leaves grid tasks missing; 130 on Ctrl-C, 143 on SIGTERM (cleaned up the same way). Every error is one line ``fastmf: error: ...`` on stderr;
 ``--debug`` or FASTMF_DEBUG=1 shows the traceback instead. Files are written atomically at the end; a command that
 aborts leaves nothing it created (a new checkpoint is removed when the run is refused, kept when it is
 interrupted or the work fails, so that rerunning the command resumes).
@@ -408,7 +408,8 @@ def main(argv=None):
         Exit status: 0 on success; 1 when the work failed (RuntimeError, FloatingPointError, MemoryError, an
         OSError of the work, an internal error) or when it completed but a check failed (``reproduce``,
         ``verify``, ``demo``) or grid tasks are missing; 2 when the input was refused (bad arguments, bad or
-        wrong-kind files, refused sizes, bad output locations); 130 on Ctrl-C. Argument errors raise
+        wrong-kind files, refused sizes, bad output locations); 130 on Ctrl-C; 143 on SIGTERM (cleaned up as
+        Ctrl-C is). Argument errors raise
         SystemExit(2) from argparse. Every error is one line ``fastmf: error: ...`` on stderr.
     """
     debug, argv = checks.debug_requested(list(sys.argv[1:] if argv is None else argv))
@@ -418,11 +419,12 @@ def main(argv=None):
         with checks.HeldWarnings(debug), checks.interrupts_survive_compilation():  # one error line on failure
             checks.check_arguments(parser, args)
             return _HANDLERS[args.command](args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug:
             raise
-        print("fastmf: interrupted", file=sys.stderr)
-        return 130
+        terminated = isinstance(exc, checks.Terminated)
+        print(f"fastmf: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
     except Exception as exc:
         if debug:
             raise

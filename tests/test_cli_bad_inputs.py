@@ -667,8 +667,12 @@ def test_failed_training_keeps_an_earlier_checkpoint(inputs, tmp_path, monkeypat
 # ------------------------------------------------------------------------------------------ Ctrl-C, for real
 
 
-def test_sigint_stops_simulate_cleanly(tmp_path):
-    """SIGINT to a running ``fastmf simulate``: exit status 130, one line, no output file, no temporaries."""
+@pytest.mark.parametrize("sig, status, line", [(signal.SIGINT, 130, "fastmf: interrupted\n"),
+                                               (signal.SIGTERM, 143, "fastmf: terminated\n")], ids=["int", "term"])
+def test_signal_stops_simulate_cleanly(tmp_path, sig, status, line):
+    """SIGINT (Ctrl-C) or SIGTERM (``kill``, a scheduler's time limit) to a running ``fastmf simulate``: exit status
+    130 or 143, one line, no output file, no temporaries. (Before SIGTERM was handled it killed the process at once:
+    status -15, and a ``reproduce`` killed that way left the files it had written.)"""
     out = tmp_path / "big.npz"
     # about 2e10 site updates: minutes, far longer than the 3 s before the signal (with a cold Numba cache the
     # signal arrives during compilation: see test_ctrl_c_inside_llvmlite_is_asked_again_not_lost)
@@ -685,14 +689,14 @@ def test_sigint_stops_simulate_cleanly(tmp_path):
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(3.0)     # inside main: the checks, then the simulation
         assert proc.poll() is None, proc.stderr.read()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, stderr
-    assert stderr == "fastmf: interrupted\n" and "Traceback" not in stdout
+    assert proc.returncode == status, stderr
+    assert stderr == line and "Traceback" not in stdout
     assert os.listdir(tmp_path) == []
 
 
@@ -702,10 +706,16 @@ def test_ctrl_c_inside_llvmlite_is_asked_again_not_lost():
     it raises at once (the companion)."""
     import threading
 
-    from fastmf._cli_checks import interrupt_handler
+    from fastmf._cli_checks import Terminated, interrupt_handler
     asked = threading.Event()
     in_llvmlite = eval("lambda: sys._getframe()", {"__name__": "llvmlite.binding.executionengine", "sys": sys})
     assert interrupt_handler(signal.SIGINT, in_llvmlite(), retry=asked.set) is None   # deferred, not raised
     assert asked.wait(5.0)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as raised:
         interrupt_handler(signal.SIGINT, sys._getframe(), retry=asked.set)
+    assert not isinstance(raised.value, Terminated)
+    with pytest.raises(Terminated):                                       # SIGTERM: the same, exit 143
+        interrupt_handler(signal.SIGTERM, sys._getframe(), retry=asked.set)
+    asked.clear()
+    assert interrupt_handler(signal.SIGTERM, in_llvmlite(), retry=asked.set) is None
+    assert asked.wait(5.0)
