@@ -265,7 +265,9 @@ def fit_latent_model(spins, n_directions=None, n_atoms=None, *, start=None, l2=1
     n_directions : int, optional
         P, required without ``start`` (checked against ``start.P`` with it).
     n_atoms : int, optional
-        K (default 32, or ``start.n_atoms``).
+        K (default 32, or ``start.n_atoms``). 32 atoms hold P <= 2; a continuous density in three or more
+        directions needs more (:func:`fastmf.decode.latent_select.select_n_atoms` chooses K by held-out
+        likelihood; ``docs/latent_fit.rst`` has the measurements).
     start : LatentMeanField, optional
         E.g. :func:`readoff_latent_model` (weights below 1e-6 / K are raised to it; a zero direction stays
         zero). Default: from ``seed``, k-means of the data in their top-P principal coordinates, the
