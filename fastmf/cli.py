@@ -132,6 +132,8 @@ def build_parser():
     reproduce.add_argument("--variable", help="retina: the array's name inside --data (when it holds several)")
     reproduce.add_argument("--salamander160", action="store_true",
                            help="retina: sample the N = 160 pairwise model in ../shared/data as the data")
+    reproduce.add_argument("--maxent", choices=("auto", "yes", "no"),
+                           help="retina: fit the pairwise and K-pairwise baselines (auto: up to 400 neurons)")
     glass = reproduce.add_argument_group("driven-glass (defaults: fastmf.experiments.driven_glass.DEFAULTS)")
     glass.add_argument("--graph", choices=("sk", "sparse"), help="SK (default) or a random 3-regular graph")
     glass.add_argument("--n-spins", type=_positive_int, help="spins of the glass (256; --quick 128)")
@@ -333,7 +335,8 @@ def _cmd_reproduce(args):
 
     checks.output_dir(args.out, "--out", inputs=(args.data,), names=checks.REPRODUCE_FILES)
     options = {k: v for k, v in (("data", args.data), ("variable", args.variable),
-                                 ("salamander160", args.salamander160 or None), ("graph", args.graph),
+                                 ("salamander160", args.salamander160 or None), ("maxent", args.maxent),
+                                 ("graph", args.graph),
                                  ("n_spins", args.n_spins),
                                  ("temperature", args.temperature), ("h0", args.h0), ("tau", args.tau),
                                  ("n_fields", args.n_fields), ("n_chains", args.n_chains), ("n_train", args.n_train),

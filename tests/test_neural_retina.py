@@ -143,6 +143,40 @@ def test_retina_planted_correlation_target(planted_run):
     assert summary["checks"][f"pairwise correlations ({summary['headline']})"]["passed"]
 
 
+def test_retina_without_maxent_baselines(tmp_path, capsys):
+    """``--maxent no`` (and ``auto`` above MAXENT_MAX_NEURONS): the run completes without the pairwise and K-pairwise
+    fits, writes no files for them, says so in the report, and the correlation check falls back on the training
+    data's RMS (never an easier bar)."""
+    from fastmf.experiments.retina import MAXENT_MAX_NEURONS, maxent_skipped, run
+    assert maxent_skipped("auto", MAXENT_MAX_NEURONS) == "" and maxent_skipped("yes", 10 * MAXENT_MAX_NEURONS) == ""
+    assert f"above {MAXENT_MAX_NEURONS}" in maxent_skipped("auto", MAXENT_MAX_NEURONS + 1)
+    assert "not asked for" in maxent_skipped("no", 12)
+    x = _planted().sample(4000, seed=2)
+    np.save(tmp_path / "spikes.npy", (x > 0).astype(np.uint8))
+    out = tmp_path / "out"
+    rc = main(["reproduce", "retina", "--quick", "--maxent", "no", "--data", str(tmp_path / "spikes.npy"), "--out",
+               str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    assert rc == (0 if summary["passed"] else 1)
+    assert not (out / "pairwise_model.npz").exists() and not (out / "kpairwise_model.npz").exists()
+    assert "pairwise_model" not in summary["files"] and "not asked for" in summary["pairwise_fit"]["skipped"]
+    assert not {"pairwise", "K-pairwise"} & (set(summary["comparison"]) | set(summary["log_likelihood"]))
+    check = summary["checks"][f"pairwise correlations ({summary['headline']})"]
+    training_rms = summary["comparison"]["training data (reference)"]["corr"]["rms_diff"]
+    assert "no pairwise fit" in check["found"]
+    assert check["passed"] == (summary["comparison"][summary["headline"]]["corr"]["rms_diff"] < training_rms and
+                               summary["comparison"][summary["headline"]]["corr"]["pearson"] >= 0.8)
+    assert "Maximum-entropy baselines not fitted" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["reproduce", "capacity", "--quick", "--maxent", "no", "--out", str(tmp_path / "o")]) == 2
+    assert "does not take maxent" in capsys.readouterr().err and not (tmp_path / "o").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "retina", "--quick", "--maxent", "maybe", "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    with pytest.raises(ValueError, match="maxent must be one of"):
+        run(tmp_path / "o2", quick=True, data=tmp_path / "spikes.npy", maxent=True)
+
+
 def test_retina_bad_input(tmp_path, capsys):
     assert main(["reproduce", "retina", "--quick", "--data", str(tmp_path / "missing.mat"), "--out",
                  str(tmp_path / "o")]) == 2

@@ -18,7 +18,7 @@ EXPERIMENTS = {"capacity": "capacity", "hopfield": "hopfield", "curie-weiss": "c
                "ising-critical": "ising_critical", "vae-kl": "vae_kl", "retina": "retina",
                "driven-glass": "driven_glass"}
 #: experiments that take options beyond quick/seed (name -> accepted keywords)
-OPTIONS = {"retina": ("data", "variable", "salamander160", "progress"),
+OPTIONS = {"retina": ("data", "variable", "salamander160", "progress", "maxent"),
            "driven-glass": ("graph", "n_spins", "temperature", "h0", "tau", "n_fields", "n_chains", "n_train",
                             "k_values", "beta", "latent_dim")}
 
