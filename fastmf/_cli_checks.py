@@ -7,7 +7,8 @@
 * :func:`keep_checkpoint_if_interrupted`: a checkpoint this run created is removed when the run fails, and kept
   when it is interrupted (it exists to protect work);
 * the exit-code convention (:func:`error_status`): 2 for usage errors, 1 for failures of the work, 130 for Ctrl-C,
-  143 for SIGTERM (:class:`Terminated`, handled as an interrupt), and :func:`debug_requested` (``--debug`` or ``FASTMF_DEBUG=1``: the traceback is shown instead).
+  143 for SIGTERM (:class:`Terminated`, handled as an interrupt), and :func:`debug_requested` (``--debug`` or
+  ``FASTMF_DEBUG=1``: the traceback is shown instead).
 """
 import _thread
 import argparse

@@ -19,10 +19,10 @@
 Exit status: 0 on success; 2 when the input is refused (bad arguments, bad or wrong-kind files, sizes above the
 memory limit FASTMF_MAX_MEMORY, bad output locations: checked before any work); 1 when the work fails (numerical
 failure, out of memory, an I/O error, an internal error) or a run completes but misses a check (reproduce, verify,
-demo) or leaves grid tasks missing; 130 on Ctrl-C, 143 on SIGTERM (cleaned up the same way). Every error is one line ``fastmf: error: ...`` on stderr;
-``--debug`` or FASTMF_DEBUG=1 shows the traceback instead. Files are written atomically at the end; a command that
-aborts leaves nothing it created (a new checkpoint is removed when the run is refused, kept when it is
-interrupted or the work fails, so that rerunning the command resumes).
+demo) or leaves grid tasks missing; 130 on Ctrl-C, 143 on SIGTERM (cleaned up the same way). Every error is one
+line ``fastmf: error: ...`` on stderr; ``--debug`` or FASTMF_DEBUG=1 shows the traceback instead. Files are
+written atomically at the end; a command that aborts leaves nothing it created (a new checkpoint is removed when
+the run is refused, kept when it is interrupted or the work fails, so that rerunning the command resumes).
 """
 import argparse
 import pathlib
