@@ -14,7 +14,8 @@ at the start of every :func:`kpairwise_ais` chain and drift only by rounding in 
 Public: :func:`kpairwise_sweep` (sweeps), :func:`kpairwise_measure` (sweeps counting spikes, co-spikes and K after
 each), :func:`kpairwise_ais` (annealed importance sampling from an independent model), :func:`kpairwise_init`
 (exact draws of an independent model), :func:`kpairwise_state`, :func:`kpairwise_log_weights`,
-:func:`validate_kpairwise` and the ``@njit`` building block :func:`kpairwise_site`.
+:func:`validate_kpairwise`, the ``@njit`` building block :func:`kpairwise_site`, and
+:class:`KPairwiseTemperingModel` (the model in the interface of :func:`~fastmf.kernels.tempering_cpu.tempering_step`).
 """
 import math
 
@@ -26,7 +27,7 @@ from ._checks import check_array, check_int, check_pm1, check_sweep_args
 from .philox import STREAM_KPAIRWISE, check_seed, philox4x32, uniform_from_u32
 
 __all__ = ["kpairwise_site", "kpairwise_sweep", "kpairwise_measure", "kpairwise_ais", "kpairwise_init",
-           "kpairwise_state", "kpairwise_log_weights", "validate_kpairwise"]
+           "kpairwise_state", "kpairwise_log_weights", "validate_kpairwise", "KPairwiseTemperingModel"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -385,3 +386,29 @@ def kpairwise_log_weights(spins, J, h, V):
     out = np.empty(spins.shape[0])
     _log_weights(spins, J, h, V, out)
     return out
+
+
+class KPairwiseTemperingModel:
+    """The K-pairwise model for parallel tempering (:func:`fastmf.kernels.tempering_cpu.tempering_step`): arrays
+    ``(spins int8, local fields float64, counts int64)``; at inverse temperature ``beta`` the heat-bath sweeps
+    sample ``exp(beta (1/2 s^T J s + h^T s + V[K]))`` (the kernel's ``scale`` with the fields scaled too), and the
+    energy is ``-(1/2 s^T J s + h^T s + V[K])``. Heat-bath only."""
+
+    def __init__(self, J, h, V):
+        self.J, self.h, self.V = (np.ascontiguousarray(a, dtype=np.float64) for a in (J, h, V))
+        self.n_sites = self.h.size
+
+    def arrays(self, configs):
+        spins = np.ascontiguousarray(configs, dtype=np.int8)
+        lf, kc = kpairwise_state(spins.reshape(-1, self.n_sites), self.J)
+        return spins, lf.reshape(spins.shape), kc.reshape(spins.shape[:-1])
+
+    def sweep(self, arrays, beta, *, seed, sweep, n_sweeps, heatbath):
+        if not heatbath:
+            raise ValueError("the K-pairwise kernel has heat-bath sweeps only")
+        return kpairwise_sweep(arrays[0], self.J, beta * self.h, self.V, arrays[1], arrays[2], seed=seed,
+                               sweep=sweep, n_sweeps=n_sweeps, scale=beta, check_values=False)
+
+    def energy(self, arrays):
+        spins, lf, kc = arrays
+        return -(0.5 * np.einsum("...i,...i->...", spins, lf) + spins @ self.h + self.V[kc])

@@ -198,48 +198,38 @@ class LearningChains:
 
     def _sample_kpairwise(self, h, J, V, n_keep, thin, burn_in):
         """:meth:`sample` of the K-pairwise model with the heat-bath kernel of :mod:`fastmf.kernels.kpairwise_cpu`:
-        one chain per row ("heatbath"), or ladders ("tempering") at the inverse temperatures of the pairwise part's
-        :class:`~fastmf.sampling.meanfield.TemperingSampler`, a step being one sweep of every replica (the kernel's
-        ``scale`` with the fields scaled too: ``exp(beta (1/2 s^T J s + h^T s + V[K]))``) and then exchanges of
-        neighbours (:meth:`_exchange`). The step counter (the Philox sweep index) carries over between calls."""
-        from ..kernels.kpairwise_cpu import kpairwise_state, kpairwise_sweep
+        one chain per row ("heatbath"), or ladders ("tempering": :func:`fastmf.kernels.tempering_cpu.tempering_step`
+        on :class:`~fastmf.kernels.kpairwise_cpu.KPairwiseTemperingModel`) at the inverse temperatures of the
+        pairwise part's :class:`~fastmf.sampling.meanfield.TemperingSampler`. The step counter (the Philox sweep or
+        tempering step index) carries over between calls."""
+        from ..kernels.kpairwise_cpu import KPairwiseTemperingModel
+        from ..kernels.tempering_cpu import make_tempering_state, tempering_run
         from ..models.meanfield import GraphSpinGlass
         from ..sampling.meanfield import TemperingSampler
-        J, h, V = (np.ascontiguousarray(a, dtype=np.float64) for a in (J, h, V))
+        model = KPairwiseTemperingModel(J, h, V)
         ladder = self.sampler != "heatbath"
-        spins = self.configs if ladder else self.configs[None]
-        betas = (TemperingSampler(GraphSpinGlass.from_dense(J, h, "pairwise-maxent", {"N": h.size}), 1.0,
-                                  n_temperatures=self.n_temperatures).betas if ladder else np.ones(1))
-        T, c, N = spins.shape
-        lf, kc = (np.stack(a) for a in zip(*(kpairwise_state(spins[t], J) for t in range(T))))
+        if ladder:
+            betas = TemperingSampler(GraphSpinGlass.from_dense(J, h, "pairwise-maxent", {"N": h.size}), 1.0,
+                                     n_temperatures=self.n_temperatures).betas
+            state = make_tempering_state(model, self.configs)
+            state.step = self.step
+        else:
+            arrays = model.arrays(self.configs)
+        c, N = self.configs.shape[-2:]
         out = np.empty((c, n_keep, N), np.int8)
         for k in range(-1, n_keep):
             n = burn_in if k < 0 else thin
-            if not ladder and n:   # plain chains: the kernel runs the sweeps in one call
-                kpairwise_sweep(spins[0], J, h, V, lf[0], kc[0], seed=self.seed, sweep=self.step, n_sweeps=n,
-                                check_values=False)
+            if ladder:
+                tempering_run(model, state, betas, n, seed=self.seed, heatbath=True)
+            elif n:    # plain chains: the kernel runs the sweeps in one call
+                model.sweep(arrays, 1.0, seed=self.seed, sweep=self.step, n_sweeps=n, heatbath=True)
                 self.step += n
-            for _ in range(n if ladder else 0):
-                for t in range(T):
-                    kpairwise_sweep(spins[t], J, betas[t] * h, V, lf[t], kc[t], seed=self.seed, sweep=self.step,
-                                    scale=betas[t], chain0=t * c, check_values=False)
-                self._exchange(spins, lf, kc, betas, h, V)
-                self.step += 1
             if k >= 0:
-                out[:, k] = spins[-1]
+                out[:, k] = state.arrays[0][-1] if ladder else arrays[0]
+        self.configs = state.arrays[0] if ladder else arrays[0]
+        if ladder:
+            self.step = state.step
         return out
-
-    def _exchange(self, spins, lf, kc, betas, h, V):
-        """Exchange the configurations of neighbouring temperatures t, t + 1 (even t on even steps, odd on odd) with
-        probability ``min(1, exp((beta_{t+1} - beta_t)(L_t - L_{t+1})))``, L the log-weight at beta = 1; the
-        uniforms are keyed by the seed and the step."""
-        logw = 0.5 * np.einsum("tci,tci->tc", spins, lf) + spins @ h + V[kc]
-        rng = np.random.default_rng([self.seed, 29, self.step])
-        for t in range(self.step % 2, len(betas) - 1, 2):
-            gain = (betas[t + 1] - betas[t]) * (logw[t] - logw[t + 1])
-            idx = np.flatnonzero(np.log(rng.random(spins.shape[1])) < gain)
-            for a in (spins, lf, kc):
-                a[t, idx], a[t + 1, idx] = a[t + 1, idx], a[t, idx].copy()
 
 
 def boltzmann_learning(d, h, J, l2, max_iter, tol, seed, n_chains, sweeps_per_iter, learning_rate, progress,
